@@ -1,0 +1,1 @@
+"""crisiswatch: brand-crisis monitoring for Chinese social media."""

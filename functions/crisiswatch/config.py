@@ -1,0 +1,76 @@
+"""One source of truth for names, limits and defaults.
+
+The CDK app (infra/), the Lambda handlers and the embedded local runtime all import this module, so
+the deployed stack, the local stack and the tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SERVICE = "crisiswatch"
+STACK_NAME = "CrisisWatch"
+METRICS_NAMESPACE = "CrisisWatch"
+LAMBDA_RUNTIME = "python3.12"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    construct_id: str
+    handler: str
+    timeout_seconds: int
+    memory_mb: int
+    needs_nlp: bool = False  # attach the jieba + snownlp layer
+
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    "scheduler": FunctionSpec("Scheduler", "crisiswatch.handlers.scheduler.lambda_handler", 30, 256),
+    "fetcher": FunctionSpec("Fetcher", "crisiswatch.handlers.fetcher.lambda_handler", 60, 256),
+    "scorer": FunctionSpec("Scorer", "crisiswatch.handlers.scorer.lambda_handler", 60, 1024, needs_nlp=True),
+    "notifier": FunctionSpec("Notifier", "crisiswatch.handlers.notifier.lambda_handler", 30, 256),
+    "api": FunctionSpec("Api", "crisiswatch.handlers.api.lambda_handler", 29, 512),
+}
+
+# SQS: a message is retried this many times before it goes to the dead-letter queue.
+DLQ_MAX_RECEIVE_COUNT = 5
+# AWS advice for Lambda consumers: visibility timeout >= 6x the function timeout.
+VISIBILITY_TIMEOUT_FACTOR = 6
+FETCH_JOBS_BATCH_SIZE = 5
+POSTS_BATCH_SIZE = 25
+POSTS_BATCHING_WINDOW_SECONDS = 5
+# Fetchers per platform at once: a platform's rate limit holds however many watches there are.
+FETCHER_MAX_CONCURRENCY = 2
+DLQ_RETENTION_DAYS = 14
+
+POST_TTL_DAYS = 90
+BUCKET_TTL_DAYS = 30
+
+# Default schedule per platform (EventBridge rate expressions, minutes).
+DEFAULT_SCHEDULES_MINUTES: dict[str, int] = {"weibo": 2}
+
+# Seconds to wait for an acknowledgement before escalating one tier up (blue needs none).
+DEFAULT_ACK_TIMEOUT_SECONDS: dict[str, int] = {"yellow": 2 * 3600, "orange": 30 * 60, "red": 10 * 60}
+# The crisis-PR clocks, counted from the moment an incident reaches orange or red.
+FIRST_STATEMENT_SECONDS = 30 * 60
+DETAILED_STATEMENT_SECONDS = 2 * 3600
+PROGRESS_REPORT_SECONDS = 24 * 3600
+
+SMS_MAX_CHARS = 70
+
+
+class Env:
+    """Environment variable names the CDK app sets and the handlers read."""
+
+    POSTS_TABLE = "POSTS_TABLE"
+    INCIDENTS_TABLE = "INCIDENTS_TABLE"
+    STATE_TABLE = "STATE_TABLE"
+    FETCH_QUEUE_URL = "FETCH_QUEUE_URL"
+    POSTS_QUEUE_URL = "POSTS_QUEUE_URL"
+    ALERTS_TOPIC_ARN = "ALERTS_TOPIC_ARN"
+    ESCALATION_STATE_MACHINE_ARN = "ESCALATION_STATE_MACHINE_ARN"
+    WATCHES = "WATCHES"  # JSON list of Watch
+    WEIBO_BASE_URL = "WEIBO_BASE_URL"
+    HTTP_TIMEOUT_SECONDS = "HTTP_TIMEOUT_SECONDS"
+    ACK_TIMEOUT_SECONDS = "ACK_TIMEOUT_SECONDS"  # JSON {"yellow": s, "orange": s, "red": s}
+    LEVEL_THRESHOLDS = "LEVEL_THRESHOLDS"  # JSON, see crisiswatch.incidents.levels
+    CONSOLE_URL = "CONSOLE_URL"  # shown in alert e-mails; optional
