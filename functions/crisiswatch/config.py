@@ -74,3 +74,20 @@ class Env:
     ACK_TIMEOUT_SECONDS = "ACK_TIMEOUT_SECONDS"  # JSON {"yellow": s, "orange": s, "red": s}
     LEVEL_THRESHOLDS = "LEVEL_THRESHOLDS"  # JSON, see crisiswatch.incidents.levels
     CONSOLE_URL = "CONSOLE_URL"  # shown in alert e-mails; optional
+
+
+# --- Deployment (read by infra/; the handlers do not need these) --------------------------------
+# Region used when neither CDK_DEFAULT_REGION nor the `region` context is set: Tokyo, close to the
+# mainland, outside the separate aws-cn partition, and with SNS SMS delivery to +86 numbers.
+DEFAULT_REGION = "ap-northeast-1"
+# Placeholder account so `cdk synth` and the template tests run offline without credentials.
+DEFAULT_ACCOUNT = "000000000000"
+LOG_RETENTION_DAYS = 90
+API_STAGE_NAME = "v1"
+API_THROTTLE_RATE_LIMIT = 50  # requests per second, steady state
+API_THROTTLE_BURST_LIMIT = 100
+# Table layout that the store and the stack must agree on.
+TTL_ATTRIBUTE = "expires_at"
+INCIDENTS_BY_STATUS_INDEX = "by-status"
+DEFAULT_WEIBO_BASE_URL = "https://m.weibo.cn"
+DEFAULT_HTTP_TIMEOUT_SECONDS = 10

@@ -1,0 +1,50 @@
+# Every target installs what it needs: a fresh clone needs only python3 (3.11+), node and npm.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+# Run the pinned CDK CLI with the project's Python first on PATH (cdk.json runs `python -m infra.app`).
+CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
+
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test synth deploy lint format bench model clean
+
+$(PY_STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## demo: the whole monitoring loop on the embedded local AWS (moto) against a platform simulator
+demo: $(PY_STAMP)
+	$(BIN)/crisiswatch demo
+
+## test: unit, integration (moto), infra (CDK + cdk-nag) and end-to-end tests
+test: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/pytest
+
+## synth: the CloudFormation template, with the Lambda layers really built (no Docker needed)
+synth: $(PY_STAMP) $(NODE_STAMP)
+	$(CDK) synth --quiet
+
+## deploy: deploy to the AWS account of your credentials (see README: context settings)
+deploy: $(PY_STAMP) $(NODE_STAMP)
+	$(CDK) deploy
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check functions infra layers tests
+	$(BIN)/ruff format --check functions infra layers tests
+
+format: $(PY_STAMP)
+	$(BIN)/ruff check --fix functions infra layers tests
+	$(BIN)/ruff format functions infra layers tests
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache

@@ -1,0 +1,1 @@
+"""The incidents REST API (API Gateway, IAM auth) as a Powertools resolver."""

@@ -1,0 +1,107 @@
+"""Routes of the incidents API. Every failure a caller can cause is a 4xx with a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from crisiswatch.escalation.aws import TokenReleaser
+from crisiswatch.escalation.service import acknowledge
+from crisiswatch.incidents.model import Incident
+from crisiswatch.models import utcnow
+from crisiswatch.store import IncidentNotFound, IncidentResolved, IncidentStore
+
+INCIDENT_ID = r"^[a-z0-9][a-z0-9-]{0,79}$"
+
+
+class AckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(min_length=1, max_length=64, description="who takes responsibility, e.g. a name")
+    note: str = Field(default="", max_length=500)
+
+
+class IncidentSummary(BaseModel):
+    incident_id: str
+    watch_id: str
+    watch_name: str
+    status: str
+    level: str
+    level_reason: str
+    opened_at: str
+    updated_at: str
+    negatives: int
+    mentions: int
+
+
+class IncidentList(BaseModel):
+    incidents: list[IncidentSummary]
+    next_cursor: str | None = None
+
+
+class AckResponse(BaseModel):
+    incident: dict
+    released_escalations: int
+
+
+def summary(incident: Incident) -> IncidentSummary:
+    return IncidentSummary(
+        incident_id=incident.incident_id,
+        watch_id=incident.watch_id,
+        watch_name=incident.watch_name,
+        status=incident.status,
+        level=incident.level.value,
+        level_reason=incident.level_reason,
+        opened_at=incident.opened_at.isoformat(),
+        updated_at=incident.updated_at.isoformat(),
+        negatives=incident.stats.negatives,
+        mentions=incident.stats.mentions,
+    )
+
+
+@dataclass(frozen=True)
+class ApiDeps:
+    incidents: IncidentStore
+    releaser: TokenReleaser
+
+
+def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
+    """The resolver; `deps` is called lazily so AWS clients are made on the first request."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.get("/incidents")
+    def list_incidents(
+        status: Annotated[Literal["open", "acknowledged", "resolved"], Query()] = "open",
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[^|]+\|[a-z0-9-]+$")] = None,
+    ) -> IncidentList:
+        incidents, next_cursor = deps().incidents.list(status, limit, cursor)
+        return IncidentList(incidents=[summary(i) for i in incidents], next_cursor=next_cursor)
+
+    @app.get("/incidents/<incident_id>")
+    def get_incident(incident_id: Annotated[str, Path(pattern=INCIDENT_ID)]) -> dict:
+        try:
+            return deps().incidents.get(incident_id).model_dump(mode="json")
+        except IncidentNotFound as e:
+            raise NotFoundError(str(e)) from e
+
+    @app.post("/incidents/<incident_id>/ack")
+    def ack_incident(incident_id: Annotated[str, Path(pattern=INCIDENT_ID)], body: AckRequest) -> AckResponse:
+        identity = app.current_event.request_context.identity
+        caller = identity.user_arn or identity.caller or ""
+        try:
+            incident, released = acknowledge(
+                deps().incidents, deps().releaser, incident_id, body.by, body.note, utcnow(), caller=caller
+            )
+        except IncidentNotFound as e:
+            raise NotFoundError(str(e)) from e
+        except IncidentResolved as e:
+            raise ServiceError(409, f"{e}: nothing left to acknowledge") from e
+        return AckResponse(incident=incident.model_dump(mode="json"), released_escalations=released)
+
+    return app

@@ -1,0 +1,1 @@
+"""Escalation: what an alert says, to whom, and how acknowledgements end the wait."""

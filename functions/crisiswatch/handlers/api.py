@@ -1,0 +1,34 @@
+"""API Gateway (REST, IAM auth) -> the incidents API."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import boto3
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from crisiswatch.api.app import ApiDeps, build_app
+from crisiswatch.escalation.aws import TokenReleaser
+from crisiswatch.observability import logger, metrics, tracer
+from crisiswatch.settings import ApiSettings
+from crisiswatch.store import IncidentStore
+
+
+@lru_cache(maxsize=1)
+def _deps() -> ApiDeps:
+    settings = ApiSettings.from_env()
+    return ApiDeps(
+        incidents=IncidentStore(boto3.client("dynamodb"), settings.incidents_table, ""),
+        releaser=TokenReleaser(boto3.client("stepfunctions")),
+    )
+
+
+app = build_app(_deps)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,62 @@
+"""Fetch jobs (SQS) -> platform search -> matched, normalized posts on the posts queue.
+
+A job whose fetch fails (retries exhausted, malformed page) is reported as a batch item failure:
+SQS redelivers it, and after the maximum receive count it lands in the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import boto3
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from crisiswatch.ingest import fetch_posts
+from crisiswatch.ingest.http import HttpClient
+from crisiswatch.models import FetchJob, utcnow
+from crisiswatch.observability import MetricUnit, logger, metrics, tracer
+from crisiswatch.queues import send_all
+from crisiswatch.settings import FetcherSettings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def _settings() -> FetcherSettings:
+    return FetcherSettings.from_env()
+
+
+@lru_cache(maxsize=1)
+def _sqs():
+    return boto3.client("sqs")
+
+
+def _base_url(platform: str) -> str:
+    return {"weibo": _settings().weibo_base_url}[platform]
+
+
+def _handle_job(record: SQSRecord) -> None:
+    settings = _settings()
+    job = FetchJob.model_validate_json(record.body)
+    result = fetch_posts(
+        job, _base_url(job.platform), HttpClient(timeout=settings.http_timeout_seconds), utcnow()
+    )
+    send_all(_sqs(), settings.posts_queue_url, [post.model_dump_json() for post in result.posts])
+    metrics.add_metric(name="PostsFetched", unit=MetricUnit.Count, value=len(result.posts))
+    logger.info(
+        "fetched",
+        watch_id=job.watch.id,
+        platform=job.platform,
+        pages=result.pages_fetched,
+        queued=len(result.posts),
+        dropped=result.dropped,
+    )
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=_handle_job, processor=processor, context=context)

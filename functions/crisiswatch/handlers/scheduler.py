@@ -1,0 +1,46 @@
+"""EventBridge schedule -> one fetch job per watch on the scheduled platform."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from crisiswatch.models import FetchJob, utcnow
+from crisiswatch.observability import MetricUnit, logger, metrics, tracer
+from crisiswatch.queues import send_all
+from crisiswatch.settings import SchedulerSettings
+
+
+class ScheduleEvent(BaseModel):
+    platform: str
+
+
+@lru_cache(maxsize=1)
+def _settings() -> SchedulerSettings:
+    return SchedulerSettings.from_env()
+
+
+@lru_cache(maxsize=1)
+def _sqs():
+    return boto3.client("sqs")
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    settings = _settings()
+    schedule = ScheduleEvent.model_validate(event)
+    now = utcnow()
+    jobs = [
+        FetchJob(watch=watch, platform=schedule.platform, scheduled_at=now).model_dump_json()
+        for watch in settings.watches
+        if schedule.platform in watch.platforms
+    ]
+    send_all(_sqs(), settings.fetch_queue_url, jobs)
+    metrics.add_metric(name="FetchJobsScheduled", unit=MetricUnit.Count, value=len(jobs))
+    logger.info("fetch jobs scheduled", platform=schedule.platform, jobs=len(jobs))
+    return {"platform": schedule.platform, "jobs": len(jobs)}

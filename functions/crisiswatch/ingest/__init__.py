@@ -1,0 +1,160 @@
+"""Fetching a watch's posts from a platform: search, page, de-duplicate, match.
+
+``fetch_posts`` is the one entry point the fetcher handler calls::
+
+    result = fetch_posts(job, base_url, HttpClient(timeout=5), now=utcnow())
+
+Platforms plug in through ``ADAPTERS`` (platform name -> adapter, see ``platform.PlatformAdapter``);
+``register_adapter`` adds one. Errors: see ``crisiswatch.ingest.errors``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+
+from crisiswatch.config import SERVICE
+from crisiswatch.ingest.errors import FetchError, IngestError, MalformedResponse, UnsupportedPlatform
+from crisiswatch.ingest.http import HttpClient
+from crisiswatch.ingest.matching import excluded, matches
+from crisiswatch.ingest.platform import PlatformAdapter, SearchPage
+from crisiswatch.ingest.weibo import WeiboAdapter
+from crisiswatch.models import FetchJob, Post
+
+__all__ = [
+    "ADAPTERS",
+    "FetchError",
+    "FetchResult",
+    "HttpClient",
+    "IngestError",
+    "MalformedResponse",
+    "PlatformAdapter",
+    "SearchPage",
+    "UnsupportedPlatform",
+    "adapter_for",
+    "fetch_posts",
+    "register_adapter",
+]
+
+logger = Logger(service=SERVICE, child=True)
+
+ADAPTERS: dict[str, PlatformAdapter] = {}
+
+
+def register_adapter(adapter: PlatformAdapter) -> None:
+    """Make ``adapter`` serve jobs for ``adapter.platform`` (replacing any earlier one)."""
+    ADAPTERS[adapter.platform] = adapter
+
+
+def adapter_for(platform: str) -> PlatformAdapter:
+    try:
+        return ADAPTERS[platform]
+    except KeyError:
+        raise UnsupportedPlatform(platform, sorted(ADAPTERS)) from None
+
+
+register_adapter(WeiboAdapter())
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one fetch run produced.
+
+    ``posts``: unique posts that match the watch, in the order first seen (newest first per keyword).
+    ``pages_fetched``: search pages requested successfully. ``matched``: ``len(posts)``.
+    ``dropped``: unique posts the search returned that the watch does not match (or excludes).
+    ``duplicates``: posts seen again in this run (other keyword, other page, embedded original).
+    ``skipped``: one reason per item that could not be read. ``terms``: post key -> terms that hit.
+    """
+
+    posts: list[Post]
+    pages_fetched: int
+    matched: int
+    dropped: int
+    duplicates: int = 0
+    skipped: list[str] = field(default_factory=list)
+    terms: dict[str, list[str]] = field(default_factory=dict)
+
+
+def fetch_posts(
+    job: FetchJob,
+    base_url: str,
+    client: HttpClient,
+    now: datetime,
+    max_pages: int = 5,
+    *,
+    since: datetime | None = None,
+) -> FetchResult:
+    """Search ``job.platform`` for each of the watch's keywords and return the matching posts.
+
+    For each keyword, pages are fetched until the platform has no more or ``max_pages`` were read,
+    or (with ``since``, e.g. the previous run's time minus a margin) once a page reaches posts
+    older than ``since``: results are newest first, so older pages were seen by earlier runs.
+    A repost whose own text does not match is kept when the original it reposts matched in this
+    run (and its own text has no exclusion word): a crisis spreads through such reposts.
+
+    Raises ``UnsupportedPlatform`` for a platform without adapter, ``FetchError`` /
+    ``MalformedResponse`` when a page cannot be fetched or read (nothing is returned then: the job
+    is retried as a whole, and downstream writes are idempotent on the post key).
+    """
+    if max_pages < 1:
+        raise ValueError("max_pages must be at least 1")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    adapter = adapter_for(job.platform)
+    watch = job.watch
+
+    kept: list[Post] = []
+    terms_by_key: dict[str, list[str]] = {}  # every post seen; [] = dropped
+    skipped: list[str] = []
+    pages = duplicates = 0
+    keywords = [k for k in dict.fromkeys(watch.keywords) if k.strip()]
+    for keyword in keywords:
+        headers = adapter.headers(base_url, keyword)
+        for page_number in range(adapter.first_page, adapter.first_page + max_pages):
+            payload = client.get_json(adapter.search_url(base_url, keyword, page_number), headers=headers)
+            page = adapter.parse_search_page(payload, watch, now, now)
+            pages += 1
+            skipped.extend(f"{keyword} p{page_number} {reason}" for reason in page.skipped)
+            for post in page.posts:
+                if post.key in terms_by_key:
+                    duplicates += 1
+                    continue
+                terms = matches(watch, post.text)
+                if not terms and post.repost_of and not excluded(watch, post.text):
+                    terms = list(terms_by_key.get(post.repost_of, []))
+                terms_by_key[post.key] = terms
+                if terms:
+                    kept.append(post)
+            if not page.has_more:
+                break
+            # The last post of a page is always a direct search hit (embedded originals come
+            # before their repost), so its time is where the real-time results have reached.
+            if since is not None and page.posts and page.posts[-1].created_at < since:
+                break
+
+    result = FetchResult(
+        posts=kept,
+        pages_fetched=pages,
+        matched=len(kept),
+        dropped=len(terms_by_key) - len(kept),
+        duplicates=duplicates,
+        skipped=skipped,
+        terms={post.key: terms_by_key[post.key] for post in kept},
+    )
+    if skipped:
+        logger.warning("items skipped", watch_id=watch.id, platform=job.platform, count=len(skipped),
+                       reasons=skipped[:10])
+    logger.info(
+        "fetched",
+        watch_id=watch.id,
+        platform=job.platform,
+        pages=pages,
+        matched=result.matched,
+        dropped=result.dropped,
+        duplicates=duplicates,
+        skipped=len(skipped),
+    )
+    return result

@@ -1,0 +1,117 @@
+"""Scored posts and the per-watch hourly counters they feed, written exactly once per post."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from botocore.exceptions import ClientError
+
+from crisiswatch.config import BUCKET_TTL_DAYS, POST_TTL_DAYS
+from crisiswatch.incidents.levels import HIGH_RISK, WindowStats
+from crisiswatch.models import Post, Score
+from crisiswatch.store.items import error_code, from_item, to_item, to_value
+
+
+def bucket_key(moment: datetime) -> str:
+    return f"BUCKET#{moment:%Y-%m-%dT%H}"
+
+
+def _watch_pk(watch_id: str) -> str:
+    return f"WATCH#{watch_id}"
+
+
+class PostStore:
+    def __init__(self, client, posts_table: str, state_table: str):
+        self._db = client
+        self._posts = posts_table
+        self._state = state_table
+
+    def save(self, post: Post, score: Score, now: datetime) -> bool:
+        """Store the post and count it in its watch's hourly bucket, atomically.
+
+        Returns False when the post was already stored: a redelivered message or the same post
+        fetched twice changes nothing, and a crash between the two writes cannot happen because
+        they are one transaction.
+        """
+        counted_at = min(post.created_at, now)
+        negative = score.is_negative
+        item = {
+            "pk": post.key,
+            "watch_id": post.watch_id,
+            "created_at": post.created_at.isoformat(),
+            "post": post.model_dump(mode="json"),
+            "score": score.model_dump(mode="json"),
+            "expires_at": int((now + timedelta(days=POST_TTL_DAYS)).timestamp()),
+        }
+        increments = {
+            ":one": 1,
+            ":neg": 1 if negative else 0,
+            ":high": 1 if score.risk >= HIGH_RISK else 0,
+            ":risk": round(score.risk, 4),
+            ":reach": post.author.followers if negative else 0,
+            ":ttl": int((counted_at + timedelta(days=BUCKET_TTL_DAYS)).timestamp()),
+        }
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._posts,
+                            "Item": to_item(item),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._state,
+                            "Key": {"pk": to_value(_watch_pk(post.watch_id)), "sk": to_value(bucket_key(counted_at))},
+                            "UpdateExpression": "ADD mentions :one, negatives :neg, high_risk :high, "
+                            "risk_sum :risk, reach :reach SET expires_at = :ttl",
+                            "ExpressionAttributeValues": {k: to_value(v) for k, v in increments.items()},
+                        }
+                    },
+                ]
+            )
+        except ClientError as e:
+            if error_code(e) == "TransactionCanceledException" and _post_existed(e):
+                return False
+            raise
+        return True
+
+    def window(self, watch_id: str, now: datetime, hours: int) -> WindowStats:
+        """The watch's counters over the last `hours` hours, the current hour included."""
+        start = now - timedelta(hours=hours - 1)
+        total = WindowStats()
+        kwargs = {
+            "TableName": self._state,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :start AND :end",
+            "ExpressionAttributeValues": {
+                ":pk": to_value(_watch_pk(watch_id)),
+                ":start": to_value(bucket_key(start)),
+                ":end": to_value(bucket_key(now)),
+            },
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            for raw in page.get("Items", []):
+                bucket = from_item(raw)
+                total = total + WindowStats(
+                    mentions=bucket.get("mentions", 0),
+                    negatives=bucket.get("negatives", 0),
+                    high_risk=bucket.get("high_risk", 0),
+                    risk_sum=float(bucket.get("risk_sum", 0)),
+                    reach=bucket.get("reach", 0),
+                )
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get(self, post_key: str) -> dict | None:
+        raw = self._db.get_item(TableName=self._posts, Key={"pk": to_value(post_key)}).get("Item")
+        return from_item(raw) if raw else None
+
+
+def _post_existed(error: ClientError) -> bool:
+    # The first transaction item is the post's conditional put.
+    reasons = error.response.get("CancellationReasons") or [{}]
+    return reasons[0].get("Code") == "ConditionalCheckFailed"

@@ -1,0 +1,116 @@
+"""The incidents API: a REST API with IAM (SigV4) auth on every method, in front of the api Lambda."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, RemovalPolicy, Validations
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from crisiswatch import config
+from crisiswatch.config import Env
+from infra.constructs.function import Runtime, log_retention, make_function
+from infra.constructs.storage import Storage
+
+IAM = apigw.AuthorizationType.IAM
+# (method, path) -> path parameters the method requires
+ROUTES: list[tuple[str, str]] = [
+    ("GET", "/incidents"),
+    ("GET", "/incidents/{incident_id}"),
+    ("POST", "/incidents/{incident_id}/ack"),
+]
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: Runtime,
+        storage: Storage,
+        state_machine: sfn.StateMachine,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = make_function(
+            self,
+            "api",
+            shared,
+            {
+                Env.INCIDENTS_TABLE: storage.incidents.table_name,
+                Env.STATE_TABLE: storage.state.table_name,
+                Env.POSTS_TABLE: storage.posts.table_name,
+            },
+            description="Incidents API: list, detail, acknowledge (ends the escalation wait)",
+        )
+        storage.incidents.grant_read_write_data(self.function)
+        storage.state.grant_read_data(self.function)
+        storage.posts.grant_read_data(self.function)
+        # An acknowledgement completes the escalation's .waitForTaskToken step.
+        state_machine.grant_task_response(self.function)
+
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention(), removal_policy=RemovalPolicy.RETAIN
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            description="crisiswatch incidents API (IAM auth)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            default_method_options=apigw.MethodOptions(authorization_type=IAM),
+            deploy_options=apigw.StageOptions(
+                stage_name=config.API_STAGE_NAME,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies may carry names of people on duty
+                throttling_rate_limit=config.API_THROTTLE_RATE_LIMIT,
+                throttling_burst_limit=config.API_THROTTLE_BURST_LIMIT,
+            ),
+        )
+        self.validator = self.rest_api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        integration = apigw.LambdaIntegration(self.function, allow_test_invoke=False)
+        for method, path in ROUTES:
+            resource = self.rest_api.root.resource_for_path(path)
+            params = {
+                f"method.request.path.{part[1:-1]}": True
+                for part in path.split("/")
+                if part.startswith("{") and part.endswith("}")
+            }
+            resource.add_method(
+                method,
+                integration,
+                authorization_type=IAM,
+                request_validator=self.validator,
+                request_parameters=params or None,
+            )
+
+        Validations.of(self.rest_api).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-APIG3",
+                reason="No WAF: every method requires SigV4-signed IAM credentials, so anonymous traffic is "
+                "rejected by API Gateway before it reaches the integration, and stage throttling caps volume.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-COG4",
+                reason="Callers are internal tools and the PR console signing with IAM credentials "
+                "(AuthorizationType IAM on every method); there is no end-user Cognito pool.",
+            ),
+        )

@@ -1,0 +1,182 @@
+"""Escalation: the alerts topic and its subscribers, the notifier, and the state machine that waits for
+an acknowledgement and escalates one tier at a time.
+
+State machine input (the scorer starts it; execution name = incident + level, so it is idempotent):
+    {"incident_id": str, "watch_id": str, "level": "blue|yellow|orange|red",
+     "current": {"tier": "<level>", "timeout_seconds": int},
+     "timeouts": {"yellow": int, "orange": int, "red": int}}
+
+    NeedsAck? --blue--> NotifyBlue -> Informed
+        \\--else--> NotifyAndWait (.waitForTaskToken, TimeoutSecondsPath $.current.timeout_seconds)
+                      |-- task success (the api Lambda sends it on ack) --> Acknowledged
+                      |-- States.Timeout --> EscalateFrom? yellow -> ToOrange -> NotifyAndWait
+                      |                                   orange -> ToRed    -> NotifyAndWait
+                      |                                   red    -> NotifyUnacknowledged -> Unacknowledged (Fail)
+                      \\-- States.ALL --> NotificationFailed (Fail)
+
+The notifier receives {"incident_id", "tier", "kind": "alert"|"unacknowledged"} plus "task_token"
+when an acknowledgement is awaited. JSONPath only: moto (the local runtime) cannot run JSONata.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, RemovalPolicy, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from crisiswatch import config
+from crisiswatch.config import Env
+from infra.constructs.function import Runtime, log_retention, make_function
+from infra.constructs.queues import dead_letter_queue
+from infra.constructs.storage import Storage
+from infra.context import DeploymentSettings
+
+LEVEL_ATTRIBUTE = "level"  # SNS message attribute the subscriptions filter on
+_PROTOCOLS = {"sms": sns.SubscriptionProtocol.SMS, "email": sns.SubscriptionProtocol.EMAIL}
+
+
+class Escalation(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: Runtime,
+        storage: Storage,
+        settings: DeploymentSettings,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.alerts_key = kms.Key(
+            self,
+            "AlertsKey",
+            description="crisiswatch alerts topic: incident names and post excerpts at rest",
+            enable_key_rotation=True,
+        )
+        self.alerts_topic = sns.Topic(
+            self, "AlertsTopic", display_name="crisiswatch", master_key=self.alerts_key, enforce_ssl=True
+        )
+        # SMS or e-mail that SNS gave up on lands here instead of vanishing.
+        self.delivery_dlq = dead_letter_queue(self, "AlertsDeliveryDLQ")
+        Validations.of(self.delivery_dlq).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-SQS3",
+                reason="This queue is itself the dead-letter queue of the alert subscriptions.",
+            )
+        )
+        for subscriber in settings.subscribers:
+            # Construct id from the subscriber's name, never from the phone number or address, so
+            # personal data stays out of logical ids and construct paths.
+            sns.Subscription(
+                self,
+                f"Subscriber-{subscriber.name}",
+                topic=self.alerts_topic,
+                protocol=_PROTOCOLS[subscriber.protocol],
+                endpoint=subscriber.endpoint,
+                filter_policy={
+                    LEVEL_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=subscriber.level_values)
+                },
+                dead_letter_queue=self.delivery_dlq,
+            )
+
+        self.notifier = make_function(
+            self,
+            "notifier",
+            shared,
+            {
+                Env.INCIDENTS_TABLE: storage.incidents.table_name,
+                Env.ALERTS_TOPIC_ARN: self.alerts_topic.topic_arn,
+                Env.CONSOLE_URL: settings.console_url,
+            },
+            description="Renders an incident alert (SMS <= 70 chars, e-mail) and publishes it by level",
+        )
+        storage.incidents.grant_read_write_data(self.notifier)
+        self.alerts_topic.grant_publish(self.notifier)
+
+        self.state_machine = self._state_machine()
+
+    def _notify(self, construct_id: str, kind: str, result_path: str, *, wait: bool = False) -> tasks.LambdaInvoke:
+        payload = {
+            "incident_id": sfn.JsonPath.string_at("$.incident_id"),
+            "tier": sfn.JsonPath.string_at("$.current.tier"),
+            "kind": kind,
+        }
+        extra: dict = {}
+        if wait:
+            payload["task_token"] = sfn.JsonPath.task_token
+            extra = {
+                "integration_pattern": sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+                "task_timeout": sfn.Timeout.at("$.current.timeout_seconds"),
+            }
+        else:
+            extra = {"payload_response_only": True}
+        # Default retry on Lambda service errors (retry_on_service_exceptions) stays on.
+        return tasks.LambdaInvoke(
+            self,
+            construct_id,
+            lambda_function=self.notifier,
+            payload=sfn.TaskInput.from_object(payload),
+            result_path=result_path,
+            **extra,
+        )
+
+    def _state_machine(self) -> sfn.StateMachine:
+        failed = sfn.Fail(
+            self, "NotificationFailed", error="NotificationFailed", cause="The notifier failed after retries"
+        )
+        notify_blue = self._notify("NotifyBlue", "alert", "$.notified")
+        notify_blue.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        notify_blue.next(sfn.Succeed(self, "Informed"))
+
+        notify_and_wait = self._notify("NotifyAndWait", "alert", "$.ack", wait=True)
+        notify_unacknowledged = self._notify("NotifyUnacknowledged", "unacknowledged", "$.notified")
+        notify_unacknowledged.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        notify_unacknowledged.next(
+            sfn.Fail(self, "Unacknowledged", error="Unacknowledged", cause="No acknowledgement at red")
+        )
+
+        def step_up(construct_id: str, tier: str) -> sfn.Pass:
+            return sfn.Pass(
+                self,
+                construct_id,
+                parameters={"tier": tier, "timeout_seconds.$": f"$.timeouts.{tier}"},
+                result_path="$.current",
+            )
+
+        escalate = (
+            sfn.Choice(self, "EscalateFrom?")
+            .when(sfn.Condition.string_equals("$.current.tier", "yellow"), step_up("ToOrange", "orange").next(notify_and_wait))
+            .when(sfn.Condition.string_equals("$.current.tier", "orange"), step_up("ToRed", "red").next(notify_and_wait))
+            .otherwise(notify_unacknowledged)
+        )  # fmt: skip
+        notify_and_wait.add_catch(escalate, errors=[sfn.Errors.TIMEOUT], result_path="$.timeout")
+        notify_and_wait.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        notify_and_wait.next(sfn.Succeed(self, "Acknowledged"))
+
+        start = (
+            sfn.Choice(self, "NeedsAck?")
+            .when(sfn.Condition.string_equals("$.current.tier", "blue"), notify_blue)
+            .otherwise(notify_and_wait)
+        )
+
+        log_group = logs.LogGroup(
+            self, "EscalationLogs", retention=log_retention(), removal_policy=RemovalPolicy.RETAIN
+        )
+        machine = sfn.StateMachine(
+            self,
+            "EscalationStateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(start),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            tracing_enabled=True,
+            # ALL events, but without execution data: inputs carry task tokens.
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            comment="crisiswatch escalation: notify, wait for an acknowledgement, escalate one tier on timeout",
+        )
+        return machine
+

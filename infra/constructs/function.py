@@ -1,0 +1,117 @@
+"""Every crisiswatch Lambda is made here, from its `crisiswatch.config.FunctionSpec`.
+
+Same shape for all: the configured Python runtime on arm64, one code asset (the `functions/`
+package), X-Ray tracing, its own log group with retention, its own role that can write only to that
+log group (no AWSLambdaBasicExecutionRole: that managed policy lets a function create any log group),
+the shared `deps` layer and, for functions that segment Chinese text, the `nlp` layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from crisiswatch import config
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = ROOT / "functions"
+# Never shipped: caches, packaging metadata, tests, local data.
+CODE_EXCLUDES = [
+    "**/__pycache__",
+    "**/*.pyc",
+    "*.egg-info",
+    "**/.pytest_cache",
+    "**/.ruff_cache",
+    "**/tests",
+    "**/.DS_Store",
+]
+
+RUNTIME = lambda_.Runtime(config.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+_RETENTION = {
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+def log_retention() -> logs.RetentionDays:
+    try:
+        return _RETENTION[config.LOG_RETENTION_DAYS]
+    except KeyError:
+        raise ValueError(f"config.LOG_RETENTION_DAYS must be one of {sorted(_RETENTION)}") from None
+
+
+def function_code() -> lambda_.Code:
+    """The `functions/` directory: the importable `crisiswatch` package. One asset for all functions."""
+    return lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=CODE_EXCLUDES)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every function shares: code, layers, log level."""
+
+    code: lambda_.Code
+    deps_layer: lambda_.ILayerVersion
+    nlp_layer: lambda_.ILayerVersion
+    log_level: str
+
+
+def make_function(
+    scope: Construct,
+    key: str,
+    shared: Runtime,
+    environment: dict[str, str],
+    *,
+    description: str,
+    **options: Any,
+) -> lambda_.Function:
+    """The Lambda for `config.FUNCTIONS[key]`, with construct id `spec.construct_id` in `scope`."""
+    spec = config.FUNCTIONS[key]
+    log_group = logs.LogGroup(
+        scope,
+        f"{spec.construct_id}Logs",
+        retention=log_retention(),
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    role = iam.Role(
+        scope,
+        f"{spec.construct_id}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"crisiswatch {key} function",
+    )
+    layers = [shared.deps_layer, shared.nlp_layer] if spec.needs_nlp else [shared.deps_layer]
+    fn = lambda_.Function(
+        scope,
+        spec.construct_id,
+        runtime=RUNTIME,
+        architecture=ARCHITECTURE,
+        handler=spec.handler,
+        code=shared.code,
+        timeout=Duration.seconds(spec.timeout_seconds),
+        memory_size=spec.memory_mb,
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        role=role,
+        layers=layers,
+        description=description,
+        environment={
+            "POWERTOOLS_SERVICE_NAME": config.SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": config.METRICS_NAMESPACE,
+            "LOG_LEVEL": shared.log_level,
+            **environment,
+        },
+        **options,
+    )
+    log_group.grant_write(role)
+    return fn

@@ -1,0 +1,61 @@
+"""Scoring: the posts queue (with its DLQ) and the scorer that turns posts into scores and incidents."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from crisiswatch import config
+from crisiswatch.config import Env
+from infra.constructs.function import Runtime, make_function
+from infra.constructs.queues import work_queue
+from infra.constructs.storage import Storage
+from infra.context import DeploymentSettings
+
+
+class Scoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: Runtime,
+        storage: Storage,
+        state_machine: sfn.IStateMachine,
+        settings: DeploymentSettings,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        spec = config.FUNCTIONS["scorer"]
+        self.posts_queue, self.posts_dlq = work_queue(
+            self, "PostsQueue", consumer_timeout_seconds=spec.timeout_seconds
+        )
+        self.scorer = make_function(
+            self,
+            "scorer",
+            shared,
+            {
+                Env.POSTS_TABLE: storage.posts.table_name,
+                Env.INCIDENTS_TABLE: storage.incidents.table_name,
+                Env.STATE_TABLE: storage.state.table_name,
+                Env.ESCALATION_STATE_MACHINE_ARN: state_machine.state_machine_arn,
+                Env.WATCHES: settings.watches_json,
+                Env.ACK_TIMEOUT_SECONDS: settings.ack_timeout_seconds.model_dump_json(),
+                Env.LEVEL_THRESHOLDS: json.dumps(settings.level_thresholds, separators=(",", ":")),
+            },
+            description="Scores posts (jieba, sentiment, crisis categories), groups incidents, starts escalation",
+        )
+        self.scorer.add_event_source(
+            sources.SqsEventSource(
+                self.posts_queue,
+                batch_size=config.POSTS_BATCH_SIZE,
+                max_batching_window=Duration.seconds(config.POSTS_BATCHING_WINDOW_SECONDS),
+                report_batch_item_failures=True,
+            )
+        )
+        for table in (storage.posts, storage.incidents, storage.state):
+            table.grant_read_write_data(self.scorer)
+        state_machine.grant_start_execution(self.scorer)

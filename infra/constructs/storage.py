@@ -1,0 +1,45 @@
+"""DynamoDB: posts (dedupe + aggregates), incidents (with a by-status index), state (cursors, pointers)."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from crisiswatch import config
+
+_S = dynamodb.AttributeType.STRING
+
+
+def _table(scope: Construct, construct_id: str, *, sort_key: str | None = None, pk: str = "pk", ttl: bool):
+    return dynamodb.Table(
+        scope,
+        construct_id,
+        partition_key=dynamodb.Attribute(name=pk, type=_S),
+        sort_key=dynamodb.Attribute(name=sort_key, type=_S) if sort_key else None,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        time_to_live_attribute=config.TTL_ATTRIBUTE if ttl else None,
+        # Incidents, acknowledgements and cursors are the product's record: a stack deletion or a
+        # replacement must not take them with it.
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+class Storage(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        # pk = platform#post_id (posts) and per-watch time-bucket aggregates; expire after POST_TTL_DAYS.
+        self.posts = _table(self, "PostsTable", ttl=True)
+        self.incidents = _table(self, "IncidentsTable", pk="incident_id", ttl=False)
+        self.incidents.add_global_secondary_index(
+            index_name=config.INCIDENTS_BY_STATUS_INDEX,
+            partition_key=dynamodb.Attribute(name="status", type=_S),
+            sort_key=dynamodb.Attribute(name="opened_at", type=_S),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        # Fetch cursors, open-incident pointers, idempotency records.
+        self.state = _table(self, "StateTable", sort_key="sk", ttl=True)

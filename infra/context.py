@@ -1,0 +1,182 @@
+"""Deployment settings read from CDK context, validated once before any construct is built.
+
+Every key has a default in `crisiswatch.config` (or in cdk.json for the examples), so a bare
+`cdk synth` works. Values given on the command line (`-c key=value`) arrive as strings: structured
+keys are decoded from JSON. A bad value fails synth with a message that names the key and the entry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from crisiswatch import config
+from crisiswatch.models import LEVELS, Level, Watch
+
+_PLATFORM = r"^[a-z][a-z0-9-]{0,29}$"
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ContextError(ValueError):
+    """A CDK context value is missing or malformed; the message says which and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Subscriber(_Strict):
+    """One alert recipient: an SNS subscription that only receives the listed levels."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
+    protocol: Literal["sms", "email"]
+    endpoint: str
+    levels: list[Level] = Field(min_length=1)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_shape(cls, value: str, info: Any) -> str:
+        protocol = info.data.get("protocol")
+        if protocol == "sms" and not _E164.match(value):
+            raise ValueError("an sms endpoint must be an E.164 phone number such as +8613800000000")
+        if protocol == "email" and not _EMAIL.match(value):
+            raise ValueError("an email endpoint must be an e-mail address")
+        return value
+
+    @property
+    def level_values(self) -> list[str]:
+        """The levels in severity order, without duplicates."""
+        return [lv.value for lv in LEVELS if lv in set(self.levels)]
+
+
+class AckTimeouts(_Strict):
+    yellow: int = Field(gt=0)
+    orange: int = Field(gt=0)
+    red: int = Field(gt=0)
+
+
+class DeploymentSettings(_Strict):
+    watches: list[Watch]
+    subscribers: list[Subscriber]
+    schedules: dict[str, int]
+    weibo_base_url: str
+    ack_timeout_seconds: AckTimeouts
+    level_thresholds: dict[str, dict[str, float]]
+    console_url: str
+    log_level: str
+    ops_emails: list[str]
+
+    @property
+    def watches_json(self) -> str:
+        return json.dumps([w.model_dump(mode="json") for w in self.watches], ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode(key: str, value: Any) -> Any:
+    """`-c key=[...]` on the CLI gives a string: decode JSON for structured keys."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as e:
+            raise ContextError(f"CDK context {key!r} must be JSON: {e}") from None
+    return value
+
+
+def _describe(error: ValidationError, key: str, raw: Any) -> str:
+    lines = []
+    for err in error.errors():
+        loc = list(err["loc"])
+        where = key
+        if loc and isinstance(loc[0], int):
+            index = loc.pop(0)
+            entry = raw[index] if isinstance(raw, list) and index < len(raw) else None
+            label = f" ({entry.get('name') or entry.get('id')!s})" if isinstance(entry, dict) else ""
+            where = f"{key}[{index}]{label}"
+        if loc:
+            where += "." + ".".join(str(part) for part in loc)
+        got = f" (got {err['input']!r})" if not isinstance(err.get("input"), dict | list) else ""
+        lines.append(f"{where}: {err['msg']}{got}")
+    return "; ".join(lines)
+
+
+def _validated(key: str, raw: Any, type_: Any) -> Any:
+    try:
+        return TypeAdapter(type_).validate_python(raw)
+    except ValidationError as e:
+        raise ContextError(f"Invalid CDK context {key!r}: {_describe(e, key, raw)}") from None
+
+
+def load_settings(get: Any) -> DeploymentSettings:
+    """Validate the deployment settings. `get(key)` returns a context value or None."""
+
+    def value(key: str, default: Any, structured: bool = True) -> Any:
+        raw = get(key)
+        if raw is None:
+            return default
+        return _decode(key, raw) if structured else raw
+
+    watches_raw = value("watches", [])
+    watches = _validated("watches", watches_raw, list[Watch])
+    ids = [w.id for w in watches]
+    if len(set(ids)) != len(ids):
+        raise ContextError(f"Invalid CDK context 'watches': duplicate watch ids in {ids}")
+
+    subscribers_raw = value("subscribers", [])
+    subscribers = _validated("subscribers", subscribers_raw, list[Subscriber])
+    names = [s.name for s in subscribers]
+    if len(set(names)) != len(names):
+        raise ContextError(f"Invalid CDK context 'subscribers': duplicate subscriber names in {names}")
+
+    schedules = value("schedules", dict(config.DEFAULT_SCHEDULES_MINUTES))
+    if not isinstance(schedules, dict) or not schedules:
+        raise ContextError("Invalid CDK context 'schedules': expected an object such as {\"weibo\": 2}")
+    for platform, minutes in schedules.items():
+        if not re.match(_PLATFORM, str(platform)):
+            raise ContextError(f"Invalid CDK context 'schedules': bad platform name {platform!r}")
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 1440:
+            raise ContextError(
+                f"Invalid CDK context 'schedules': {platform} must be whole minutes between 1 and 1440 "
+                f"(got {minutes!r})"
+            )
+
+    ack_raw = value("ackTimeoutSeconds", dict(config.DEFAULT_ACK_TIMEOUT_SECONDS))
+    ack = _validated("ackTimeoutSeconds", ack_raw, AckTimeouts)
+
+    thresholds = _validated("levelThresholds", value("levelThresholds", {}), dict[str, dict[str, float]])
+    try:  # the scorer's own parser, so a typo fails synth rather than the scorer's cold start
+        from crisiswatch.incidents.levels import rules_from_overrides
+    except ImportError:  # pragma: no cover - the domain module is optional for the infra
+        rules_from_overrides = None
+    if rules_from_overrides is not None:
+        try:
+            rules_from_overrides(thresholds)
+        except ValueError as e:
+            raise ContextError(f"Invalid CDK context 'levelThresholds': {e}") from None
+
+    weibo = str(value("weiboBaseUrl", config.DEFAULT_WEIBO_BASE_URL, structured=False))
+    if not weibo.startswith(("https://", "http://")):
+        raise ContextError(f"Invalid CDK context 'weiboBaseUrl': expected an http(s) URL (got {weibo!r})")
+    console_url = str(value("consoleUrl", "", structured=False))
+    log_level = str(value("logLevel", "INFO", structured=False)).upper()
+    if log_level not in LOG_LEVELS:
+        raise ContextError(f"Invalid CDK context 'logLevel': expected one of {LOG_LEVELS} (got {log_level!r})")
+    ops_emails = _validated("opsEmails", value("opsEmails", []), list[str])
+    for email in ops_emails:
+        if not _EMAIL.match(email):
+            raise ContextError("Invalid CDK context 'opsEmails': every entry must be an e-mail address")
+
+    return DeploymentSettings(
+        watches=watches,
+        subscribers=subscribers,
+        schedules=schedules,
+        weibo_base_url=weibo.rstrip("/"),
+        ack_timeout_seconds=ack,
+        level_thresholds=thresholds,
+        console_url=console_url,
+        log_level=log_level,
+        ops_emails=ops_emails,
+    )

@@ -1,0 +1,65 @@
+"""The crisiswatch stack: composes one construct per capability, nothing else."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from crisiswatch import config
+from infra.constructs.api import Api
+from infra.constructs.escalation import Escalation
+from infra.constructs.function import Runtime, function_code
+from infra.constructs.ingestion import Ingestion
+from infra.constructs.layers import Layers
+from infra.constructs.observability import Observability
+from infra.constructs.scoring import Scoring
+from infra.constructs.storage import Storage
+from infra.context import DeploymentSettings
+
+
+class CrisisWatchStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: DeploymentSettings, **kwargs) -> None:
+        super().__init__(scope, construct_id, description="crisiswatch: brand-crisis monitoring of Chinese social media", **kwargs)
+        self.settings = settings
+        layers = Layers(self, "Layers")
+        shared = Runtime(
+            code=function_code(), deps_layer=layers.deps, nlp_layer=layers.nlp, log_level=settings.log_level
+        )
+        self.storage = Storage(self, "Storage")
+        self.escalation = Escalation(self, "Escalation", shared=shared, storage=self.storage, settings=settings)
+        self.scoring = Scoring(
+            self,
+            "Scoring",
+            shared=shared,
+            storage=self.storage,
+            state_machine=self.escalation.state_machine,
+            settings=settings,
+        )
+        self.ingestion = Ingestion(
+            self, "Ingestion", shared=shared, posts_queue=self.scoring.posts_queue, settings=settings
+        )
+        self.api = Api(
+            self, "Api", shared=shared, storage=self.storage, state_machine=self.escalation.state_machine
+        )
+        self.functions = {
+            "scheduler": self.ingestion.scheduler,
+            "fetcher": self.ingestion.fetcher,
+            "scorer": self.scoring.scorer,
+            "notifier": self.escalation.notifier,
+            "api": self.api.function,
+        }
+        assert set(self.functions) == set(config.FUNCTIONS), "every config.FUNCTIONS entry needs a Lambda"
+        self.observability = Observability(
+            self,
+            "Observability",
+            functions={config.FUNCTIONS[k].construct_id: fn for k, fn in self.functions.items()},
+            dead_letter_queues={
+                "FetchJobs": self.ingestion.fetch_dlq,
+                "Posts": self.scoring.posts_dlq,
+                "Schedule": self.ingestion.schedule_dlq,
+                "AlertsDelivery": self.escalation.delivery_dlq,
+            },
+            state_machine=self.escalation.state_machine,
+            rest_api=self.api.rest_api,
+            ops_emails=settings.ops_emails,
+        )
