@@ -20,6 +20,8 @@ _PLATFORM = r"^[a-z][a-z0-9-]{0,29}$"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+PLACEHOLDER_EMAIL_DOMAINS = {"example.com", "example.org", "example.net"}  # RFC 2606
+PLACEHOLDER_PHONE_NUMBERS = {"+8613800000000", "+8613800138000"}
 
 
 class ContextError(ValueError):
@@ -47,6 +49,13 @@ class Subscriber(_Strict):
         if protocol == "email" and not _EMAIL.match(value):
             raise ValueError("an email endpoint must be an e-mail address")
         return value
+
+    @property
+    def is_placeholder(self) -> bool:
+        """The example endpoints in cdk.json: reserved e-mail domains, the textbook +86 number."""
+        if self.protocol == "email":
+            return self.endpoint.rsplit("@", 1)[-1].lower() in PLACEHOLDER_EMAIL_DOMAINS
+        return self.endpoint in PLACEHOLDER_PHONE_NUMBERS
 
     @property
     def level_values(self) -> list[str]:

@@ -20,10 +20,8 @@ when an acknowledgement is awaited. JSONPath only: moto (the local runtime) cann
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, RemovalPolicy, Validations
-from aws_cdk import aws_iam as iam
+from aws_cdk import Annotations, RemovalPolicy
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -34,8 +32,9 @@ from crisiswatch import config
 from crisiswatch.config import Env
 from infra.constructs.function import Runtime, log_retention, make_function
 from infra.constructs.queues import dead_letter_queue
-from infra.constructs.storage import Storage
+from infra.constructs.storage import Storage, acknowledge_index_access
 from infra.context import DeploymentSettings
+from infra.nag import acknowledge, arn_of
 
 LEVEL_ATTRIBUTE = "level"  # SNS message attribute the subscriptions filter on
 _PROTOCOLS = {"sms": sns.SubscriptionProtocol.SMS, "email": sns.SubscriptionProtocol.EMAIL}
@@ -64,16 +63,15 @@ class Escalation(Construct):
         )
         # SMS or e-mail that SNS gave up on lands here instead of vanishing.
         self.delivery_dlq = dead_letter_queue(self, "AlertsDeliveryDLQ")
-        Validations.of(self.delivery_dlq).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-SQS3",
-                reason="This queue is itself the dead-letter queue of the alert subscriptions.",
-            )
+        acknowledge(
+            self.delivery_dlq,
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue of the alert subscriptions (SNS redrive policy).",
         )
         for subscriber in settings.subscribers:
             # Construct id from the subscriber's name, never from the phone number or address, so
             # personal data stays out of logical ids and construct paths.
-            sns.Subscription(
+            subscription = sns.Subscription(
                 self,
                 f"Subscriber-{subscriber.name}",
                 topic=self.alerts_topic,
@@ -84,6 +82,12 @@ class Escalation(Construct):
                 },
                 dead_letter_queue=self.delivery_dlq,
             )
+            if subscriber.is_placeholder:
+                Annotations.of(subscription).add_warning_v2(
+                    "crisiswatch:placeholder-subscriber",
+                    f"Subscriber {subscriber.name!r} has an example endpoint: set the `subscribers` context "
+                    "to real on-duty numbers and addresses before deploying.",
+                )
 
         self.notifier = make_function(
             self,
@@ -97,7 +101,21 @@ class Escalation(Construct):
             description="Renders an incident alert (SMS <= 70 chars, e-mail) and publishes it by level",
         )
         storage.incidents.grant_read_write_data(self.notifier)
+        acknowledge_index_access(self.notifier.role, storage.incidents)
         self.alerts_topic.grant_publish(self.notifier)
+        acknowledge(
+            self.notifier.role,
+            "AwsSolutions-IAM5",
+            "Publishing to an SSE-KMS topic needs kms:GenerateDataKey* (the GenerateDataKey variants); the "
+            "statement is scoped to the alerts key alone.",
+            finding="Action::kms:GenerateDataKey*",
+        )
+        acknowledge(
+            self.notifier,
+            "Serverless-LambdaDLQ",
+            "Invoked only synchronously by the escalation state machine, which retries and then catches "
+            "every error into NotificationFailed (alarmed); an async DLQ would never receive anything.",
+        )
 
         self.state_machine = self._state_machine()
 
@@ -177,6 +195,20 @@ class Escalation(Construct):
             # ALL events, but without execution data: inputs carry task tokens.
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             comment="crisiswatch escalation: notify, wait for an acknowledgement, escalate one tier on timeout",
+        )
+        acknowledge(
+            machine,
+            "AwsSolutions-IAM5",
+            "CDK's LambdaInvoke grant covers the notifier's ARN and its versions/aliases (<arn>:*): still one "
+            "function only.",
+            finding=f"Resource::{arn_of(self.notifier)}:*",
+        )
+        acknowledge(
+            machine,
+            "AwsSolutions-IAM5",
+            "Logging to CloudWatch (logs:*LogDelivery, DescribeResourcePolicies...) and X-Ray tracing "
+            "(xray:PutTraceSegments...) actions support no resource-level permissions: resource must be *.",
+            finding="Resource::*",
         )
         return machine
 

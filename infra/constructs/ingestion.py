@@ -4,7 +4,7 @@ the fetch-jobs queue (with its DLQ), and the fetcher that pages through a platfo
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
@@ -15,7 +15,9 @@ from crisiswatch import config
 from crisiswatch.config import Env
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import dead_letter_queue, work_queue
+from infra.constructs.scoring import acknowledge_sqs_consumer
 from infra.context import DeploymentSettings
+from infra.nag import acknowledge
 
 
 class Ingestion(Construct):
@@ -36,12 +38,11 @@ class Ingestion(Construct):
         # Schedule ticks that EventBridge could not deliver, and scheduler runs that failed after
         # Lambda's own async retries.
         self.schedule_dlq = dead_letter_queue(self, "ScheduleDLQ")
-        Validations.of(self.schedule_dlq).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-SQS3",
-                reason="This queue is itself a dead-letter queue (for the schedule rules and the scheduler's "
-                "asynchronous invocations).",
-            )
+        acknowledge(
+            self.schedule_dlq,
+            "AwsSolutions-SQS3",
+            "This queue is itself a dead-letter queue: for the schedule rules' targets and for the "
+            "scheduler's asynchronous invocations.",
         )
 
         self.scheduler = make_function(
@@ -97,3 +98,4 @@ class Ingestion(Construct):
             )
         )
         posts_queue.grant_send_messages(self.fetcher)
+        acknowledge_sqs_consumer(self.fetcher, "FetchJobsQueue", "FetchJobsDLQ")

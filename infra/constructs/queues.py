@@ -7,17 +7,25 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from crisiswatch import config
+from infra.nag import acknowledge
 
 
 def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
     """Where undeliverable messages wait (DLQ_RETENTION_DAYS) for a person or a redrive."""
-    return sqs.Queue(
+    dlq = sqs.Queue(
         scope,
         construct_id,
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
         retention_period=Duration.days(config.DLQ_RETENTION_DAYS),
     )
+    acknowledge(
+        dlq,
+        "Serverless-SQSRedrivePolicy",
+        "This is a dead-letter queue: nothing consumes it automatically, so a further redrive target would "
+        "only move the problem. Messages stay DLQ_RETENTION_DAYS and a depth alarm pages ops.",
+    )
+    return dlq
 
 
 def work_queue(scope: Construct, construct_id: str, *, consumer_timeout_seconds: int) -> tuple[sqs.Queue, sqs.Queue]:

@@ -13,8 +13,9 @@ from crisiswatch import config
 from crisiswatch.config import Env
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import work_queue
-from infra.constructs.storage import Storage
+from infra.constructs.storage import Storage, acknowledge_index_access
 from infra.context import DeploymentSettings
+from infra.nag import acknowledge
 
 
 class Scoring(Construct):
@@ -58,4 +59,23 @@ class Scoring(Construct):
         )
         for table in (storage.posts, storage.incidents, storage.state):
             table.grant_read_write_data(self.scorer)
+        acknowledge_index_access(self.scorer.role, storage.incidents)
         state_machine.grant_start_execution(self.scorer)
+        acknowledge_sqs_consumer(self.scorer, "PostsQueue", "PostsDLQ")
+
+
+def acknowledge_sqs_consumer(fn: Construct, queue: str, dlq: str) -> None:
+    """A Lambda fed only by an SQS event source: failures go back to the queue, then to its DLQ."""
+    acknowledge(
+        fn,
+        "Serverless-LambdaDLQ",
+        f"Invoked only by the SQS event source on {queue}; failed records return to the queue and after "
+        f"DLQ_MAX_RECEIVE_COUNT ({config.DLQ_MAX_RECEIVE_COUNT}) receives move to {dlq}. An async-invoke DLQ "
+        "would never receive anything.",
+    )
+    acknowledge(
+        fn,
+        "Serverless-LambdaEventSourceMappingDestination",
+        f"SQS event sources take no OnFailure destination (only stream and Kafka sources do); the source "
+        f"queue's redrive policy to {dlq} is the failure destination.",
+    )

@@ -160,14 +160,25 @@ class LocalAws:
         # State-machine tasks call moto at MOTO_PORT; clients find it through AWS_ENDPOINT_URL.
         os.environ["MOTO_PORT"] = str(port)
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint
+        self._patch_lambda_invoke()
+        self._configure()
+        self._provision()
+        self._export_environment()
+
+    def reset(self) -> None:
+        """Empty every service and provision the stack again (same names, same endpoint)."""
+        requests.post(f"{self.endpoint}/moto-api/reset", timeout=10).raise_for_status()
+        self.stack = LocalStack()
+        self._configure()
+        self._provision()
+        self._export_environment()
+
+    def _configure(self) -> None:
         requests.post(
             f"{self.endpoint}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
             timeout=10,
         ).raise_for_status()
-        self._patch_lambda_invoke()
-        self._provision()
-        self._export_environment()
 
     def stop(self) -> None:
         if self._patch:

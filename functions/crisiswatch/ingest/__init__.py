@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 
 from crisiswatch.config import SERVICE
 from crisiswatch.ingest.errors import FetchError, IngestError, MalformedResponse, UnsupportedPlatform
-from crisiswatch.ingest.http import HttpClient
+from crisiswatch.ingest.http import HttpClient, JsonClient
 from crisiswatch.ingest.matching import excluded, matches
 from crisiswatch.ingest.platform import PlatformAdapter, SearchPage
 from crisiswatch.ingest.weibo import WeiboAdapter
@@ -29,6 +29,7 @@ __all__ = [
     "FetchResult",
     "HttpClient",
     "IngestError",
+    "JsonClient",
     "MalformedResponse",
     "PlatformAdapter",
     "SearchPage",
@@ -81,7 +82,7 @@ class FetchResult:
 def fetch_posts(
     job: FetchJob,
     base_url: str,
-    client: HttpClient,
+    client: JsonClient,
     now: datetime,
     max_pages: int = 5,
     *,

@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from aws_lambda_powertools import Logger
@@ -92,6 +92,12 @@ def redact(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+class JsonClient(Protocol):
+    """What the adapters need from an HTTP client (``HttpClient``, or a fake in tests)."""
+
+    def get_json(self, url: str, *, headers: Mapping[str, str] | None = None) -> Any: ...
 
 
 class _Retry(Exception):

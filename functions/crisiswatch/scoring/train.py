@@ -55,6 +55,7 @@ class Recipe:
     sources: tuple[Source, ...] = (Source(PRIMARY),)
     binary: bool = True  # count a word once per document (binarized multinomial NB)
     min_count: int = 2  # drop words seen in fewer documents than this
+    count_scale: float = 1.0  # counts x scale before snownlp's add-one (smoothing 1/scale)
     jieba_min_freq: int = 0  # trim jieba's dictionary to words at least this frequent (0: keep all)
 
 
@@ -109,11 +110,14 @@ def prune(neg: Counter[str], pos: Counter[str], min_count: int) -> tuple[Counter
     return Counter({w: c for w, c in neg.items() if w in keep}), Counter({w: c for w, c in pos.items() if w in keep})
 
 
-def to_snownlp(neg: Counter[str], pos: Counter[str]) -> dict[str, Any]:
-    """The dictionary snownlp's ``Bayes`` holds after ``train`` (add-one smoothed ``AddOneProb``)."""
+def to_snownlp(neg: Counter[str], pos: Counter[str], scale: float = 1.0) -> dict[str, Any]:
+    """The dictionary snownlp's ``Bayes`` holds after ``train`` (add-one smoothed ``AddOneProb``).
+
+    ``scale`` multiplies the counts before the add-one: scale 4 is add-0.25 smoothing in effect.
+    """
     d: dict[str, Any] = {}
     for name, counts in (("neg", neg), ("pos", pos)):
-        table = {w: c + 1 for w, c in sorted(counts.items())}
+        table = {w: (c * scale if scale != 1.0 else c) + 1 for w, c in sorted(counts.items())}
         d[name] = {"d": table, "total": float(sum(table.values())), "none": 1}
     return {"total": d["neg"]["total"] + d["pos"]["total"], "d": d}
 
@@ -153,7 +157,7 @@ def cross_val_log_odds(primary: Corpus, extras: Sequence[tuple[Corpus, Source]],
                     labels.append(y)
                     weights.append(source.weight)
         neg, pos = prune(*count(docs, labels, weights, recipe.binary), recipe.min_count)
-        nb = NaiveBayes(to_snownlp(neg, pos))
+        nb = NaiveBayes(to_snownlp(neg, pos, recipe.count_scale))
         for i, g in enumerate(pfold):
             if g == f:
                 out[primary.name][i] = nb.log_odds(primary.docs[i])

@@ -1,0 +1,369 @@
+"""A local stand-in for Weibo's mobile search API, serving a ``Scenario`` tick by tick, with faults.
+
+    with PlatformSimulator(Scenario.generate()) as sim:   # listens on 127.0.0.1, ephemeral port
+        sim.advance()                                      # tick 0 becomes visible
+        fetch_posts(job, sim.base_url, client, now)
+        sim.inject("429", times=2)                         # the next two requests get 429
+
+Search (``GET /api/container/getIndex?containerid=100103type%3D61%26q%3D<kw>%26t%3D&page=<n>``)
+returns the visible posts whose text (or reposted original's text) contains the keyword, newest
+first, ``page_size`` per page, in the real response shape. Like the real search it is fuzzier than
+a substring match: a keyword of three or more characters also hits posts that contain its first two
+characters, which is how unrelated posts reach the fetcher and must be dropped there.
+
+Faults (``inject(fault, times)``, applied to the next ``times`` requests, in order):
+``429`` (with ``Retry-After``), ``500``, ``503``, ``malformed`` (truncated JSON), ``wrong_shape``
+(``{"ok":1,"data":"oops"}``), ``slow`` (answers after ``slow_seconds``, longer than a client's
+timeout), ``disconnect`` (closes the connection without answering).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+import time
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, quote, urlsplit
+
+from .scenario import Scenario, SimPost, SimUser
+
+FAULTS = ("429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect")
+SEARCH_PATH = "/api/container/getIndex"
+END_OF_RESULTS = {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}
+_CONTAINER = re.compile(r"100103type=(\d+)&q=(.*)&t=(\d*)", re.DOTALL)
+CHINA_TZ = timezone(timedelta(hours=8))
+_WEEKDAYS = "Mon Tue Wed Thu Fri Sat Sun".split()
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+class RequestRecord(NamedTuple):
+    path: str  # path and query, as received
+    status: int  # 0: connection closed without an answer
+
+
+class _Fault(NamedTuple):
+    kind: str
+    retry_after: str
+    seconds: float
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def display_count(n: int) -> int | str:
+    """How Weibo shows a big counter: 10000+ becomes "1万+" (a lower bound)."""
+    return f"{n // 10_000}万+" if n >= 10_000 else n
+
+
+def display_followers(n: int) -> int | str:
+    """How Weibo shows a big follower count: "8.6万", "123万", "1.2亿"."""
+    for unit, size in (("亿", 100_000_000), ("万", 10_000)):
+        if n >= size:
+            return f"{n / size:.1f}".removesuffix(".0") + unit
+    return n
+
+
+class PlatformSimulator:
+    """Weibo mobile search on 127.0.0.1, for tests and the local demo. Thread-safe."""
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        page_size: int = 10,
+        slow_seconds: float = 2.0,
+        retry_after: str = "1",
+        created_at_style: str = "relative",
+        clock: Any = time.time,
+    ) -> None:
+        if created_at_style not in ("relative", "mixed"):
+            raise ValueError("created_at_style is 'relative' or 'mixed'")
+        self.scenario = scenario or Scenario.generate()
+        self.host = host
+        self.port = port
+        self.page_size = page_size
+        self.slow_seconds = slow_seconds
+        self.retry_after = retry_after
+        self.created_at_style = created_at_style
+        self.clock = clock
+        self.requests: list[RequestRecord] = []
+        self._faults: list[_Fault] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._current_tick = -1
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> str:
+        if self._server is not None:
+            return self.base_url
+        simulator = self
+
+        class Handler(_Handler):
+            sim = simulator
+
+        server = ThreadingHTTPServer((self.host, self.port), Handler)
+        server.block_on_close = False  # a "slow" answer in progress must not hold up stop()
+        server.daemon_threads = True
+        self._server = server
+        self._stopping.clear()
+        self._thread = threading.Thread(target=server.serve_forever, name="weibo-simulator", daemon=True)
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> PlatformSimulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("simulator is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- the scenario's clock -------------------------------------------------------------------
+    @property
+    def current_tick(self) -> int:
+        """The last visible tick (-1: nothing visible yet)."""
+        return self._current_tick
+
+    def advance(self, ticks: int = 1) -> int:
+        """Make the next ``ticks`` ticks visible; returns the current tick. Past the scenario's
+        last tick time still passes (posts age) but nothing new appears."""
+        if ticks < 0:
+            raise ValueError("ticks must not be negative")
+        with self._lock:
+            self._current_tick += ticks
+            return self._current_tick
+
+    def visible_posts(self) -> list[SimPost]:
+        current = self._current_tick
+        posts = [p for i, tick in enumerate(self.scenario.ticks) if i <= current for p in tick]
+        return sorted(posts, key=lambda p: (p.age_seconds(current), -int(p.id)))
+
+    # -- faults and the request log -------------------------------------------------------------
+    def inject(
+        self, fault: str, times: int = 1, *, retry_after: str | None = None, seconds: float | None = None
+    ) -> None:
+        """Apply ``fault`` to the next ``times`` requests (after faults injected earlier).
+
+        ``retry_after`` overrides the 429's Retry-After header value; ``seconds`` the slow delay.
+        """
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
+        entry = _Fault(fault, retry_after or self.retry_after, self.slow_seconds if seconds is None else seconds)
+        with self._lock:
+            self._faults.extend([entry] * times)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def reset_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def _next_fault(self) -> _Fault | None:
+        with self._lock:
+            return self._faults.pop(0) if self._faults else None
+
+    def _record(self, path: str, status: int) -> None:
+        with self._lock:
+            self.requests.append(RequestRecord(path, status))
+
+    # -- search ---------------------------------------------------------------------------------
+    def search(self, keyword: str, page: int) -> dict[str, Any]:
+        """The response body for one search page (also usable without HTTP)."""
+        term = fold(keyword).strip()
+        fuzzy = term[:2] if len(term) >= 3 else None
+        current = self._current_tick
+        by_id = self.scenario.by_id
+        hits = []
+        for post in self.visible_posts():
+            haystack = fold(post.text)
+            if post.repost_of:
+                haystack += "\n" + fold(by_id[post.repost_of].text)
+            if term and (term in haystack or (fuzzy and fuzzy in haystack)):
+                hits.append(post)
+        start = (page - 1) * self.page_size
+        chunk = hits[start : start + self.page_size] if page >= 1 else []
+        if not chunk:
+            return END_OF_RESULTS
+        more = start + self.page_size < len(hits)
+        cards: list[dict[str, Any]] = []
+        if page == 1:
+            cards.append({"card_type": 58, "show_type": 1, "desc": "以下为实时微博"})  # not a post
+        for post in chunk:
+            card = {"card_type": 9, "itemid": f"seqid:{post.id}", "mblog": self._mblog(post, current)}
+            # Some results come wrapped in a card group, as on the real site.
+            cards.append({"card_type": 11, "card_group": [card]} if int(post.id) % 3 == 0 else card)
+        cid = f"100103type=61&q={keyword}&t="
+        return {
+            "ok": 1,
+            "data": {
+                "cardlistInfo": {
+                    "containerid": cid,
+                    "v_p": 42,
+                    "show_style": 1,
+                    "total": len(hits),
+                    "page": page + 1 if more else None,
+                    "starttime": int(self.clock()),
+                },
+                "cards": cards,
+                "scheme": f"sinaweibo://cardlist?containerid={quote(cid, safe='')}",
+            },
+        }
+
+    def _mblog(self, post: SimPost, current: int, *, embedded: bool = False) -> dict[str, Any]:
+        reposts, comments, likes = post.counts_at(current)
+        mblog: dict[str, Any] = {
+            "id": post.id,
+            "mid": post.id,
+            "created_at": self._created_at(post, current),
+            "text": post.html,
+            "textLength": len(post.text.encode("gbk", errors="replace")),
+            "source": "iPhone客户端" if int(post.id) % 2 else "Android",
+            "isLongText": post.long_text,
+            "reposts_count": display_count(reposts),
+            "comments_count": display_count(comments),
+            "attitudes_count": display_count(likes),
+            "pic_num": 0,
+            "user": _user(post.user),
+        }
+        if post.repost_of and not embedded:
+            mblog["retweeted_status"] = self._mblog(self.scenario.by_id[post.repost_of], current, embedded=True)
+        return mblog
+
+    def _created_at(self, post: SimPost, current: int) -> str:
+        age = post.age_seconds(current)
+        if self.created_at_style == "mixed" and age >= 600:
+            moment = datetime.fromtimestamp(self.clock() - age, CHINA_TZ)
+            if int(post.id) % 4 == 0:
+                return (
+                    f"{_WEEKDAYS[moment.weekday()]} {_MONTHS[moment.month - 1]} {moment.day:02d} "
+                    f"{moment:%H:%M:%S} +0800 {moment.year}"
+                )
+            today = datetime.fromtimestamp(self.clock(), CHINA_TZ).date()
+            word = "今天" if moment.date() == today else "昨天"
+            return f"{word} {moment:%H:%M}"
+        if age < 60:
+            return "刚刚"
+        if age < 3600:
+            return f"{age // 60}分钟前"
+        return f"{age // 3600}小时前"
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def _handle(self, handler: _Handler) -> None:
+        fault = self._next_fault()
+        path = handler.path
+        if fault is not None:
+            if fault.kind == "disconnect":
+                self._record(path, 0)
+                handler.close_connection = True
+                return
+            if fault.kind == "slow":
+                self._stopping.wait(fault.seconds)
+            elif fault.kind == "429":
+                self._record(path, 429)
+                handler.reply(429, {"ok": 0, "msg": "请求过于频繁"}, {"Retry-After": fault.retry_after})
+                return
+            elif fault.kind in ("500", "503"):
+                self._record(path, int(fault.kind))
+                handler.reply_raw(int(fault.kind), b"<html><body>Service Unavailable</body></html>", "text/html")
+                return
+            elif fault.kind == "wrong_shape":
+                self._record(path, 200)
+                handler.reply(200, {"ok": 1, "data": "oops"})
+                return
+        status, body = self._route(path)
+        if fault is not None and fault.kind == "malformed":
+            raw = json.dumps(body, ensure_ascii=False).encode()
+            self._record(path, 200)
+            handler.reply_raw(200, raw[: max(1, len(raw) // 2)], "application/json; charset=utf-8")
+            return
+        self._record(path, status)
+        handler.reply(status, body)
+
+    def _route(self, path: str) -> tuple[int, dict[str, Any]]:
+        parts = urlsplit(path)
+        if parts.path != SEARCH_PATH:
+            return 404, {"ok": 0, "msg": "not found"}
+        query = parse_qs(parts.query)
+        m = _CONTAINER.fullmatch((query.get("containerid") or [""])[0])
+        try:
+            page = int((query.get("page") or ["1"])[0])
+        except ValueError:
+            page = 0
+        if not m or page < 1:
+            return 400, {"ok": 0, "msg": "参数错误"}
+        return 200, self.search(m.group(2), page)
+
+
+def _user(user: SimUser) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "screen_name": user.screen_name,
+        "profile_image_url": f"/static/avatar/{user.id}.jpg",
+        "followers_count": display_followers(user.followers),
+        "verified": user.verified,
+        "verified_type": user.verified_type,
+        "gender": "f" if user.id % 2 else "m",
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sim: PlatformSimulator
+    server_version = "WeiboSimulator/1.0"
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server naming
+        try:
+            self.sim._handle(self)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (e.g. its timeout fired during a "slow" fault)
+
+    def reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.reply_raw(status, json.dumps(body, ensure_ascii=False).encode(), "application/json; charset=utf-8",
+                       headers)  # fmt: skip
+
+    def reply_raw(
+        self, status: int, raw: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        gzipped = "gzip" in (self.headers.get("Accept-Encoding") or "")
+        if gzipped:
+            raw = gzip.compress(raw)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet in tests
+        pass

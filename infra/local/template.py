@@ -1,0 +1,19 @@
+"""The stack's CloudFormation template, synthesized in-process by the same CDK app `cdk deploy` runs."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+from crisiswatch.config import STACK_NAME
+
+
+def synthesize(context: dict[str, Any]) -> dict:
+    """Synthesize with the given context (merged over cdk.json's); layers are not built."""
+    from infra.app import build_app  # imports aws-cdk-lib: only where a template is wanted
+
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    with tempfile.TemporaryDirectory(prefix="crisiswatch-synth-") as outdir:
+        app, _ = build_app(context=context, skip_bundling=True, outdir=outdir)
+        return app.synth().get_stack_by_name(STACK_NAME).template

@@ -1,0 +1,34 @@
+"""Shared fixtures. AWS is always moto: a moto server in this process with our stack provisioned
+from the synthesized CDK template (see infra/local/runtime.py), reset between tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+# Never reach real AWS from a test, whatever the machine's environment holds.
+for _name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "ap-northeast-1",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "crisiswatch",
+        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    skip = pytest.mark.skip(reason=f"development data not found at {SHARED_DATA}")
+    for item in items:
+        if "shared_data" in item.keywords and not SHARED_DATA.is_dir():
+            item.add_marker(skip)

@@ -1,0 +1,113 @@
+"""The synthesized escalation state machine, executed by moto, calling the real notifier."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import boto3
+import pytest
+
+from crisiswatch.config import Env
+from crisiswatch.escalation.aws import TokenReleaser, Workflow
+from crisiswatch.escalation.service import acknowledge
+from crisiswatch.incidents.detection import escalation_input, execution_name
+from crisiswatch.models import Level
+from crisiswatch.store import IncidentStore
+from tests.builders import NOW, incident
+from tests.integration.conftest import ACK_TIMEOUTS
+
+
+def _store() -> IncidentStore:
+    return IncidentStore(boto3.client("dynamodb"), os.environ[Env.INCIDENTS_TABLE], os.environ[Env.STATE_TABLE])
+
+
+def _start(aws, level: Level) -> tuple[IncidentStore, str]:
+    store = _store()
+    created = incident(level=level)
+    store.create(created)
+    workflow = Workflow(boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN])
+    assert workflow.start(execution_name(created), escalation_input(created, ACK_TIMEOUTS))
+    arn = f"{os.environ[Env.ESCALATION_STATE_MACHINE_ARN].replace(':stateMachine:', ':execution:')}:{execution_name(created)}"
+    return store, arn
+
+
+def _path(aws, execution_arn: str) -> list[str]:
+    events = aws.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def _wait_until(condition, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_acknowledgement_ends_the_wait(aws):
+    store, arn = _start(aws, Level.ORANGE)
+    _wait_until(lambda: store.get(incident().incident_id).notifications)
+
+    acked, released = acknowledge(store, TokenReleaser(boto3.client("stepfunctions")), incident().incident_id,
+                                  "王经理", "收到", NOW)
+
+    assert released == 1
+    assert acked.status == "acknowledged"
+    final = aws.wait_for_execution(arn)
+    assert final["status"] == "SUCCEEDED"
+    assert _path(aws, arn)[-1] == "Acknowledged"
+    deliveries = list(aws.deliveries())
+    assert sorted(d.subscriber.endpoint for d in deliveries) == ["+8613800000001", "analysts@example.com"]
+    sms = next(d for d in deliveries if d.subscriber.protocol == "sms")
+    assert sms.text.startswith("【舆情橙色预警】鲜味坊") and len(sms.text) <= 70
+    email = next(d for d in deliveries if d.subscriber.protocol == "email")
+    assert "依据 Reason:" in email.text  # the e-mail text, not the SMS, went to the e-mail subscriber
+
+
+def test_silence_escalates_one_tier_up_then_gives_up(aws):
+    store, arn = _start(aws, Level.ORANGE)
+
+    final = aws.wait_for_execution(arn, timeout=20)
+
+    assert final["status"] == "FAILED"
+    assert final.get("error") == "Unacknowledged"
+    path = _path(aws, arn)
+    assert path.count("NotifyAndWait") == 2 and "ToRed" in path and path[-2:] == ["NotifyUnacknowledged",
+                                                                                   "Unacknowledged"]
+    notifications = store.get(incident().incident_id).notifications
+    assert [(n.tier, n.kind) for n in notifications] == [
+        (Level.ORANGE, "alert"), (Level.RED, "alert"), (Level.RED, "unacknowledged")
+    ]
+    management = [d for d in aws.deliveries() if d.subscriber.endpoint == "+8613800000002"]
+    assert [d.level for d in management] == ["red", "red"]  # not told at orange, told when escalated
+    assert management[0].text.startswith("【橙色预警升级】")
+
+
+def test_blue_informs_without_waiting(aws):
+    store, arn = _start(aws, Level.BLUE)
+
+    assert aws.wait_for_execution(arn)["status"] == "SUCCEEDED"
+    assert _path(aws, arn)[-1] == "Informed"
+    assert [d.subscriber.endpoint for d in aws.deliveries()] == ["analysts@example.com"]
+
+
+def test_starting_the_same_escalation_twice_is_a_no_op(aws):
+    _start(aws, Level.BLUE)
+    workflow = Workflow(boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN])
+    created = incident(level=Level.BLUE)
+    assert workflow.start(execution_name(created), escalation_input(created, ACK_TIMEOUTS)) is False
+
+
+@pytest.mark.parametrize("kind", ["alert"])
+def test_a_notifier_failure_fails_the_execution_visibly(aws, kind):
+    # The incident does not exist: the notifier raises, the state machine's catch ends it as failed.
+    workflow = Workflow(boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN])
+    ghost = incident(level=Level.RED)
+    workflow.start(execution_name(ghost), escalation_input(ghost, ACK_TIMEOUTS))
+    arn = f"{os.environ[Env.ESCALATION_STATE_MACHINE_ARN].replace(':stateMachine:', ':execution:')}:{execution_name(ghost)}"
+    final = aws.wait_for_execution(arn, timeout=20)
+    assert final["status"] == "FAILED"
+    assert "NotificationFailed" in _path(aws, arn)
