@@ -9,6 +9,8 @@ CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
 
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# These machines run Node 20, past its end of life: silence jsii's banner (see docs/infra.md).
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test synth deploy lint format bench model clean

@@ -11,10 +11,9 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
-
 from crisiswatch import config
 from crisiswatch.models import LEVELS, Level, Watch
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 _PLATFORM = r"^[a-z][a-z0-9-]{0,29}$"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -82,7 +81,9 @@ class DeploymentSettings(_Strict):
 
     @property
     def watches_json(self) -> str:
-        return json.dumps([w.model_dump(mode="json") for w in self.watches], ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(
+            [w.model_dump(mode="json") for w in self.watches], ensure_ascii=False, separators=(",", ":")
+        )
 
 
 def _decode(key: str, value: Any) -> Any:
@@ -172,7 +173,9 @@ def load_settings(get: Any) -> DeploymentSettings:
     console_url = str(value("consoleUrl", "", structured=False))
     log_level = str(value("logLevel", "INFO", structured=False)).upper()
     if log_level not in LOG_LEVELS:
-        raise ContextError(f"Invalid CDK context 'logLevel': expected one of {LOG_LEVELS} (got {log_level!r})")
+        raise ContextError(
+            f"Invalid CDK context 'logLevel': expected one of {LOG_LEVELS} (got {log_level!r})"
+        )
     ops_emails = _validated("opsEmails", value("opsEmails", []), list[str])
     for email in ops_emails:
         if not _EMAIL.match(email):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_cdk import Stack
 from constructs import Construct
-
 from crisiswatch import config
+
 from infra.constructs.api import Api
 from infra.constructs.escalation import Escalation
 from infra.constructs.function import Runtime, function_code
@@ -18,15 +18,24 @@ from infra.context import DeploymentSettings
 
 
 class CrisisWatchStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, settings: DeploymentSettings, **kwargs) -> None:
-        super().__init__(scope, construct_id, description="crisiswatch: brand-crisis monitoring of Chinese social media", **kwargs)
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: DeploymentSettings, **kwargs
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="crisiswatch: brand-crisis monitoring of Chinese social media",
+            **kwargs,
+        )
         self.settings = settings
         layers = Layers(self, "Layers")
         shared = Runtime(
             code=function_code(), deps_layer=layers.deps, nlp_layer=layers.nlp, log_level=settings.log_level
         )
         self.storage = Storage(self, "Storage")
-        self.escalation = Escalation(self, "Escalation", shared=shared, storage=self.storage, settings=settings)
+        self.escalation = Escalation(
+            self, "Escalation", shared=shared, storage=self.storage, settings=settings
+        )
         self.scoring = Scoring(
             self,
             "Scoring",

@@ -43,7 +43,16 @@ BINARY_PLATFORM_ARGS = [
 NLP_PACKAGES = ("jieba", "snownlp")
 # Shipped by the Lambda Python runtime; a second copy in a layer would shadow the runtime's boto3
 # stack with a botocore that the runtime's boto3 was not built against.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "python_dateutil", "six", "urllib3")
+RUNTIME_PROVIDED = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "dateutil",
+    "python_dateutil",
+    "six",
+    "urllib3",
+)
 
 # Relative to python/ in the layer. Each path was checked against what jieba.lcut, jieba.analyse
 # and snownlp's sentiment/seg models open at run time.
@@ -128,7 +137,11 @@ def build(name: str, output_dir: str | Path) -> Path:
     if result.returncode != 0:
         raise RuntimeError(f"building layer {name!r} failed: {' '.join(cmd)}\n{result.stderr.strip()}")
     for package in spec.drop_packages:
-        for path in [*target.glob(package), *target.glob(f"{package}.py"), *target.glob(f"{package}-*.dist-info")]:
+        for path in [
+            *target.glob(package),
+            *target.glob(f"{package}.py"),
+            *target.glob(f"{package}-*.dist-info"),
+        ]:
             _remove(path)
     for pattern in spec.trim:
         for path in sorted(target.glob(pattern), reverse=True):
@@ -144,7 +157,9 @@ class LocalPipBundling:
         layer_spec(name)  # fail fast on an unknown name
         self.name = name
 
-    def try_bundle(self, output_dir: str, **_options: object) -> bool:
+    def try_bundle(
+        self, output_dir: str, *_options: object, **_kw: object
+    ) -> bool:  # jsii passes BundlingOptions positionally
         build(self.name, output_dir)
         # Raising (rather than returning False) on failure: False would make CDK fall back to
         # Docker, which is not available here and would hide pip's error.

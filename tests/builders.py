@@ -56,7 +56,7 @@ def top_post(key: str = "weibo#1", risk: float = 0.8, categories: dict | None = 
 
 def incident(level: Level = Level.ORANGE, **overrides) -> Incident:
     values = {
-        "incident_id": "xianweifang-20261121T0230",
+        "incident_id": "xianweifang-20261121-0230",
         "watch_id": "xianweifang",
         "watch_name": "鲜味坊",
         "opened_at": NOW,

@@ -45,6 +45,13 @@ DLQ_RETENTION_DAYS = 14
 POST_TTL_DAYS = 90
 BUCKET_TTL_DAYS = 30
 
+# A fetch job pages back this far (several schedule periods: late-indexed posts are still found)
+# and at most this many pages per keyword (a burst can bring hundreds of posts between runs).
+FETCH_LOOKBACK_MINUTES = 10
+FETCH_MAX_PAGES = 20
+# Leave this much of the fetcher's time for queueing what was fetched.
+FETCH_TIME_MARGIN_SECONDS = 10
+
 # Default schedule per platform (EventBridge rate expressions, minutes).
 DEFAULT_SCHEDULES_MINUTES: dict[str, int] = {"weibo": 2}
 

@@ -137,3 +137,6 @@ class FetchJob(_Model):
     watch: Watch
     platform: str
     scheduled_at: datetime
+    # Page back until posts are older than this (an overlap of several schedule periods, so that
+    # posts the platform indexes late are still found; duplicates are stored once).
+    since: datetime | None = None

@@ -27,9 +27,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
-
-from crisiswatch import config
 from crisiswatch.config import Env
+
 from infra.constructs.function import Runtime, log_retention, make_function
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.storage import Storage, acknowledge_index_access
@@ -119,7 +118,9 @@ class Escalation(Construct):
 
         self.state_machine = self._state_machine()
 
-    def _notify(self, construct_id: str, kind: str, result_path: str, *, wait: bool = False) -> tasks.LambdaInvoke:
+    def _notify(
+        self, construct_id: str, kind: str, result_path: str, *, wait: bool = False
+    ) -> tasks.LambdaInvoke:
         payload = {
             "incident_id": sfn.JsonPath.string_at("$.incident_id"),
             "tier": sfn.JsonPath.string_at("$.current.tier"),
@@ -163,7 +164,7 @@ class Escalation(Construct):
             return sfn.Pass(
                 self,
                 construct_id,
-                parameters={"tier": tier, "timeout_seconds.$": f"$.timeouts.{tier}"},
+                parameters={"tier": tier, "timeout_seconds": sfn.JsonPath.number_at(f"$.timeouts.{tier}")},
                 result_path="$.current",
             )
 
@@ -211,4 +212,3 @@ class Escalation(Construct):
             finding="Resource::*",
         )
         return machine
-

@@ -17,7 +17,9 @@ class Layers(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.deps = self._layer("DepsLayer", "deps", "crisiswatch run-time dependencies (powertools, pydantic)")
+        self.deps = self._layer(
+            "DepsLayer", "deps", "crisiswatch run-time dependencies (powertools, pydantic)"
+        )
         self.nlp = self._layer("NlpLayer", "nlp", "jieba + snownlp, trimmed of training data")
 
     def _layer(self, construct_id: str, name: str, description: str) -> lambda_.LayerVersion:

@@ -11,7 +11,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -36,13 +35,19 @@ class Observability(Construct):
             self, "OpsKey", description="crisiswatch ops alarms topic", enable_key_rotation=True
         )
         # CloudWatch alarms publish to an encrypted topic only if the key lets them.
-        self.ops_key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        self.ops_key.grant(
+            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
+        )
         self.ops_topic = sns.Topic(
             self, "OpsTopic", display_name="crisiswatch ops", master_key=self.ops_key, enforce_ssl=True
         )
         for i, email in enumerate(ops_emails):
             sns.Subscription(
-                self, f"OpsEmail{i}", topic=self.ops_topic, protocol=sns.SubscriptionProtocol.EMAIL, endpoint=email
+                self,
+                f"OpsEmail{i}",
+                topic=self.ops_topic,
+                protocol=sns.SubscriptionProtocol.EMAIL,
+                endpoint=email,
             )
         action = cw_actions.SnsAction(self.ops_topic)
         self.alarms: list[cw.Alarm] = []
@@ -64,7 +69,9 @@ class Observability(Construct):
         for name, queue in sorted(dead_letter_queues.items()):
             alarm(
                 f"{name}DepthAlarm",
-                queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
+                queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
                 f"Messages are waiting in the {name} dead-letter queue: inspect, fix, redrive.",
             )
         for name, fn in sorted(functions.items()):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-
 from crisiswatch import config
+
 from infra.nag import acknowledge
 
 
@@ -28,7 +28,9 @@ def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
     return dlq
 
 
-def work_queue(scope: Construct, construct_id: str, *, consumer_timeout_seconds: int) -> tuple[sqs.Queue, sqs.Queue]:
+def work_queue(
+    scope: Construct, construct_id: str, *, consumer_timeout_seconds: int
+) -> tuple[sqs.Queue, sqs.Queue]:
     """A queue consumed by a Lambda, and its DLQ (construct ids `<id>` and `<id minus Queue>DLQ`).
 
     The visibility timeout is VISIBILITY_TIMEOUT_FACTOR x the consumer's timeout, so a batch that

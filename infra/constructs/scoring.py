@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
-
 from crisiswatch import config
 from crisiswatch.config import Env
+
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import work_queue
 from infra.constructs.storage import Storage, acknowledge_index_access
@@ -61,6 +61,31 @@ class Scoring(Construct):
             table.grant_read_write_data(self.scorer)
         acknowledge_index_access(self.scorer.role, storage.incidents)
         state_machine.grant_start_execution(self.scorer)
+        # A higher level supersedes the running lower-level escalation of the same incident.
+        state_machine.grant_execution(self.scorer, "states:StopExecution")
+        stack = Stack.of(self)
+        name_of_machine = json.dumps(
+            {
+                "Fn::Select": [
+                    6,
+                    {
+                        "Fn::Split": [
+                            ":",
+                            {"Ref": stack.resolve(stack.get_logical_id(state_machine.node.default_child))},
+                        ]
+                    },
+                ]
+            },
+            separators=(",", ":"),
+        )
+        acknowledge(
+            self.scorer.role,
+            "AwsSolutions-IAM5",
+            "StopExecution is granted on executions of the escalation state machine only; execution names "
+            "are per incident and level, so they cannot be listed in advance.",
+            finding=f"Resource::arn:<AWS::Partition>:states:{stack.region}:{stack.account}:execution:"
+            f"{name_of_machine}:*",
+        )
         acknowledge_sqs_consumer(self.scorer, "PostsQueue", "PostsDLQ")
 
 

@@ -8,11 +8,15 @@ acknowledgement that ends the escalation's wait. Every step is checked; any fail
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import TextIO
+
+from crisiswatch.models import Level
 
 from infra.local.runtime import ACCOUNT, REGION, Delivery, LocalAws
 from infra.local.simulator import PlatformSimulator, Scenario
@@ -77,8 +81,16 @@ class Printer:
         self(f"\n=== {title} " + "=" * max(0, 78 - len(title)))
 
 
-def run_scenario(out: TextIO = sys.stdout, ack_timeout: int = 3, log_level: str = "WARNING") -> DemoReport:
-    say = Printer(out)
+def run_scenario(
+    out: TextIO = sys.stdout, ack_timeout: int = 3, log_level: str = "WARNING", handler_log: TextIO | None = None
+) -> DemoReport:
+    """Run the demo, printing to `out`; what the handlers print (as Lambda would to CloudWatch
+    Logs) goes to `handler_log`, or to `out` too when none is given."""
+    with contextlib.redirect_stdout(handler_log or out):
+        return _run(Printer(out), ack_timeout, log_level)
+
+
+def _run(say: Printer, ack_timeout: int, log_level: str) -> DemoReport:
     report = DemoReport()
     scenario = Scenario.generate()
     started = time.monotonic()
@@ -120,17 +132,24 @@ def _run_ticks(aws: LocalAws, simulator: PlatformSimulator, scenario: Scenario, 
     say.section("Monitoring (one schedule tick = 2 simulated minutes)")
     fetch = aws.mapping_for("crisiswatch.handlers.fetcher")
     score = aws.mapping_for("crisiswatch.handlers.scorer")
+    dynamodb = aws.client("dynamodb")
+    stored_before = 0
     for tick in range(len(scenario.ticks)):
         simulator.advance()
         aws.tick("weibo")
         fetched = aws.pump(fetch)
         scored = aws.pump(score)
+        stored = dynamodb.scan(TableName=_table(aws, "Posts"), Select="COUNT")["Count"]
         incident = _incident(aws)
-        level = f"{incident['level']:6} {incident['level_reason']}" if incident else "no incident"
-        say(
-            f"tick {tick} +{tick * 2:2} min  {len(scenario.ticks[tick]):3} new posts on the platform, "
-            f"{scored['delivered']:3} scored  | {level}"
+        level = (
+            f"{incident['level']:6} {incident['negatives']:3} negative of {incident['mentions']:3} in the window"
+            if incident else "no incident"
         )
+        say(
+            f"tick {tick} +{tick * 2:2} min  {len(scenario.ticks[tick]):3} new on the platform, "
+            f"{stored - stored_before:3} new posts stored  | {level}"
+        )
+        stored_before = stored
         report.ticks.append({"tick": tick, "fetch": fetched, "score": scored, "incident": incident})
         report.check(f"tick {tick}: every fetch job and post processed", fetched["failed"] == scored["failed"] == 0,
                      f"fetch {fetched}, score {scored}")
@@ -153,7 +172,10 @@ def _wait_for_escalation(aws: LocalAws, say: Printer, report: DemoReport, timeou
         incident = _incident(aws)
         if incident:
             _, detail = aws.api("GET", f"/incidents/{incident['incident_id']}")
-            escalated = [n for n in detail["notifications"] if n["tier"] != detail["level"] and n["kind"] == "alert"]
+            escalated = [
+                n for n in detail["notifications"]
+                if n["kind"] == "alert" and Level(n["tier"]) > Level(n["level"])
+            ]
             if escalated:
                 break
         time.sleep(0.5)
@@ -266,11 +288,16 @@ def _alerts(aws: LocalAws, say: Printer, report: DemoReport) -> None:
         "each subscriber got exactly the levels it subscribed to",
         report.deliveries and all(d.level in d.subscriber.filter_policy["level"] for d in report.deliveries),
     )
-    if report.incident and report.deliveries:
-        email = next(d for d in report.deliveries if d.subscriber.protocol == "email")
-        say("\nOne e-mail in full:\n  " + email.text.replace("\n", "\n  "))
+    emails = [d for d in report.deliveries if d.subscriber.protocol == "email"]
+    if emails:
+        say(f"\nThe last e-mail, to {emails[-1].subscriber.endpoint}, in full:\n  " + emails[-1].text.replace("\n", "\n  "))
 
 
 def run_demo(verbose: bool = False, ack_timeout: int = 3) -> int:
-    report = run_scenario(sys.stdout, ack_timeout=ack_timeout, log_level="INFO" if verbose else "WARNING")
+    if verbose:
+        report = run_scenario(sys.stdout, ack_timeout=ack_timeout, log_level="INFO")
+    else:
+        with tempfile.NamedTemporaryFile("w", prefix="crisiswatch-demo-", suffix=".log", delete=False) as log:
+            report = run_scenario(sys.stdout, ack_timeout=ack_timeout, handler_log=log)
+        print(f"(the handlers' own logs are in {log.name}; `crisiswatch demo --verbose` shows them inline)")
     return 0 if report.passed else 1

@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import io
 import json
+import logging
 import os
 import time
 import uuid
@@ -142,6 +143,8 @@ class LocalAws:
 
     def start(self) -> None:
         from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
 
         os.environ.update(
             {

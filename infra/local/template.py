@@ -11,9 +11,11 @@ from crisiswatch.config import STACK_NAME
 
 def synthesize(context: dict[str, Any]) -> dict:
     """Synthesize with the given context (merged over cdk.json's); layers are not built."""
+    # Read when jsii starts node. These machines have Node 20 (end of life); see docs/infra.md.
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from infra.app import build_app  # imports aws-cdk-lib: only where a template is wanted
 
-    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     with tempfile.TemporaryDirectory(prefix="crisiswatch-synth-") as outdir:
         app, _ = build_app(context=context, skip_bundling=True, outdir=outdir)
         return app.synth().get_stack_by_name(STACK_NAME).template

@@ -6,14 +6,13 @@ import os
 import time
 
 import boto3
-import pytest
-
 from crisiswatch.config import Env
 from crisiswatch.escalation.aws import TokenReleaser, Workflow
 from crisiswatch.escalation.service import acknowledge
 from crisiswatch.incidents.detection import escalation_input, execution_name
 from crisiswatch.models import Level
 from crisiswatch.store import IncidentStore
+
 from tests.builders import NOW, incident
 from tests.integration.conftest import ACK_TIMEOUTS
 
@@ -94,15 +93,18 @@ def test_blue_informs_without_waiting(aws):
     assert [d.subscriber.endpoint for d in aws.deliveries()] == ["analysts@example.com"]
 
 
-def test_starting_the_same_escalation_twice_is_a_no_op(aws):
-    _start(aws, Level.BLUE)
+def test_starting_the_same_escalation_twice_runs_it_once(aws):
+    _, arn = _start(aws, Level.BLUE)
     workflow = Workflow(boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN])
     created = incident(level=Level.BLUE)
-    assert workflow.start(execution_name(created), escalation_input(created, ACK_TIMEOUTS)) is False
+    workflow.start(execution_name(created), escalation_input(created, ACK_TIMEOUTS))  # while running
+    aws.wait_for_execution(arn)
+    assert workflow.start(execution_name(created), escalation_input(created, ACK_TIMEOUTS)) is False  # ended
+    sfn = aws.client("stepfunctions")
+    assert len(sfn.list_executions(stateMachineArn=os.environ[Env.ESCALATION_STATE_MACHINE_ARN])["executions"]) == 1
 
 
-@pytest.mark.parametrize("kind", ["alert"])
-def test_a_notifier_failure_fails_the_execution_visibly(aws, kind):
+def test_a_notifier_failure_fails_the_execution_visibly(aws):
     # The incident does not exist: the notifier raises, the state machine's catch ends it as failed.
     workflow = Workflow(boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN])
     ghost = incident(level=Level.RED)

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +16,7 @@ from crisiswatch.escalation.aws import TokenReleaser
 from crisiswatch.escalation.service import acknowledge
 from crisiswatch.incidents.model import Incident
 from crisiswatch.models import utcnow
+from crisiswatch.observability import count_now
 from crisiswatch.store import IncidentNotFound, IncidentResolved, IncidentStore
 
 INCIDENT_ID = r"^[a-z0-9][a-z0-9-]{0,79}$"
@@ -50,15 +52,9 @@ class AckResponse(BaseModel):
 
 
 def summary(incident: Incident) -> IncidentSummary:
+    fields = incident.model_dump(mode="json")
     return IncidentSummary(
-        incident_id=incident.incident_id,
-        watch_id=incident.watch_id,
-        watch_name=incident.watch_name,
-        status=incident.status,
-        level=incident.level.value,
-        level_reason=incident.level_reason,
-        opened_at=incident.opened_at.isoformat(),
-        updated_at=incident.updated_at.isoformat(),
+        **{name: fields[name] for name in IncidentSummary.model_fields if name in fields},
         negatives=incident.stats.negatives,
         mentions=incident.stats.mentions,
     )
@@ -73,6 +69,19 @@ class ApiDeps:
 def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
     """The resolver; `deps` is called lazily so AWS clients are made on the first request."""
     app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response:
+        problems = [
+            {"field": ".".join(str(part) for part in e["loc"]), "problem": e.get("msg") or e["type"]}
+            for e in error.errors()
+        ]
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return Response(
+            status_code=422,
+            content_type=content_types.APPLICATION_JSON,
+            body={"message": f"invalid request: {summary}", "errors": problems},
+        )
 
     @app.get("/incidents")
     def list_incidents(
@@ -102,6 +111,7 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
             raise NotFoundError(str(e)) from e
         except IncidentResolved as e:
             raise ServiceError(409, f"{e}: nothing left to acknowledge") from e
+        count_now("IncidentsAcknowledged")
         return AckResponse(incident=incident.model_dump(mode="json"), released_escalations=released)
 
     return app

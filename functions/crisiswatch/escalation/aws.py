@@ -23,11 +23,27 @@ class Workflow:
         self._arn = state_machine_arn
 
     def start(self, name: str, payload: dict) -> bool:
-        """Start the escalation; False when an execution of that name exists (already started)."""
+        """Start the escalation once per name.
+
+        Step Functions treats a repeated start with the same name and input as the same running
+        execution; once that execution has ended, the name is taken: False, nothing started.
+        """
         try:
             self._sfn.start_execution(stateMachineArn=self._arn, name=name, input=json.dumps(payload))
         except ClientError as e:
             if error_code(e) == "ExecutionAlreadyExists":
+                return False
+            raise
+        return True
+
+
+    def stop(self, name: str, cause: str) -> bool:
+        """Stop a running escalation (a higher level superseded it); False if it is not running."""
+        execution_arn = self._arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+        try:
+            self._sfn.stop_execution(executionArn=execution_arn, error="Superseded", cause=cause)
+        except ClientError as e:
+            if error_code(e) == "ExecutionDoesNotExist":
                 return False
             raise
         return True

@@ -108,11 +108,13 @@ def render_email(incident: Incident, tier: Level, kind: str, console_url: str = 
     headline = (
         f"{incident.level.chinese}{prefix} {incident.watch_name}：{topic}（负面 {stats.negatives}/{stats.mentions}）"
     )
-    subject = _fit(
-        f"[crisiswatch] {incident.level.value.upper()} {kind} {incident.watch_id}: "
-        f"{category or 'negative'} ({stats.negatives}/{stats.mentions} negative)",
-        99,
-    )
+    label = {"alert": "alert", "unacknowledged": "UNACKNOWLEDGED"}[kind]
+    if kind == "alert" and tier > incident.level:
+        label = f"unacknowledged, escalated to {tier.value} tier"
+    subject = (
+        f"[crisiswatch] {incident.level.value.upper()} {label} {incident.watch_id}: "
+        f"{category or 'negative'} ({stats.negatives}/{stats.mentions} negative)"
+    )[:99]  # ASCII already: the watch id and category keys are ASCII
     lines = [
         headline,
         "",

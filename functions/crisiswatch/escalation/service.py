@@ -30,7 +30,13 @@ def notify(
     alert = render_alert(incident, tier, kind, console_url)
     message_id = publisher.publish(alert, tier)
     notification = Notification(
-        at=now, tier=tier, kind=kind, message_id=message_id, sms=alert.sms, subject=alert.subject
+        at=now,
+        level=incident.level,
+        tier=tier,
+        kind=kind,
+        message_id=message_id,
+        sms=alert.sms,
+        subject=alert.subject,
     )
     store.record_notification(incident_id, notification, wait_token)
     logger.info("alert published", incident_id=incident_id, tier=tier.value, kind=kind, message_id=message_id)

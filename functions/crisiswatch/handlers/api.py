@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crisiswatch.api.app import ApiDeps, build_app
 from crisiswatch.escalation.aws import TokenReleaser
-from crisiswatch.observability import logger, metrics, tracer
+from crisiswatch.observability import logger, tracer
 from crisiswatch.settings import ApiSettings
 from crisiswatch.store import IncidentStore
 
@@ -28,7 +28,6 @@ app = build_app(_deps)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from crisiswatch.config import FETCH_MAX_PAGES, FETCH_TIME_MARGIN_SECONDS
 from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.http import HttpClient
 from crisiswatch.models import FetchJob, utcnow
@@ -37,11 +38,15 @@ def _base_url(platform: str) -> str:
     return {"weibo": _settings().weibo_base_url}[platform]
 
 
-def _handle_job(record: SQSRecord) -> None:
+def _handle_job(record: SQSRecord, remaining_seconds: float) -> None:
     settings = _settings()
     job = FetchJob.model_validate_json(record.body)
+    client = HttpClient(
+        timeout=settings.http_timeout_seconds,
+        deadline=max(settings.http_timeout_seconds, remaining_seconds - FETCH_TIME_MARGIN_SECONDS),
+    )
     result = fetch_posts(
-        job, _base_url(job.platform), HttpClient(timeout=settings.http_timeout_seconds), utcnow()
+        job, _base_url(job.platform), client, utcnow(), max_pages=FETCH_MAX_PAGES, since=job.since
     )
     send_all(_sqs(), settings.posts_queue_url, [post.model_dump_json() for post in result.posts])
     metrics.add_metric(name="PostsFetched", unit=MetricUnit.Count, value=len(result.posts))
@@ -59,4 +64,7 @@ def _handle_job(record: SQSRecord) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return process_partial_response(event=event, record_handler=_handle_job, processor=processor, context=context)
+    def handle(record: SQSRecord) -> None:
+        _handle_job(record, context.get_remaining_time_in_millis() / 1000)
+
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from crisiswatch.config import FETCH_LOOKBACK_MINUTES
 from crisiswatch.models import FetchJob, utcnow
 from crisiswatch.observability import MetricUnit, logger, metrics, tracer
 from crisiswatch.queues import send_all
@@ -16,6 +18,7 @@ from crisiswatch.settings import SchedulerSettings
 
 class ScheduleEvent(BaseModel):
     platform: str
+    lookback_minutes: int = Field(default=FETCH_LOOKBACK_MINUTES, gt=0, le=24 * 60)
 
 
 @lru_cache(maxsize=1)
@@ -35,8 +38,9 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     settings = _settings()
     schedule = ScheduleEvent.model_validate(event)
     now = utcnow()
+    since = now - timedelta(minutes=schedule.lookback_minutes)
     jobs = [
-        FetchJob(watch=watch, platform=schedule.platform, scheduled_at=now).model_dump_json()
+        FetchJob(watch=watch, platform=schedule.platform, scheduled_at=now, since=since).model_dump_json()
         for watch in settings.watches
         if schedule.platform in watch.platforms
     ]

@@ -65,6 +65,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     deps = _deps()
     now = utcnow()
     touched: dict[str, list[TopPost]] = {}
+    counts = {"PostsScored": 0, "DuplicatePosts": 0}
 
     def score_and_store(record: SQSRecord) -> None:
         post = Post.model_validate_json(record.body)
@@ -73,13 +74,17 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         score = deps.scorers[post.watch_id].score(post)
         stored = deps.posts.save(post, score, now)
         # Duplicates count too: the watch is re-assessed in case the first delivery's run failed.
-        touched.setdefault(post.watch_id, []).append(top_post(post, score))
-        metrics.add_metric(name="PostsScored" if stored else "DuplicatePosts", unit=MetricUnit.Count, value=1)
+        candidates = touched.setdefault(post.watch_id, [])
+        if score.is_negative:
+            candidates.append(top_post(post, score))
+        counts["PostsScored" if stored else "DuplicatePosts"] += 1
         logger.debug("scored", post_key=post.key, risk=score.risk, stored=stored)
 
     response = process_partial_response(
         event=event, record_handler=score_and_store, processor=processor, context=context
     )
+    for name, value in counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     for failed in response.get("batchItemFailures", []):
         logger.warning("record failed", message_id=failed["itemIdentifier"])
     for watch_id, candidates in touched.items():

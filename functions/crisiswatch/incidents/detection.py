@@ -17,12 +17,12 @@ CLOCK_LEVEL = Level.ORANGE
 
 
 def incident_id_for(watch: Watch, now: datetime) -> str:
-    return f"{watch.id}-{now:%Y%m%dT%H%M}"
+    return f"{watch.id}-{now:%Y%m%d-%H%M}"
 
 
-def execution_name(incident: Incident) -> str:
+def execution_name(incident: Incident, level: Level | None = None) -> str:
     """Deterministic, so a redelivered batch cannot start the same escalation twice."""
-    return f"{incident.incident_id}-{incident.level.value}"
+    return f"{incident.incident_id}-{(level or incident.level).value}"
 
 
 def merge_top_posts(current: Iterable[TopPost], new: Iterable[TopPost], keep: int = TOP_POSTS) -> list[TopPost]:

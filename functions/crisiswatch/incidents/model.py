@@ -54,7 +54,8 @@ class Acknowledgement(_Model):
 
 class Notification(_Model):
     at: datetime
-    tier: Level
+    level: Level  # the incident's level when it was sent
+    tier: Level  # who was told: subscribers of this level (above `level` after an escalation)
     kind: str
     message_id: str
     sms: str

@@ -81,4 +81,10 @@ def _escalate_if_needed(
         return incident
     started = workflow.start(execution_name(incident), escalation_input(incident, ack_timeouts))
     logger.info("escalation", incident_id=incident.incident_id, level=incident.level.value, started=started)
+    if incident.escalated_level is not None:
+        # The new level's escalation notifies its own tiers; the lower one must not go on in parallel.
+        workflow.stop(
+            execution_name(incident, incident.escalated_level),
+            cause=f"superseded by the {incident.level.value} escalation",
+        )
     return incidents.mark_escalated(incident, incident.level)

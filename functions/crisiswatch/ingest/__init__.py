@@ -146,8 +146,13 @@ def fetch_posts(
         terms={post.key: terms_by_key[post.key] for post in kept},
     )
     if skipped:
-        logger.warning("items skipped", watch_id=watch.id, platform=job.platform, count=len(skipped),
-                       reasons=skipped[:10])
+        logger.warning(
+            "items skipped",
+            watch_id=watch.id,
+            platform=job.platform,
+            count=len(skipped),
+            reasons=skipped[:10],
+        )
     logger.info(
         "fetched",
         watch_id=watch.id,

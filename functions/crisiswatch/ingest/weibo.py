@@ -51,7 +51,8 @@ PAGE_SIZE = 10  # what the mobile search returns per page
 # Scalars: times, counts, HTML
 # --------------------------------------------------------------------------------------------------
 
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
+_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
 _RE_SECONDS = re.compile(r"(\d{1,9})\s*秒前")
 _RE_MINUTES = re.compile(r"(\d{1,9})\s*分钟前")
 _RE_HOURS = re.compile(r"(\d{1,9})\s*小时前")
@@ -120,7 +121,12 @@ def _parse_created_at(text: str, now: datetime) -> datetime:
         offset = timedelta(hours=int(m.group(7)), minutes=int(m.group(8)))
         zone = timezone(offset if m.group(6) == "+" else -offset)
         return datetime(
-            int(m.group(9)), month, int(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5)),
+            int(m.group(9)),
+            month,
+            int(m.group(2)),
+            int(m.group(3)),
+            int(m.group(4)),
+            int(m.group(5)),
             tzinfo=zone,
         )
     raise ValueError(f"unrecognised created_at: {excerpt(text, 40)!r}")
@@ -328,10 +334,10 @@ def to_post(mblog: Mblog, watch: Watch, fetched_at: datetime, now: datetime) -> 
     )
 
 
-def _why(error: Exception) -> str:
+def _why(error: Exception, root: str = "mblog") -> str:
     if isinstance(error, ValidationError):
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "mblog"
+        where = ".".join(str(p) for p in first["loc"]) or root
         more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
         return f"{where}: {first['msg']}{more}"
     return str(error)
@@ -399,7 +405,8 @@ def parse_search_page(payload: Any, watch: Watch, fetched_at: datetime, now: dat
         response = SearchResponse.model_validate(payload)
     except ValidationError as e:
         raise MalformedResponse(
-            f"weibo search: unexpected shape ({_why(e)}); payload starts with {_json_excerpt(payload)!r}"
+            f"weibo search: unexpected shape ({_why(e, 'payload')}); "
+            f"payload starts with {_json_excerpt(payload)!r}"
         ) from None
     if response.ok == 0:
         # "这里还没有内容": past the last page (or nothing found at all).
@@ -443,7 +450,9 @@ class WeiboAdapter:
 
     def search_url(self, base_url: str, keyword: str, page: int) -> str:
         cid = quote(container_id(keyword), safe="")
-        return f"{base_url.rstrip('/')}/api/container/getIndex?containerid={cid}&page_type=searchall&page={page}"
+        return (
+            f"{base_url.rstrip('/')}/api/container/getIndex?containerid={cid}&page_type=searchall&page={page}"
+        )
 
     def headers(self, base_url: str, keyword: str) -> dict[str, str]:
         # What the m.weibo.cn web app sends with its XHRs.
@@ -454,5 +463,7 @@ class WeiboAdapter:
             "MWeibo-Pwa": "1",
         }
 
-    def parse_search_page(self, payload: Any, watch: Watch, fetched_at: datetime, now: datetime) -> SearchPage:
+    def parse_search_page(
+        self, payload: Any, watch: Watch, fetched_at: datetime, now: datetime
+    ) -> SearchPage:
         return parse_search_page(payload, watch, fetched_at, now)

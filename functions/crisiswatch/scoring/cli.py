@@ -52,7 +52,8 @@ def cmd_train_sentiment(args: argparse.Namespace) -> int:
     if not data_dir.is_dir():
         sys.stderr.write(f"no training data at {data_dir} (see ../shared/data/README.md)\n")
         return 2
-    report = train.train_and_save(data_dir, Path(args.out), folds=args.folds, seed=args.seed)
+    out = Path(args.out) if args.out else None
+    report = train.train_and_save(data_dir, out, folds=args.folds, seed=args.seed)
     _print(report)
     return 0
 

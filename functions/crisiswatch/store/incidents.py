@@ -6,6 +6,7 @@ so they cannot leak through the API or into logs.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -132,8 +133,9 @@ class IncidentStore:
         values = {":n": to_value([notification.model_dump(mode="json")]), ":empty": {"L": []}}
         names: dict[str, str] = {}
         if wait_token:
-            expression += ", wait_tokens.#tier = :token"
-            names["#tier"] = notification.tier.value
+            # Keyed by the token itself: several escalations of one incident may wait at once.
+            expression += ", wait_tokens.#token = :token"
+            names["#token"] = hashlib.sha256(wait_token.encode()).hexdigest()[:32]
             values[":token"] = to_value(wait_token)
         try:
             self._db.update_item(

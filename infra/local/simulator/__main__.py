@@ -31,9 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     sim.advance(args.ticks)
     cid = quote(f"100103type=61&q={scenario.brand}&t=", safe="")
     print(url, flush=True)
-    print(f"posts per tick: {scenario.posts_per_tick()}; burst from tick {scenario.burst_start}", file=sys.stderr)
-    print(f"try: curl '{url}/api/container/getIndex?containerid={cid}&page_type=searchall&page=1'",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"posts per tick: {scenario.posts_per_tick()}; burst from tick {scenario.burst_start}",
+        file=sys.stderr,
+    )
+    print(
+        f"try: curl '{url}/api/container/getIndex?containerid={cid}&page_type=searchall&page=1'",
+        file=sys.stderr,
+    )
     try:
         while True:
             print(f"tick {sim.current_tick} visible; Enter advances", file=sys.stderr)

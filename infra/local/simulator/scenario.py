@@ -28,9 +28,17 @@ from html import escape
 
 TICK_SECONDS = 120
 EMOTICONS = {
-    "怒": "nu", "泪": "lei", "吐": "tu", "馋嘴": "chanzui", "哈哈": "haha", "赞": "zan",
-    "doge": "doge", "允悲": "yunbei", "微笑": "weixiao", "抓狂": "zhuakuang",
-}  # fmt: skip
+    "怒": "nu",
+    "泪": "lei",
+    "吐": "tu",
+    "馋嘴": "chanzui",
+    "哈哈": "haha",
+    "赞": "zan",
+    "doge": "doge",
+    "允悲": "yunbei",
+    "微笑": "weixiao",
+    "抓狂": "zhuakuang",
+}
 ID_BASE = 5_200_000_000_000_000
 
 
@@ -157,9 +165,38 @@ def render_html(plain: str) -> str:
 
 DISHES = ["招牌红烧肉", "鲜虾馄饨", "酸菜鱼", "牛肉面", "蟹黄小笼包", "麻辣香锅", "葱油拌面", "番茄牛腩饭"]
 STORES = ["人民广场店", "万达店", "大学城店", "火车站店", "滨江店", "科技园店"]
-NAME_HEADS = ["吃货", "爱吃的", "快乐的", "路过的", "深夜", "周末", "打工人", "小区里的", "不吃香菜的", "减肥中的"]
-NAME_CORES = ["小王", "橙子", "大鱼", "土豆", "阿杰", "Momo", "兔子", "星星", "饭团", "老陈", "Lily", "小鹿",
-              "包子", "可乐", "阿May", "小林", "花卷", "Kevin"]  # fmt: skip
+NAME_HEADS = [
+    "吃货",
+    "爱吃的",
+    "快乐的",
+    "路过的",
+    "深夜",
+    "周末",
+    "打工人",
+    "小区里的",
+    "不吃香菜的",
+    "减肥中的",
+]
+NAME_CORES = [
+    "小王",
+    "橙子",
+    "大鱼",
+    "土豆",
+    "阿杰",
+    "Momo",
+    "兔子",
+    "星星",
+    "饭团",
+    "老陈",
+    "Lily",
+    "小鹿",
+    "包子",
+    "可乐",
+    "阿May",
+    "小林",
+    "花卷",
+    "Kevin",
+]
 
 CHATTER = [
     "今天在{b}{s}吃了{d}，真的好吃[馋嘴]",
@@ -175,6 +212,7 @@ ALIAS = [
     "下班去{a}吃{d}，老样子[馋嘴]",
     "{a}的新品{d}有人试过吗",
     "{a}今天居然不用排队[doge]",
+    "{b}（{a}）的{d}上新了，周末去试试",
 ]
 NOISE = [
     "妈妈做的汤{t}十足[赞]",
@@ -187,9 +225,7 @@ EXCLUDED = [
     "{b}小区今晚又停水了，物业也不提前通知[怒]",
     "{b}小区门口的快递柜坏了三天了[抓狂]",
 ]
-FIRST_COMPLAINT = (
-    "在{b}{s}吃{d}吃出虫子了！！！[怒][吐] 店员还说是配料，拍了照片，必须投诉\n#{b}吃出虫子#"
-)
+FIRST_COMPLAINT = "在{b}{s}吃{d}吃出虫子了！！！[怒][吐] 店员还说是配料，拍了照片，必须投诉\n#{b}吃出虫子#"
 COMPLAINTS = [
     "昨晚吃完{b}拉肚子到半夜[泪]，还有人一样吗",
     "{b}的{d}明显变质了，一股酸味，要求退款被拒[怒]",
@@ -202,6 +238,7 @@ COMPLAINTS = [
     "{b}的后厨到底什么样？食品安全不是小事 #{b}食品安全#",
     "我在{b}{s}也吃出过头发，当时没在意[吐]",
     "{a}出事了？{d}还能吃吗[泪]",
+    "{b}（{a}）这次必须给个说法[怒] #{b}吃出虫子#",
 ]
 MEDIA = (
     "【{b}被曝多家门店食材变质 消费者吃出虫子】近日，多名网友反映在{b}{s}就餐后出现腹泻症状，"
@@ -308,7 +345,7 @@ class _Generator:
                 roles = self._calm_roles(tick)
             else:
                 b = tick - calm_ticks
-                n = (targets[b] if b < len(targets) else targets[-1] + 12 * (b - len(targets) + 1))
+                n = targets[b] if b < len(targets) else targets[-1] + 12 * (b - len(targets) + 1)
                 roles = self._burst_roles(b, n + self.rng.randint(-2, 2))
             ticks.append(self._tick(tick, roles))
         return Scenario(
@@ -376,9 +413,19 @@ class _Generator:
             text = text[:120] + "..."
             html = render_html(text) + f'<a href="/status/{post_id}">全文</a>'
         post = SimPost(
-            id=post_id, tick=tick, offset_seconds=offset, user=user, text=text, html=html, kind=kind,
-            about_brand=about_brand, repost_of=repost_of, long_text=long_text, base=base, growth=growth,
-        )  # fmt: skip
+            id=post_id,
+            tick=tick,
+            offset_seconds=offset,
+            user=user,
+            text=text,
+            html=html,
+            kind=kind,
+            about_brand=about_brand,
+            repost_of=repost_of,
+            long_text=long_text,
+            base=base,
+            growth=growth,
+        )
         self.by_id[post_id] = post
         return post
 
@@ -389,37 +436,74 @@ class _Generator:
     def _post(self, tick: int, offset: int, role: str) -> SimPost:
         r = self.rng
         if role == "chatter":
-            return self._make(tick, offset, self._someone(), self._fill(r.choice(CHATTER)), role, True,
-                              base=self._small())  # fmt: skip
+            return self._make(
+                tick, offset, self._someone(), self._fill(r.choice(CHATTER)), role, True, base=self._small()
+            )
         if role == "alias":
-            return self._make(tick, offset, self._someone(), self._fill(r.choice(ALIAS)), role, True,
-                              base=self._small())  # fmt: skip
+            return self._make(
+                tick, offset, self._someone(), self._fill(r.choice(ALIAS)), role, True, base=self._small()
+            )
         if role == "noise":
-            return self._make(tick, offset, self._someone(), self._fill(r.choice(NOISE)), role, False,
-                              base=self._small())  # fmt: skip
+            return self._make(
+                tick, offset, self._someone(), self._fill(r.choice(NOISE)), role, False, base=self._small()
+            )
         if role == "excluded":
-            return self._make(tick, offset, self._someone(), self._fill(r.choice(EXCLUDED)), role, False,
-                              base=self._small())  # fmt: skip
+            return self._make(
+                tick, offset, self._someone(), self._fill(r.choice(EXCLUDED)), role, False, base=self._small()
+            )
         if role == "first_complaint":
-            post = self._make(tick, offset, r.choice(self.crowd), self._fill(FIRST_COMPLAINT), "complaint",
-                              True, base=(12, 30, 60), growth=2.2)  # fmt: skip
+            post = self._make(
+                tick,
+                offset,
+                r.choice(self.crowd),
+                self._fill(FIRST_COMPLAINT),
+                "complaint",
+                True,
+                base=(12, 30, 60),
+                growth=2.2,
+            )
             self.roots.append(post)
             return post
         if role == "complaint":
             base = (r.randint(0, 30), r.randint(2, 40), r.randint(5, 120))
-            post = self._make(tick, offset, self._someone(), self._fill(r.choice(COMPLAINTS)), role, True,
-                              base=base, growth=r.uniform(1.2, 1.9))  # fmt: skip
+            post = self._make(
+                tick,
+                offset,
+                self._someone(),
+                self._fill(r.choice(COMPLAINTS)),
+                role,
+                True,
+                base=base,
+                growth=r.uniform(1.2, 1.9),
+            )
             if base[0] > 20:
                 self.roots.append(post)
             return post
         if role == "media":
-            post = self._make(tick, offset, self.media, self._fill(MEDIA), role, True,
-                              base=(300, 150, 800), growth=3.0, long_text=True)  # fmt: skip
+            post = self._make(
+                tick,
+                offset,
+                self.media,
+                self._fill(MEDIA),
+                role,
+                True,
+                base=(300, 150, 800),
+                growth=3.0,
+                long_text=True,
+            )
             self.roots.insert(0, post)
             return post
         if role == "statement":
-            post = self._make(tick, offset, self.official, self._fill(STATEMENT), role, True,
-                              base=(80, 400, 150), growth=2.0)  # fmt: skip
+            post = self._make(
+                tick,
+                offset,
+                self.official,
+                self._fill(STATEMENT),
+                role,
+                True,
+                base=(80, 400, 150),
+                growth=2.0,
+            )
             self.statement = post
             return post
         if role == "statement_repost":
@@ -429,8 +513,10 @@ class _Generator:
         if role == "repost":
             if not self.roots:
                 return self._post(tick, offset, "complaint")
-            weights = [8 if p.kind == "media" else 3 if p.kind == "complaint" and p is self.roots[-1] else 1
-                       for p in self.roots]  # fmt: skip
+            weights = [
+                8 if p.kind == "media" else 3 if p.kind == "complaint" and p is self.roots[-1] else 1
+                for p in self.roots
+            ]
             return self._repost(tick, offset, r.choices(self.roots, weights=weights)[0], REPOST_COMMENTS)
         raise ValueError(f"unknown role {role!r}")
 
@@ -444,8 +530,16 @@ class _Generator:
             previous = r.choice(chain[-5:])
             if previous.text.count("//@") < 3:
                 text = f"{comment}//@{previous.user.screen_name}:{previous.text}"
-        post = self._make(tick, offset, self._someone(), text, "repost", True,
-                          base=(r.randint(0, 4), r.randint(0, 8), r.randint(0, 30)), growth=1.3,
-                          repost_of=root.id)  # fmt: skip
+        post = self._make(
+            tick,
+            offset,
+            self._someone(),
+            text,
+            "repost",
+            True,
+            base=(r.randint(0, 4), r.randint(0, 8), r.randint(0, 30)),
+            growth=1.3,
+            repost_of=root.id,
+        )
         chain.append(post)
         return post

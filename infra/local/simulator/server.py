@@ -19,6 +19,7 @@ timeout), ``disconnect`` (closes the connection without answering).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import re
@@ -37,8 +38,8 @@ SEARCH_PATH = "/api/container/getIndex"
 END_OF_RESULTS = {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}
 _CONTAINER = re.compile(r"100103type=(\d+)&q=(.*)&t=(\d*)", re.DOTALL)
 CHINA_TZ = timezone(timedelta(hours=8))
-_WEEKDAYS = "Mon Tue Wed Thu Fri Sat Sun".split()
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 class RequestRecord(NamedTuple):
@@ -116,7 +117,9 @@ class PlatformSimulator:
         server.daemon_threads = True
         self._server = server
         self._stopping.clear()
-        self._thread = threading.Thread(target=server.serve_forever, name="weibo-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="weibo-simulator", daemon=True
+        )
         self._thread.start()
         return self.base_url
 
@@ -175,7 +178,9 @@ class PlatformSimulator:
         """
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
-        entry = _Fault(fault, retry_after or self.retry_after, self.slow_seconds if seconds is None else seconds)
+        entry = _Fault(
+            fault, retry_after or self.retry_after, self.slow_seconds if seconds is None else seconds
+        )
         with self._lock:
             self._faults.extend([entry] * times)
 
@@ -255,7 +260,9 @@ class PlatformSimulator:
             "user": _user(post.user),
         }
         if post.repost_of and not embedded:
-            mblog["retweeted_status"] = self._mblog(self.scenario.by_id[post.repost_of], current, embedded=True)
+            mblog["retweeted_status"] = self._mblog(
+                self.scenario.by_id[post.repost_of], current, embedded=True
+            )
         return mblog
 
     def _created_at(self, post: SimPost, current: int) -> str:
@@ -293,7 +300,9 @@ class PlatformSimulator:
                 return
             elif fault.kind in ("500", "503"):
                 self._record(path, int(fault.kind))
-                handler.reply_raw(int(fault.kind), b"<html><body>Service Unavailable</body></html>", "text/html")
+                handler.reply_raw(
+                    int(fault.kind), b"<html><body>Service Unavailable</body></html>", "text/html"
+                )
                 return
             elif fault.kind == "wrong_shape":
                 self._record(path, 200)
@@ -340,14 +349,14 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "WeiboSimulator/1.0"
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server naming
-        try:
+        # The client may have given up (e.g. its timeout fired during a "slow" fault).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.sim._handle(self)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (e.g. its timeout fired during a "slow" fault)
 
     def reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        self.reply_raw(status, json.dumps(body, ensure_ascii=False).encode(), "application/json; charset=utf-8",
-                       headers)  # fmt: skip
+        self.reply_raw(
+            status, json.dumps(body, ensure_ascii=False).encode(), "application/json; charset=utf-8", headers
+        )
 
     def reply_raw(
         self, status: int, raw: bytes, content_type: str, headers: dict[str, str] | None = None

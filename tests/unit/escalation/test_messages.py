@@ -1,11 +1,11 @@
 import json
 
 import pytest
-
 from crisiswatch.escalation.messages import main_category, render_alert, render_sms
 from crisiswatch.incidents.detection import assess
 from crisiswatch.incidents.levels import WindowStats
 from crisiswatch.models import LEVELS, Level
+
 from tests.builders import NOW, incident, top_post, watch
 
 
@@ -37,8 +37,8 @@ def test_sns_message_has_a_text_per_protocol_and_an_ascii_subject():
     message = json.loads(alert.sns_message())
     assert set(message) == {"default", "sms", "email"}
     assert message["sms"] == alert.sms
-    assert "POST /incidents/xianweifang-20261121T0230/ack" in message["email"]
-    assert "https://ops.example.com/incidents/xianweifang-20261121T0230" in message["email"]
+    assert "POST /incidents/xianweifang-20261121-0230/ack" in message["email"]
+    assert "https://ops.example.com/incidents/xianweifang-20261121-0230" in message["email"]
     assert alert.subject.isascii() and len(alert.subject) < 100
     assert alert.subject.startswith("[crisiswatch] RED alert xianweifang: food_safety")
 

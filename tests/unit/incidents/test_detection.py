@@ -3,6 +3,7 @@ from datetime import timedelta
 from crisiswatch.incidents.detection import assess, escalation_input, execution_name, merge_top_posts
 from crisiswatch.incidents.levels import WindowStats
 from crisiswatch.models import Level
+
 from tests.builders import NOW, incident, top_post, watch
 
 QUIET = WindowStats(mentions=30, negatives=1)
@@ -16,7 +17,7 @@ def test_no_incident_while_below_every_level():
 
 def test_opens_at_the_level_the_numbers_reach_with_history_and_reason():
     opened = assess(None, watch(), YELLOW, [top_post()], NOW)
-    assert opened.incident_id == "xianweifang-20261121T0230"
+    assert opened.incident_id == "xianweifang-20261121-0230"
     assert opened.level == Level.YELLOW
     assert opened.level_reason.startswith("yellow: 10 negative of 20 posts")
     assert [h.level for h in opened.history] == [Level.YELLOW]
@@ -60,7 +61,7 @@ def test_top_posts_merge_by_key_and_keep_the_riskiest():
 
 def test_execution_name_is_deterministic_per_incident_and_level():
     name = execution_name(incident(level=Level.RED))
-    assert name == "xianweifang-20261121T0230-red"
+    assert name == "xianweifang-20261121-0230-red"
     assert len(name) <= 80
 
 

@@ -1,5 +1,4 @@
 import pytest
-
 from crisiswatch.incidents.levels import (
     DEFAULT_RULES,
     InvalidThresholds,

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
 from crisiswatch.models import FetchJob, Watch
 
 # 2026-11-21 00:05 in China: just after midnight, so "昨天"/"今天" are easy to get wrong.
@@ -34,8 +33,14 @@ def job(watch: Watch) -> FetchJob:
 def make_mblog() -> Callable[..., dict[str, Any]]:
     ids = itertools.count(4_900_000_000_000_001)
 
-    def make(text: str = "鲜味坊真好吃", *, id: str | None = None, created_at: str = "3分钟前",
-             user: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:  # fmt: skip
+    def make(
+        text: str = "鲜味坊真好吃",
+        *,
+        id: str | None = None,
+        created_at: str = "3分钟前",
+        user: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
         post_id = id or str(next(ids))
         return {
             "id": post_id,
@@ -48,8 +53,13 @@ def make_mblog() -> Callable[..., dict[str, Any]]:
             "isLongText": False,
             "source": "iPhone客户端",
             "user": user
-            or {"id": 1234567890, "screen_name": "吃货小王", "followers_count": 321, "verified": False,
-                "verified_type": -1},  # fmt: skip
+            or {
+                "id": 1234567890,
+                "screen_name": "吃货小王",
+                "followers_count": 321,
+                "verified": False,
+                "verified_type": -1,
+            },
             **fields,
         }
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from crisiswatch.ingest.weibo import CHINA_TZ, parse_created_at
 from hypothesis import given
 from hypothesis import strategies as st
-
-from crisiswatch.ingest.weibo import CHINA_TZ, parse_created_at
 
 
 def cn(*args: int) -> datetime:
@@ -64,9 +63,21 @@ def test_future_times_are_clamped_to_now(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["", "   ", "yesterday", "昨天", "25:00", "昨天 25:00", "13-01", "2026-02-30", "5 minutes ago",
-              "Sat Foo 21 10:00:00 +0800 2026", "99999999999分钟前"],
-)  # fmt: skip
+    "value",
+    [
+        "",
+        "   ",
+        "yesterday",
+        "昨天",
+        "25:00",
+        "昨天 25:00",
+        "13-01",
+        "2026-02-30",
+        "5 minutes ago",
+        "Sat Foo 21 10:00:00 +0800 2026",
+        "99999999999分钟前",
+    ],
+)
 def test_unreadable_values_raise_value_error(value: str) -> None:
     with pytest.raises(ValueError):
         parse_created_at(value, NOW)
@@ -86,9 +97,7 @@ def test_naive_now_is_refused() -> None:
 # Properties
 # ------------------------------------------------------------------------------------------------
 
-nows = st.datetimes(
-    min_value=datetime(2001, 1, 1), max_value=datetime(2090, 12, 31), timezones=st.just(UTC)
-)
+nows = st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2090, 12, 31), timezones=st.just(UTC))
 hh = st.integers(0, 23)
 mm = st.integers(0, 59)
 valid_values = st.one_of(
@@ -96,7 +105,9 @@ valid_values = st.one_of(
     st.integers(0, 10_000).map(lambda n: f"{n}秒前"),
     st.integers(0, 100_000).map(lambda n: f"{n}分钟前"),
     st.integers(0, 10_000).map(lambda n: f"{n}小时前"),
-    st.tuples(st.sampled_from(["今天", "昨天", "前天"]), hh, mm).map(lambda t: f"{t[0]} {t[1]:02d}:{t[2]:02d}"),
+    st.tuples(st.sampled_from(["今天", "昨天", "前天"]), hh, mm).map(
+        lambda t: f"{t[0]} {t[1]:02d}:{t[2]:02d}"
+    ),
     st.dates(min_value=datetime(2001, 1, 1).date(), max_value=datetime(2090, 12, 31).date()).map(
         lambda d: f"{d.month:02d}-{d.day:02d}"
     ),

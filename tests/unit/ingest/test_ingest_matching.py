@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-
 from crisiswatch.ingest.matching import excluded, fold, matches
 from crisiswatch.models import Watch
 
 
 @pytest.fixture
 def watch() -> Watch:
-    return Watch(id="w", name="鲜味坊", keywords=["鲜味坊", "XWF", "Fresh Taste"], exclude=["鲜味坊小区", "广告"])
+    return Watch(
+        id="w", name="鲜味坊", keywords=["鲜味坊", "XWF", "Fresh Taste"], exclude=["鲜味坊小区", "广告"]
+    )
 
 
 @pytest.mark.parametrize(

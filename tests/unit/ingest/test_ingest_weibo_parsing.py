@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-
 from crisiswatch.ingest.errors import FetchError, MalformedResponse
 from crisiswatch.ingest.weibo import WeiboAdapter, html_to_text, parse_count, parse_search_page
 from crisiswatch.models import Watch
@@ -42,7 +41,10 @@ EMOTICON = (
         ('记者探访发现...<a href="/status/4999">全文</a>', "记者探访发现..."),
         ("  多余的\u200b  空格 ", "多余的 空格"),
         # a location link: its icon has no alt, its name stays
-        ("<a href='x'><span class='url-icon'><img src='loc.png'></span><span>上海·外滩</span></a>", "上海·外滩"),
+        (
+            "<a href='x'><span class='url-icon'><img src='loc.png'></span><span>上海·外滩</span></a>",
+            "上海·外滩",
+        ),
         ("", ""),
     ],
 )
@@ -58,11 +60,22 @@ def test_html_to_text(html: str, text: str) -> None:
 @pytest.mark.parametrize(
     ("value", "count"),
     [
-        (None, 0), ("", 0), (0, 0), (42, 42), (7.0, 7), ("42", 42), ("1,024", 1024),
-        ("1万+", 10_000), ("100万+", 1_000_000), ("1.2万", 12_000), ("35.6万", 356_000),
-        ("3亿", 300_000_000), ("1.5亿", 150_000_000), ("999+", 999),
+        (None, 0),
+        ("", 0),
+        (0, 0),
+        (42, 42),
+        (7.0, 7),
+        ("42", 42),
+        ("1,024", 1024),
+        ("1万+", 10_000),
+        ("100万+", 1_000_000),
+        ("1.2万", 12_000),
+        ("35.6万", 356_000),
+        ("3亿", 300_000_000),
+        ("1.5亿", 150_000_000),
+        ("999+", 999),
     ],
-)  # fmt: skip
+)
 def test_parse_count(value: Any, count: int) -> None:
     assert parse_count(value) == count
 
@@ -86,8 +99,13 @@ def test_a_plain_post(make_mblog: Builder, make_page: Builder, watch: Watch, now
         reposts_count="1万+",
         comments_count="3",
         attitudes_count=250,
-        user={"id": 2701234567, "screen_name": "都市消费观察", "followers_count": "123万", "verified": True,
-              "verified_type": 3},  # fmt: skip
+        user={
+            "id": 2701234567,
+            "screen_name": "都市消费观察",
+            "followers_count": "123万",
+            "verified": True,
+            "verified_type": 3,
+        },
     )
     page = parse_search_page(make_page(mblog), watch, fetched_at=now, now=now)
     assert page.has_more and page.skipped == []
@@ -116,10 +134,21 @@ def test_a_plain_post(make_mblog: Builder, make_page: Builder, watch: Watch, now
         ({"id": "1", "followers_count": None}, 0, -1),
     ],
 )
-def test_authors(make_mblog: Builder, make_page: Builder, watch: Watch, now: datetime,
-                 user: dict[str, Any], followers: int, verified_type: int) -> None:  # fmt: skip
+def test_authors(
+    make_mblog: Builder,
+    make_page: Builder,
+    watch: Watch,
+    now: datetime,
+    user: dict[str, Any],
+    followers: int,
+    verified_type: int,
+) -> None:
     [post] = parse_search_page(make_page(make_mblog(user=user)), watch, now, now).posts
-    assert (post.author.id, post.author.followers, post.author.verified_type) == ("1", followers, verified_type)
+    assert (post.author.id, post.author.followers, post.author.verified_type) == (
+        "1",
+        followers,
+        verified_type,
+    )
 
 
 def test_a_repost_links_to_its_original_and_brings_it_along(
@@ -137,7 +166,11 @@ def test_a_repost_links_to_its_original_and_brings_it_along(
 def test_a_repost_of_a_deleted_original_is_kept(
     make_mblog: Builder, make_page: Builder, watch: Watch, now: datetime
 ) -> None:
-    deleted = {"id": "100", "text": "抱歉，此微博已被作者删除。查看帮助：<a href='x'>网页链接</a>", "user": None}
+    deleted = {
+        "id": "100",
+        "text": "抱歉，此微博已被作者删除。查看帮助：<a href='x'>网页链接</a>",
+        "user": None,
+    }
     repost = make_mblog("鲜味坊这条怎么删了", id="200", retweeted_status=deleted)
     page = parse_search_page(make_page(repost), watch, now, now)
     assert [p.post_id for p in page.posts] == ["200"]
@@ -145,8 +178,9 @@ def test_a_repost_of_a_deleted_original_is_kept(
     assert page.skipped == []
 
 
-def test_grouped_cards_and_other_card_types(make_mblog: Builder, make_page: Builder, watch: Watch,
-                                            now: datetime) -> None:  # fmt: skip
+def test_grouped_cards_and_other_card_types(
+    make_mblog: Builder, make_page: Builder, watch: Watch, now: datetime
+) -> None:
     payload = make_page(make_mblog(id="1"), make_mblog(id="2"), grouped=True)
     payload["data"]["cards"].append({"card_type": 17, "group": [{"title_sub": "热搜"}]})
     page = parse_search_page(payload, watch, now, now)
@@ -161,7 +195,7 @@ def test_a_broken_card_is_skipped_with_a_reason_and_the_rest_kept(
         make_mblog(id="1"),
         make_mblog(id="2", created_at="上周"),
         make_mblog(id="3", reposts_count="很多"),
-        make_mblog(id="4", user=None),
+        {**make_mblog(id="4"), "user": None},
         {"text": "no id", "created_at": "刚刚", "user": {"id": 1}},
         make_mblog(id="6"),
     )
@@ -177,16 +211,18 @@ def test_a_broken_card_is_skipped_with_a_reason_and_the_rest_kept(
     assert "not an object" in reasons and "card_group is not a list" in reasons
 
 
-def test_mid_is_used_when_id_is_missing(make_mblog: Builder, make_page: Builder, watch: Watch,
-                                        now: datetime) -> None:  # fmt: skip
+def test_mid_is_used_when_id_is_missing(
+    make_mblog: Builder, make_page: Builder, watch: Watch, now: datetime
+) -> None:
     mblog = make_mblog()
     mblog["mid"] = mblog.pop("id")
     [post] = parse_search_page(make_page(mblog), watch, now, now).posts
     assert post.post_id == mblog["mid"]
 
 
-def test_integer_ids_are_read_as_strings(make_mblog: Builder, make_page: Builder, watch: Watch,
-                                         now: datetime) -> None:  # fmt: skip
+def test_integer_ids_are_read_as_strings(
+    make_mblog: Builder, make_page: Builder, watch: Watch, now: datetime
+) -> None:
     [post] = parse_search_page(make_page(make_mblog(id=4999)), watch, now, now).posts
     assert post.post_id == "4999"
 
@@ -201,8 +237,9 @@ def test_end_of_results(watch: Watch, now: datetime) -> None:
     assert page.posts == [] and page.has_more is False
 
 
-def test_last_page_has_no_next_page(make_mblog: Builder, make_page: Builder, watch: Watch,
-                                    now: datetime) -> None:  # fmt: skip
+def test_last_page_has_no_next_page(
+    make_mblog: Builder, make_page: Builder, watch: Watch, now: datetime
+) -> None:
     assert parse_search_page(make_page(make_mblog(), next_page=None), watch, now, now).has_more is False
     assert parse_search_page(make_page(make_mblog(), next_page=3), watch, now, now).has_more is True
     no_info = make_page(make_mblog())
@@ -218,8 +255,8 @@ def test_last_page_has_no_next_page(make_mblog: Builder, make_page: Builder, wat
         ({"ok": 1, "data": "oops"}, "data"),
         ({"ok": 1, "data": {"cards": "oops"}}, "data.cards"),
         ({"data": {"cards": []}}, "ok"),
-        ([1, 2, 3], "input"),
-        ("这里还没有内容", "input"),
+        ([1, 2, 3], "payload: Input should be a valid dictionary"),
+        ("这里还没有内容", "payload: Input should be a valid dictionary"),
         ({"ok": 1}, "without data"),
     ],
 )
@@ -231,8 +268,9 @@ def test_wrong_shapes_raise_malformed_response(watch: Watch, now: datetime, payl
 
 def test_a_refusal_is_a_fetch_error_not_a_malformed_response(watch: Watch, now: datetime) -> None:
     with pytest.raises(FetchError, match="ok=-100") as info:
-        parse_search_page({"ok": -100, "url": "https://passport.weibo.cn/signin", "msg": "请先登录"},
-                          watch, now, now)  # fmt: skip
+        parse_search_page(
+            {"ok": -100, "url": "https://passport.weibo.cn/signin", "msg": "请先登录"}, watch, now, now
+        )
     assert not isinstance(info.value, MalformedResponse)
 
 

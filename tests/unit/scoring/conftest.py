@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from crisiswatch.models import Author, Engagement, Post
 
 REPO = Path(__file__).resolve().parents[3]

@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from crisiswatch.scoring.lexicon import LEXICON_FILE, Lexicon, default_lexicon
 
 EXPECTED = {

@@ -1,5 +1,4 @@
 import pytest
-
 from crisiswatch.models import Author, Engagement
 from crisiswatch.scoring import risk
 

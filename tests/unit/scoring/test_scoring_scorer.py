@@ -2,7 +2,6 @@ import json
 import sys
 
 import pytest
-
 from crisiswatch.models import Score
 from crisiswatch.scoring import Scorer, segment
 

@@ -1,0 +1,29 @@
+"""What goes into the layers (no pip run here: tests stay offline and fast)."""
+
+from __future__ import annotations
+
+from layers import build
+
+
+def test_deps_layer_is_pyproject_minus_boto3_and_nlp():
+    spec = build.layer_spec("deps")
+    names = {build._name(r) for r in spec.requirements}
+    assert "boto3" not in names and not names & set(build.NLP_PACKAGES)
+    assert {"aws-lambda-powertools", "pydantic"} <= names
+    assert all("==" in r for r in spec.requirements)  # pinned in pyproject, not here
+    assert "--only-binary=:all:" in spec.pip_args and "manylinux2014_aarch64" in spec.pip_args
+    assert spec.use_constraints
+    assert "botocore" in spec.drop_packages
+
+
+def test_nlp_layer_is_jieba_and_snownlp_trimmed():
+    spec = build.layer_spec("nlp")
+    assert {build._name(r) for r in spec.requirements} == {"jieba", "snownlp"}
+    assert "--no-deps" in spec.pip_args and "--platform" not in spec.pip_args  # pure Python sdists
+    assert "jieba/lac_small" in spec.trim and "snownlp/seg/data.txt" in spec.trim
+    assert not any(t.endswith(".marshal.3") for t in spec.trim)  # the Python 3 models stay
+
+
+def test_asset_hash_is_stable_and_distinct():
+    assert build.asset_hash("deps") == build.asset_hash("deps")
+    assert build.asset_hash("deps") != build.asset_hash("nlp")

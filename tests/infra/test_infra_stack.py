@@ -1,0 +1,524 @@
+"""Template assertions: every resource of the stack, its wiring and its safety settings.
+
+Expected values come from crisiswatch.config, the same module the stack reads.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Match
+from crisiswatch import config
+from crisiswatch.config import Env
+from crisiswatch.models import Watch
+from infra_helpers import (
+    TEST_CONTEXT,
+    flatten_join,
+    function_by_handler,
+    logical_id,
+    of_type,
+    state_machine_definition,
+)
+
+# --- DynamoDB -----------------------------------------------------------------------------------
+
+
+def test_three_tables_on_demand_with_pitr_encryption_and_retain(resources):
+    tables = of_type(resources, "AWS::DynamoDB::Table")
+    assert len(tables) == 3
+    for table in tables.values():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["SSESpecification"]["SSEEnabled"] is True
+        assert table["DeletionPolicy"] == "Retain"
+        assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_posts_table_keys_and_ttl(resources):
+    props = resources[logical_id(resources, "AWS::DynamoDB::Table", "StoragePostsTable")]["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": config.TTL_ATTRIBUTE, "Enabled": True}
+
+
+def test_incidents_table_has_by_status_index(resources):
+    props = resources[logical_id(resources, "AWS::DynamoDB::Table", "StorageIncidentsTable")]["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": "incident_id", "KeyType": "HASH"}]
+    (gsi,) = props["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == config.INCIDENTS_BY_STATUS_INDEX == "by-status"
+    assert gsi["KeySchema"] == [
+        {"AttributeName": "status", "KeyType": "HASH"},
+        {"AttributeName": "opened_at", "KeyType": "RANGE"},
+    ]
+    assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    assert "TimeToLiveSpecification" not in props
+
+
+def test_state_table_keys_and_ttl(resources):
+    props = resources[logical_id(resources, "AWS::DynamoDB::Table", "StorageStateTable")]["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": config.TTL_ATTRIBUTE, "Enabled": True}
+
+
+# --- SQS ------------------------------------------------------------------------------------------
+
+WORK_QUEUES = {  # queue logical-id prefix -> (its DLQ prefix, consuming function)
+    "IngestionFetchJobsQueue": ("IngestionFetchJobsDLQ", "fetcher"),
+    "ScoringPostsQueue": ("ScoringPostsDLQ", "scorer"),
+}
+
+
+def test_work_queues_redrive_to_their_own_dlq(resources):
+    for queue, (dlq, _) in WORK_QUEUES.items():
+        props = resources[logical_id(resources, "AWS::SQS::Queue", queue)]["Properties"]
+        dlq_id = logical_id(resources, "AWS::SQS::Queue", dlq)
+        assert props["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+            "maxReceiveCount": config.DLQ_MAX_RECEIVE_COUNT,
+        }
+        dlq_props = resources[dlq_id]["Properties"]
+        assert dlq_props["MessageRetentionPeriod"] == config.DLQ_RETENTION_DAYS * 86400
+
+
+def test_visibility_timeout_is_at_least_six_times_the_consumer_timeout(resources):
+    assert config.VISIBILITY_TIMEOUT_FACTOR >= 6
+    for queue, (_, consumer) in WORK_QUEUES.items():
+        props = resources[logical_id(resources, "AWS::SQS::Queue", queue)]["Properties"]
+        timeout = config.FUNCTIONS[consumer].timeout_seconds
+        assert props["VisibilityTimeout"] == config.VISIBILITY_TIMEOUT_FACTOR * timeout
+        assert props["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_every_queue_is_encrypted_and_tls_only(resources):
+    queues = of_type(resources, "AWS::SQS::Queue")
+    assert len(queues) == 6  # 2 work queues + their DLQs + schedule DLQ + alert delivery DLQ
+    for props in (q["Properties"] for q in queues.values()):
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props
+    tls_only = set()
+    for policy in of_type(resources, "AWS::SQS::QueuePolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Deny" and statement.get("Condition") == {
+                "Bool": {"aws:SecureTransport": "false"}
+            }:
+                tls_only.update(q["Ref"] for q in policy["Properties"]["Queues"])
+    assert tls_only == set(queues)
+
+
+def test_event_sources_report_batch_item_failures(resources):
+    mappings = of_type(resources, "AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 2
+    by_queue = {
+        m["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]: m["Properties"] for m in mappings.values()
+    }
+    fetch = by_queue[logical_id(resources, "AWS::SQS::Queue", "IngestionFetchJobsQueue")]
+    posts = by_queue[logical_id(resources, "AWS::SQS::Queue", "ScoringPostsQueue")]
+    for props in (fetch, posts):
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    fetcher_id, _ = function_by_handler(resources, config.FUNCTIONS["fetcher"].handler)
+    scorer_id, _ = function_by_handler(resources, config.FUNCTIONS["scorer"].handler)
+    assert fetch["FunctionName"] == {"Ref": fetcher_id}
+    assert fetch["BatchSize"] == config.FETCH_JOBS_BATCH_SIZE
+    assert fetch["ScalingConfig"] == {"MaximumConcurrency": config.FETCHER_MAX_CONCURRENCY}
+    assert posts["FunctionName"] == {"Ref": scorer_id}
+    assert posts["BatchSize"] == config.POSTS_BATCH_SIZE
+    assert posts["MaximumBatchingWindowInSeconds"] == config.POSTS_BATCHING_WINDOW_SECONDS
+
+
+# --- Lambda -------------------------------------------------------------------------------------
+
+
+CAPABILITY = {
+    "scheduler": "Ingestion",
+    "fetcher": "Ingestion",
+    "scorer": "Scoring",
+    "notifier": "Escalation",
+    "api": "Api",
+}
+
+
+def test_one_function_per_spec_with_shared_settings(resources):
+    functions = of_type(resources, "AWS::Lambda::Function")
+    assert len(functions) == len(config.FUNCTIONS)
+    layers = {k for k in of_type(resources, "AWS::Lambda::LayerVersion")}
+    deps = next(k for k in layers if k.startswith("LayersDepsLayer"))
+    nlp = next(k for k in layers if k.startswith("LayersNlpLayer"))
+    for key, spec in config.FUNCTIONS.items():
+        logical, fn = function_by_handler(resources, spec.handler)
+        assert logical.startswith(CAPABILITY[key] + spec.construct_id), logical
+        props = fn["Properties"]
+        assert props["Runtime"] == config.LAMBDA_RUNTIME
+        assert props["Architectures"] == ["arm64"]
+        assert props["Timeout"] == spec.timeout_seconds
+        assert props["MemorySize"] == spec.memory_mb
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        env = props["Environment"]["Variables"]
+        assert env["POWERTOOLS_SERVICE_NAME"] == config.SERVICE
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == config.METRICS_NAMESPACE
+        assert env["LOG_LEVEL"] == "INFO"
+        expected_layers = [{"Ref": deps}, {"Ref": nlp}] if spec.needs_nlp else [{"Ref": deps}]
+        assert props["Layers"] == expected_layers, key
+        assert "LogGroup" in props["LoggingConfig"], key
+
+
+def _env(resources, key: str) -> dict:
+    _, fn = function_by_handler(resources, config.FUNCTIONS[key].handler)
+    return fn["Properties"]["Environment"]["Variables"]
+
+
+def _ref(resources, cfn_type: str, prefix: str) -> dict:
+    return {"Ref": logical_id(resources, cfn_type, prefix)}
+
+
+def test_scheduler_environment(resources):
+    env = _env(resources, "scheduler")
+    watches = [Watch.model_validate(w) for w in json.loads(env[Env.WATCHES])]
+    assert [w.id for w in watches] == ["acme", "acme-phone"]
+    assert watches[1].platforms == ["weibo", "bilibili"]
+    assert env[Env.FETCH_QUEUE_URL] == _ref(resources, "AWS::SQS::Queue", "IngestionFetchJobsQueue")
+
+
+def test_fetcher_environment(resources):
+    env = _env(resources, "fetcher")
+    assert env[Env.POSTS_QUEUE_URL] == _ref(resources, "AWS::SQS::Queue", "ScoringPostsQueue")
+    assert env[Env.WEIBO_BASE_URL] == "https://m.weibo.cn"
+    assert env[Env.HTTP_TIMEOUT_SECONDS] == "10"
+
+
+def test_scorer_environment(resources):
+    env = _env(resources, "scorer")
+    assert env[Env.POSTS_TABLE] == _ref(resources, "AWS::DynamoDB::Table", "StoragePostsTable")
+    assert env[Env.INCIDENTS_TABLE] == _ref(resources, "AWS::DynamoDB::Table", "StorageIncidentsTable")
+    assert env[Env.STATE_TABLE] == _ref(resources, "AWS::DynamoDB::Table", "StorageStateTable")
+    assert env[Env.ESCALATION_STATE_MACHINE_ARN] == _ref(
+        resources, "AWS::StepFunctions::StateMachine", "Escalation"
+    )
+    assert json.loads(env[Env.ACK_TIMEOUT_SECONDS]) == TEST_CONTEXT["ackTimeoutSeconds"]
+    assert json.loads(env[Env.LEVEL_THRESHOLDS]) == {"red": {"min_negatives": 100.0}}
+    assert json.loads(env[Env.WATCHES]) == json.loads(_env(resources, "scheduler")[Env.WATCHES])
+
+
+def test_notifier_and_api_environment(resources):
+    notifier = _env(resources, "notifier")
+    assert notifier[Env.INCIDENTS_TABLE] == _ref(resources, "AWS::DynamoDB::Table", "StorageIncidentsTable")
+    assert notifier[Env.ALERTS_TOPIC_ARN] == _ref(resources, "AWS::SNS::Topic", "EscalationAlertsTopic")
+    assert notifier[Env.CONSOLE_URL] == TEST_CONTEXT["consoleUrl"]
+    api = _env(resources, "api")
+    assert {Env.INCIDENTS_TABLE, Env.STATE_TABLE, Env.POSTS_TABLE} <= set(api)
+
+
+def test_every_log_group_has_retention(resources):
+    groups = of_type(resources, "AWS::Logs::LogGroup")
+    assert len(groups) == len(config.FUNCTIONS) + 2  # + state machine + API access logs
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == config.LOG_RETENTION_DAYS >= 30
+
+
+# --- IAM ----------------------------------------------------------------------------------------
+
+# Actions that AWS offers no resource-level permission for: `*` is the only possible resource.
+STAR_RESOURCE_ACTIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
+def _statements(resources):
+    for logical, policy in of_type(resources, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            yield logical, statement
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_wildcard_actions_and_star_resources_only_where_unavoidable(resources):
+    for logical, statement in _statements(resources):
+        actions = _as_list(statement["Action"])
+        for action in actions:
+            assert action != "*" and not action.endswith(":*"), (logical, action)
+        if "*" in _as_list(statement["Resource"]):
+            assert set(actions) <= STAR_RESOURCE_ACTIONS, (logical, actions)
+    for role in of_type(resources, "AWS::IAM::Role").values():
+        for managed in role["Properties"].get("ManagedPolicyArns", []):
+            # Only API Gateway's account-level CloudWatch role uses a managed policy.
+            assert "AmazonAPIGatewayPushToCloudWatchLogs" in flatten_join(managed)
+
+
+def _actions_of(resources, role_prefix: str) -> dict[str, set[str]]:
+    """action -> the resources (as logical-id text) it is granted on, for the role's default policy."""
+    granted: dict[str, set[str]] = {}
+    for logical, statement in _statements(resources):
+        if not logical.startswith(role_prefix):
+            continue
+        for action in _as_list(statement["Action"]):
+            for resource in _as_list(statement["Resource"]):
+                granted.setdefault(action, set()).add(json.dumps(resource))
+    return granted
+
+
+def test_least_privilege_grants(resources):
+    scorer = _actions_of(resources, "ScoringScorerRole")
+    assert "states:StartExecution" in scorer
+    assert "dynamodb:PutItem" in scorer
+    api = _actions_of(resources, "ApiApiRole")
+    assert {"states:SendTaskSuccess", "states:SendTaskFailure"} <= set(api)
+    state_table = logical_id(resources, "AWS::DynamoDB::Table", "StorageStateTable")
+    posts_table = logical_id(resources, "AWS::DynamoDB::Table", "StoragePostsTable")
+    for write in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+        assert not any(state_table in r or posts_table in r for r in api.get(write, set())), write
+    notifier = _actions_of(resources, "EscalationNotifierRole")
+    assert notifier["sns:Publish"] == {
+        json.dumps(_ref(resources, "AWS::SNS::Topic", "EscalationAlertsTopic"))
+    }
+    assert "states:StartExecution" not in notifier
+    scheduler = _actions_of(resources, "IngestionSchedulerRole")
+    assert "sqs:SendMessage" in scheduler and "dynamodb:PutItem" not in scheduler
+
+
+# --- EventBridge --------------------------------------------------------------------------------
+
+
+def test_one_schedule_rule_per_platform_targeting_the_scheduler(resources):
+    rules = of_type(resources, "AWS::Events::Rule")
+    scheduler_id, _ = function_by_handler(resources, config.FUNCTIONS["scheduler"].handler)
+    by_platform = {}
+    for rule in rules.values():
+        (target,) = rule["Properties"]["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": [scheduler_id, "Arn"]}
+        assert "DeadLetterConfig" in target
+        by_platform[json.loads(target["Input"])["platform"]] = rule["Properties"]["ScheduleExpression"]
+    assert by_platform == {"weibo": "rate(2 minutes)", "bilibili": "rate(10 minutes)"}
+
+
+# --- SNS ----------------------------------------------------------------------------------------
+
+
+def test_topics_are_kms_encrypted_and_tls_only(resources):
+    topics = of_type(resources, "AWS::SNS::Topic")
+    assert len(topics) == 2  # alerts + ops
+    for topic in topics.values():
+        assert "KmsMasterKeyId" in topic["Properties"]
+    tls_only = set()
+    for policy in of_type(resources, "AWS::SNS::TopicPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Deny" and statement.get("Condition") == {
+                "Bool": {"aws:SecureTransport": "false"}
+            }:
+                tls_only.update(t["Ref"] for t in policy["Properties"]["Topics"])
+    assert tls_only == set(topics)
+    for key in of_type(resources, "AWS::KMS::Key").values():
+        assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_subscriptions_filter_on_level(resources):
+    alerts = _ref(resources, "AWS::SNS::Topic", "EscalationAlertsTopic")
+    subs = {
+        (s["Properties"]["Protocol"], s["Properties"]["Endpoint"]): s["Properties"]
+        for s in of_type(resources, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == alerts
+    }
+    assert subs[("sms", "+8613800000000")]["FilterPolicy"] == {"level": ["orange", "red"]}  # severity order
+    assert subs[("email", "pr@example.com")]["FilterPolicy"] == {"level": ["yellow", "orange", "red"]}
+    assert subs[("email", "analysts@example.com")]["FilterPolicy"] == {"level": ["blue"]}
+    dlq = logical_id(resources, "AWS::SQS::Queue", "EscalationAlertsDeliveryDLQ")
+    for props in subs.values():
+        assert props["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]}}
+
+
+def test_personal_data_stays_out_of_logical_ids(resources):
+    for logical in resources:
+        assert "8613800000000" not in logical and "example" not in logical.lower()
+
+
+# --- Step Functions ------------------------------------------------------------------------------
+
+
+def test_state_machine_is_standard_jsonpath_logged_and_traced(resources):
+    (machine,) = of_type(resources, "AWS::StepFunctions::StateMachine").values()
+    props = machine["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] in {"ALL", "ERROR"}
+    assert "QueryLanguage" not in props
+    definition = state_machine_definition(resources)
+    assert "JSONata" not in json.dumps(definition)
+    assert definition.get("QueryLanguage", "JSONPath") == "JSONPath"
+    for state in definition["States"].values():
+        assert state.get("QueryLanguage", "JSONPath") == "JSONPath"
+
+
+def test_state_machine_shape(resources):
+    d = state_machine_definition(resources)
+    states = d["States"]
+    assert d["StartAt"] == "NeedsAck?"
+    assert states["NeedsAck?"]["Choices"] == [
+        {"Variable": "$.current.tier", "StringEquals": "blue", "Next": "NotifyBlue"}
+    ]
+    assert states["NeedsAck?"]["Default"] == "NotifyAndWait"
+
+    blue = states["NotifyBlue"]
+    assert blue["Parameters"] == {
+        "incident_id.$": "$.incident_id",
+        "tier.$": "$.current.tier",
+        "kind": "alert",
+    }
+    assert blue["ResultPath"] == "$.notified" and blue["Next"] == "Informed"
+    assert states["Informed"]["Type"] == "Succeed"
+
+    wait = states["NotifyAndWait"]
+    assert wait["Resource"].endswith(":states:::lambda:invoke.waitForTaskToken")
+    assert wait["Parameters"]["Payload"] == {
+        "incident_id.$": "$.incident_id",
+        "tier.$": "$.current.tier",
+        "kind": "alert",
+        "task_token.$": "$$.Task.Token",
+    }
+    assert wait["TimeoutSecondsPath"] == "$.current.timeout_seconds"
+    assert "TimeoutSeconds" not in wait
+    assert wait["ResultPath"] == "$.ack" and wait["Next"] == "Acknowledged"
+    assert any("Lambda.ServiceException" in r["ErrorEquals"] for r in wait["Retry"])
+    assert wait["Catch"] == [
+        {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timeout", "Next": "EscalateFrom?"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotificationFailed"},
+    ]
+    assert states["Acknowledged"]["Type"] == "Succeed"
+
+    escalate = states["EscalateFrom?"]
+    assert [(c["StringEquals"], c["Next"]) for c in escalate["Choices"]] == [
+        ("yellow", "ToOrange"),
+        ("orange", "ToRed"),
+    ]
+    assert escalate["Default"] == "NotifyUnacknowledged"
+    for name, tier in (("ToOrange", "orange"), ("ToRed", "red")):
+        assert states[name]["Type"] == "Pass"
+        assert states[name]["Parameters"] == {"tier": tier, "timeout_seconds.$": f"$.timeouts.{tier}"}
+        assert states[name]["ResultPath"] == "$.current"
+        assert states[name]["Next"] == "NotifyAndWait"
+
+    unack = states["NotifyUnacknowledged"]
+    assert unack["Parameters"] == {
+        "incident_id.$": "$.incident_id",
+        "tier.$": "$.current.tier",
+        "kind": "unacknowledged",
+    }
+    assert unack["Next"] == "Unacknowledged"
+    assert states["Unacknowledged"] == {
+        "Type": "Fail",
+        "Error": "Unacknowledged",
+        "Cause": "No acknowledgement at red",
+    }
+    for task in ("NotifyBlue", "NotifyUnacknowledged"):
+        assert states[task]["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotificationFailed"}
+        ]
+    assert states["NotificationFailed"]["Type"] == "Fail"
+
+
+def test_state_machine_invokes_only_the_notifier(resources):
+    (machine,) = of_type(resources, "AWS::StepFunctions::StateMachine").values()
+    notifier_id, _ = function_by_handler(resources, config.FUNCTIONS["notifier"].handler)
+    refs = [p for p in machine["Properties"]["DefinitionString"]["Fn::Join"][1] if isinstance(p, dict)]
+    functions = {r["Fn::GetAtt"][0] for r in refs if "Fn::GetAtt" in r}
+    assert functions == {notifier_id}
+
+
+# --- API Gateway ---------------------------------------------------------------------------------
+
+
+def _paths(resources) -> dict[str, str]:
+    """ApiGateway::Resource logical id -> full path."""
+    api_resources = of_type(resources, "AWS::ApiGateway::Resource")
+
+    def path(logical: str) -> str:
+        props = api_resources[logical]["Properties"]
+        parent = props["ParentId"]
+        prefix = path(parent["Ref"]) if "Ref" in parent else ""
+        return f"{prefix}/{props['PathPart']}"
+
+    return {logical: path(logical) for logical in api_resources}
+
+
+def test_api_routes_all_use_iam_auth_and_validation(resources):
+    paths = _paths(resources)
+    validator = logical_id(resources, "AWS::ApiGateway::RequestValidator", "ApiRestApi")
+    api_fn, _ = function_by_handler(resources, config.FUNCTIONS["api"].handler)
+    routes = set()
+    methods = of_type(resources, "AWS::ApiGateway::Method")
+    assert methods
+    for method in methods.values():
+        props = method["Properties"]
+        if props["HttpMethod"] == "OPTIONS":
+            continue
+        assert props["AuthorizationType"] == "AWS_IAM", props
+        assert props["RequestValidatorId"] == {"Ref": validator}
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+        assert api_fn in json.dumps(props["Integration"]["Uri"])
+        routes.add((props["HttpMethod"], paths[props["ResourceId"]["Ref"]]))
+    assert routes == {
+        ("GET", "/incidents"),
+        ("GET", "/incidents/{incident_id}"),
+        ("POST", "/incidents/{incident_id}/ack"),
+    }
+
+
+def test_api_stage_logs_traces_and_throttles(template):
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": config.API_STAGE_NAME,
+            "TracingEnabled": True,
+            "AccessLogSetting": {
+                "DestinationArn": Match.any_value(),
+                "Format": Match.string_like_regexp("requestId"),
+            },
+            "MethodSettings": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "HttpMethod": "*",
+                            "ResourcePath": "/*",
+                            "LoggingLevel": "ERROR",
+                            "DataTraceEnabled": False,
+                            "ThrottlingRateLimit": config.API_THROTTLE_RATE_LIMIT,
+                            "ThrottlingBurstLimit": config.API_THROTTLE_BURST_LIMIT,
+                        }
+                    )
+                ]
+            ),
+        },
+    )
+    template.resource_count_is("AWS::ApiGateway::Account", 1)
+
+
+# --- Observability -------------------------------------------------------------------------------
+
+
+def test_alarms_cover_every_dlq_and_function_and_go_to_ops(resources):
+    ops = _ref(resources, "AWS::SNS::Topic", "ObservabilityOpsTopic")
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm").values()
+    watched_queues, watched_functions = set(), set()
+    for alarm in alarms:
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [ops]
+        dims = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
+        if props["MetricName"] == "ApproximateNumberOfMessagesVisible":
+            watched_queues.add(dims["QueueName"]["Fn::GetAtt"][0])
+        if props["MetricName"] == "Errors" and props["Namespace"] == "AWS/Lambda":
+            watched_functions.add(dims["FunctionName"]["Ref"])
+    dlqs = {k for k in of_type(resources, "AWS::SQS::Queue") if "DLQ" in k}
+    assert len(dlqs) == 4 and watched_queues == dlqs
+    assert watched_functions == set(of_type(resources, "AWS::Lambda::Function"))
