@@ -126,6 +126,7 @@ class Api(Construct):
             self.rest_api,
             "AwsSolutions-IAM4",
             "API Gateway's account-level CloudWatch role (needed for execution and access logs) uses the "
-            "AWS-maintained AmazonAPIGatewayPushToCloudWatchLogs policy, which AWS documents for exactly this role.",
+            "AWS-maintained AmazonAPIGatewayPushToCloudWatchLogs policy, which AWS documents for exactly "
+            "this role.",
             finding="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
         )

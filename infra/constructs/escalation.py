@@ -9,9 +9,10 @@ State machine input (the scorer starts it; execution name = incident + level, so
     NeedsAck? --blue--> NotifyBlue -> Informed
         \\--else--> NotifyAndWait (.waitForTaskToken, TimeoutSecondsPath $.current.timeout_seconds)
                       |-- task success (the api Lambda sends it on ack) --> Acknowledged
-                      |-- States.Timeout --> EscalateFrom? yellow -> ToOrange -> NotifyAndWait
-                      |                                   orange -> ToRed    -> NotifyAndWait
-                      |                                   red    -> NotifyUnacknowledged -> Unacknowledged (Fail)
+                      |-- States.Timeout --> EscalateFrom?
+                      |       yellow -> ToOrange -> NotifyAndWait
+                      |       orange -> ToRed    -> NotifyAndWait
+                      |       red    -> NotifyUnacknowledged -> Unacknowledged (Fail)
                       \\-- States.ALL --> NotificationFailed (Fail)
 
 The notifier receives {"incident_id", "tier", "kind": "alert"|"unacknowledged"} plus "task_token"
@@ -168,12 +169,14 @@ class Escalation(Construct):
                 result_path="$.current",
             )
 
+        to_orange = step_up("ToOrange", "orange").next(notify_and_wait)
+        to_red = step_up("ToRed", "red").next(notify_and_wait)
         escalate = (
             sfn.Choice(self, "EscalateFrom?")
-            .when(sfn.Condition.string_equals("$.current.tier", "yellow"), step_up("ToOrange", "orange").next(notify_and_wait))
-            .when(sfn.Condition.string_equals("$.current.tier", "orange"), step_up("ToRed", "red").next(notify_and_wait))
+            .when(sfn.Condition.string_equals("$.current.tier", "yellow"), to_orange)
+            .when(sfn.Condition.string_equals("$.current.tier", "orange"), to_red)
             .otherwise(notify_unacknowledged)
-        )  # fmt: skip
+        )
         notify_and_wait.add_catch(escalate, errors=[sfn.Errors.TIMEOUT], result_path="$.timeout")
         notify_and_wait.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
         notify_and_wait.next(sfn.Succeed(self, "Acknowledged"))
@@ -195,13 +198,13 @@ class Escalation(Construct):
             tracing_enabled=True,
             # ALL events, but without execution data: inputs carry task tokens.
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-            comment="crisiswatch escalation: notify, wait for an acknowledgement, escalate one tier on timeout",
+            comment="crisiswatch escalation: notify, wait for an acknowledgement, escalate on timeout",
         )
         acknowledge(
             machine,
             "AwsSolutions-IAM5",
-            "CDK's LambdaInvoke grant covers the notifier's ARN and its versions/aliases (<arn>:*): still one "
-            "function only.",
+            "CDK's LambdaInvoke grant covers the notifier's ARN and its versions and aliases (<arn>:*): "
+            "still one function only.",
             finding=f"Resource::{arn_of(self.notifier)}:*",
         )
         acknowledge(

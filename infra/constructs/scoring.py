@@ -47,7 +47,7 @@ class Scoring(Construct):
                 Env.ACK_TIMEOUT_SECONDS: settings.ack_timeout_seconds.model_dump_json(),
                 Env.LEVEL_THRESHOLDS: json.dumps(settings.level_thresholds, separators=(",", ":")),
             },
-            description="Scores posts (jieba, sentiment, crisis categories), groups incidents, starts escalation",
+            description="Scores posts (jieba, sentiment, crisis categories), groups incidents, escalates",
         )
         self.scorer.add_event_source(
             sources.SqsEventSource(

@@ -59,39 +59,72 @@ class FeatureConfig:
         return cls(**known)  # type: ignore[arg-type]
 
 
+_SKIP, _STOP, _MARK, _NEG, _NEG_EMPHATIC, _INTENSIFIER, _WORD = range(7)
+_EMPHATIC = ("一点", "根本", "完全", "绝", "毫")
+_kinds: dict[str, tuple[int, str]] = {}
+
+
+def _kind(token: str) -> tuple[int, str]:
+    """What a jieba token is to the rules below (cached: the same tokens come back all day)."""
+    hit = _kinds.get(token)
+    if hit is not None:
+        return hit
+    word = token.strip()
+    if not word:
+        kind = (_SKIP, word)
+    elif word in _BOUNDARY or not _WORDLIKE.search(word):
+        kind = (_MARK if word in _KEEP_PUNCT else _STOP, word)
+    elif word in NEGATORS:
+        kind = (_NEG_EMPHATIC if word.startswith(_EMPHATIC) else _NEG, word)
+    elif word in INTENSIFIERS:
+        kind = (_INTENSIFIER, word)
+    else:
+        kind = (_WORD, "<NUM>" if _NUMBER.match(word) else word)
+    if len(_kinds) > 500_000:
+        _kinds.clear()
+    _kinds[token] = kind
+    return kind
+
+
 def words(tokens: list[str], config: FeatureConfig) -> list[str]:
     """Apply negation and intensifier rules to jieba tokens; drop spaces and most punctuation."""
     out: list[str] = []
+    append = out.append
     negate = 0  # content tokens still under a negator
     boost = False
+    negation, intensifiers, scope = config.negation, config.intensifiers, config.negation_scope
     for token in tokens:
-        token = token.strip()
-        if not token:
+        kind, word = _kinds.get(token) or _kind(token)
+        if kind == _WORD:
+            if negate:
+                word = NOT + word
+                negate -= 1
+            append(word)
+            if boost:
+                append(word)
+                boost = False
+        elif kind == _SKIP:
             continue
-        if token in _BOUNDARY or not _WORDLIKE.search(token):
+        elif kind == _STOP or kind == _MARK:
             negate, boost = 0, False
-            if token in _KEEP_PUNCT:
-                out.append(token)
-            continue
-        if config.negation and token in NEGATORS:
-            negate = 0 if negate else config.negation_scope
-            out.append(token)
-            if config.intensifiers and token.startswith(("一点", "根本", "完全", "绝", "毫")):
+            if kind == _MARK:
+                append(word)
+        elif negation and (kind == _NEG or kind == _NEG_EMPHATIC):
+            negate = 0 if negate else scope
+            append(word)
+            if intensifiers and kind == _NEG_EMPHATIC:
                 boost = True
-            continue
-        if config.intensifiers and token in INTENSIFIERS:
+        elif intensifiers and kind == _INTENSIFIER:
             boost = True
-            out.append(token)
-            continue
-        if _NUMBER.match(token):
-            token = "<NUM>"
-        if negate:
-            token = NOT + token
-            negate -= 1
-        out.append(token)
-        if boost:
-            out.append(token)
-            boost = False
+            append(word)
+        else:  # a negator or intensifier with its rule switched off: an ordinary word
+            if negate:
+                word = NOT + word
+                negate -= 1
+            append(word)
+            if boost:
+                append(word)
+                boost = False
     if config.bigrams:
         plain = [t for t in out if t not in _KEEP_PUNCT]
         out.extend(f"{a}|{b}" for a, b in zip(plain, plain[1:], strict=False))

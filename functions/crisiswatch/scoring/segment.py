@@ -50,7 +50,7 @@ def save_prefix_dict(words: dict[str, int], path: Path) -> None:
         total += count
         for end in range(1, len(word)):
             freq.setdefault(word[:end], 0)
-    payload = marshal.dumps((freq, total))
+    payload = marshal.dumps((freq, total), 2)  # version 2: no object references, stable bytes
     with gzip.GzipFile(path, "wb", mtime=0) as handle:  # mtime=0: byte-identical rebuilds
         handle.write(payload)
 

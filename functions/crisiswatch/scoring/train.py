@@ -2,8 +2,8 @@
 
 Reads the shared sentiment data (never copied into the repository), tokenizes it exactly as the
 scorer does, trains snownlp's naive-Bayes classifier with snownlp's own trainer
-(``snownlp.classification.bayes.Bayes.train``: importing snownlp here is fine, training is not on
-the hot path), prunes rare words and writes:
+(``snownlp.classification.bayes.Bayes.train``, loaded by ``snownlp_core`` without snownlp's slow
+package import), prunes rare words and writes:
 
 - ``data/sentiment.marshal.3``: the model in snownlp's format (``Bayes.save``), gzip'd marshal;
 - ``data/sentiment.json``: how tokens are made, the decision threshold and the probability scale,
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crisiswatch.scoring import features, segment
+from crisiswatch.scoring import features, segment, snownlp_core
 from crisiswatch.scoring.evaluate import metrics
 from crisiswatch.scoring.features import FeatureConfig
 from crisiswatch.scoring.normalize import normalize
@@ -267,13 +267,12 @@ def jieba_words(min_freq: int) -> dict[str, int]:
 def snownlp_train(docs: Sequence[list[str]], labels: Sequence[int], weights: Sequence[int],
                   binary: bool, min_count: int) -> dict[str, Any]:
     """Train with snownlp's own ``Bayes.train`` and return what ``Bayes.save`` would write, pruned."""
-    from snownlp.classification.bayes import Bayes  # 2.4 s import: training only
-
+    bayes_class = snownlp_core.bayes_class()
     data = []
     for doc, label, weight in zip(docs, labels, weights, strict=True):
         words = list(dict.fromkeys(doc)) if binary else list(doc)
         data.extend([[words, "pos" if label == 1 else "neg"]] * weight)
-    bayes = Bayes()
+    bayes = bayes_class()
     bayes.train(data)
     # Prune words seen in fewer than min_count documents (add-one: stored count = seen + 1).
     seen = Counter[str]()
@@ -292,16 +291,14 @@ def snownlp_train(docs: Sequence[list[str]], labels: Sequence[int], weights: Seq
 def write_model(model: dict[str, Any], path: Path) -> None:
     """snownlp's ``Bayes.save`` format (gzip'd marshal), with a fixed gzip timestamp."""
     with gzip.GzipFile(path, "wb", mtime=0) as handle:
-        handle.write(marshal.dumps(model))
+        handle.write(marshal.dumps(model, 2))  # version 2: no object references, stable bytes
 
 
 def check_with_snownlp(path: Path, docs: Sequence[list[str]]) -> bool:
     """Load the written file with snownlp's own ``Bayes.load`` and compare verdicts with ours."""
-    from snownlp.classification.bayes import Bayes
-
     from crisiswatch.scoring.sentiment import read_bayes
 
-    theirs = Bayes()
+    theirs = snownlp_core.bayes_class()()
     theirs.load(str(path)[: -len(".3")])
     ours = NaiveBayes(read_bayes(path))
     for doc in docs:

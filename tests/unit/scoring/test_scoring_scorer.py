@@ -1,5 +1,4 @@
 import json
-import sys
 
 import pytest
 from crisiswatch.models import Score
@@ -79,8 +78,3 @@ def test_score_json_roundtrip(scorer):
     score = scorer.score_text("手机漏电还爆炸了")
     assert Score.model_validate_json(score.model_dump_json()) == score
     json.dumps(score.model_dump(), ensure_ascii=False)
-
-
-def test_scoring_does_not_import_snownlp(scorer):
-    scorer.score_text("测试")
-    assert not any(name == "snownlp" or name.startswith("snownlp.") for name in sys.modules)

@@ -1,0 +1,118 @@
+"""The scorer Lambda on moto: scoring, exactly-once counting, poison records, escalation starts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crisiswatch.handlers import scorer
+from crisiswatch.models import Level, utcnow
+from infra.local.runtime import FakeLambdaContext
+from tests.builders import post
+from tests.integration.helpers import executions, sqs_event, stores
+
+COMPLAINTS = [
+    "鲜味坊的外卖吃出虫子，拉肚子一晚上[怒]",
+    "鲜味坊食品变质，吃完上吐下泻，必须投诉！",
+    "鲜味坊的菜发霉了，太恶心了[吐]",
+    "鲜味坊吃出头发还不给退款，垃圾店",
+    "在鲜味坊吃完肚子疼，食品安全谁来管[怒]",
+]
+
+
+def _invoke(aws, event: dict) -> dict:
+    return scorer.lambda_handler(event, FakeLambdaContext(aws.function("crisiswatch.handlers.scorer")))
+
+
+def _complaints(n: int, start: int = 0) -> list[str]:
+    # The handler judges the last hours before its own clock: these posts are from just now.
+    return [
+        post(str(i), text=COMPLAINTS[i % len(COMPLAINTS)] + f" #{i}", created_at=utcnow()).model_dump_json()
+        for i in range(start, start + n)
+    ]
+
+
+def test_complaints_open_an_incident_and_start_its_escalation(aws):
+    response = _invoke(aws, sqs_event(*_complaints(12)))
+
+    assert response == {"batchItemFailures": []}
+    _, incidents = stores()
+    incident = incidents.open_incident("xianweifang")
+    assert incident.level >= Level.YELLOW
+    assert incident.stats.mentions == 12
+    assert incident.top_posts and all(p.negative >= 0.5 for p in incident.top_posts)
+    assert [e["name"] for e in executions(aws)] == [f"{incident.incident_id}-{incident.level.value}"]
+
+
+def test_a_redelivered_batch_changes_nothing(aws):
+    batch = sqs_event(*_complaints(12))
+    _invoke(aws, batch)
+    posts, incidents = stores()
+    before = incidents.open_incident("xianweifang")
+
+    assert _invoke(aws, batch) == {"batchItemFailures": []}
+
+    after = incidents.open_incident("xianweifang")
+    assert after.stats == before.stats
+    assert posts.window("xianweifang", utcnow(), 6).mentions == 12
+    assert len(executions(aws)) == 1
+
+
+def test_a_poison_record_fails_alone(aws):
+    good = _complaints(3)
+    event = sqs_event(good[0], "{not json", json.dumps({"platform": "weibo"}), good[1],
+                      post("x", watch_id="unknown-watch").model_dump_json(), good[2])
+    response = _invoke(aws, event)
+    failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+    assert failed == {event["Records"][i]["messageId"] for i in (1, 2, 4)}
+    posts, _ = stores()
+    assert posts.window("xianweifang", utcnow(), 6).mentions == 3
+
+
+@pytest.fixture
+def easy_levels(monkeypatch):
+    """Thresholds that a handful of complaints cross, whatever the scorer's exact numbers."""
+    thresholds = {
+        "yellow": {"min_negatives": 2, "min_negative_share": 0.1},
+        "orange": {"min_negatives": 6, "min_negative_share": 0.1, "min_high_risk": 0},
+        "red": {"min_negatives": 1000},
+    }
+    monkeypatch.setenv("LEVEL_THRESHOLDS", json.dumps(thresholds))
+    scorer._deps.cache_clear()
+    yield
+    monkeypatch.undo()
+    scorer._deps.cache_clear()
+
+
+def test_a_rising_level_supersedes_the_lower_escalation(aws, easy_levels):
+    _invoke(aws, sqs_event(*_complaints(3)))
+    _, incidents = stores()
+    assert incidents.open_incident("xianweifang").level == Level.YELLOW
+
+    _invoke(aws, sqs_event(*_complaints(5, start=100)))
+
+    raised = incidents.open_incident("xianweifang")
+    assert [h.level for h in raised.history] == [Level.YELLOW, Level.ORANGE]
+    assert raised.escalated_level == Level.ORANGE
+    by_level = {e["name"].rsplit("-", 1)[-1]: e["executionArn"] for e in executions(aws)}
+    assert sorted(by_level) == ["orange", "yellow"]
+    # Stopped: once its wait ends it escalates no further. AWS reports ABORTED at once; moto
+    # ends the execution when its task-token wait ends, and calls it FAILED.
+    yellow = aws.wait_for_execution(by_level["yellow"], timeout=10)
+    assert yellow["status"] in ("ABORTED", "FAILED")
+    events = aws.client("stepfunctions").get_execution_history(executionArn=by_level["yellow"])["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    assert entered.count("NotifyAndWait") == 1
+
+
+@pytest.mark.parametrize("field", ["WATCHES", "POSTS_TABLE"])
+def test_a_missing_setting_fails_the_cold_start_naming_it(aws, monkeypatch, field):
+    monkeypatch.delenv(field)
+    scorer._deps.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=field):
+            _invoke(aws, sqs_event(*_complaints(1)))
+    finally:
+        monkeypatch.undo()
+        scorer._deps.cache_clear()
