@@ -268,9 +268,13 @@ def _api(aws: LocalAws, say: Printer, report: DemoReport) -> None:
         path = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
         report.executions.append({"name": execution["name"], "status": final["status"], "path": path})
         say(f"  execution {execution['name']}: {final['status']}  ({' > '.join(path)})")
-    report.check("every escalation ended (acknowledged or informed)",
-                 report.executions and all(e["status"] == "SUCCEEDED" for e in report.executions),
-                 ", ".join(f"{e['name']} {e['status']}" for e in report.executions))
+    current = f"{incident_id}-{detail['level']}"
+    report.check(
+        "the current level's escalation ended acknowledged, superseded ones were stopped, none still runs",
+        any(e["name"] == current and e["path"][-1] == "Acknowledged" for e in report.executions)
+        and all(e["status"] != "RUNNING" for e in report.executions),
+        ", ".join(f"{e['name']} {e['status']}" for e in report.executions),
+    )
 
 
 def _alerts(aws: LocalAws, say: Printer, report: DemoReport) -> None:

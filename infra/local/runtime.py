@@ -145,6 +145,8 @@ class LocalAws:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+        # moto logs every task-token timeout as an error; here a timeout is the escalation path.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
 
         os.environ.update(
             {

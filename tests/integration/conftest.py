@@ -29,13 +29,13 @@ def simulator(scenario):
 
 
 @pytest.fixture(scope="session")
-def template(simulator) -> dict:
+def template(simulator, scenario) -> dict:
     return synthesize(
         {
             "account": ACCOUNT,
             "region": REGION,
             "weiboBaseUrl": simulator.base_url,
-            "watches": [WATCH],
+            "watches": [WATCH | {"exclude": list(scenario.exclude)}],
             "subscribers": SUBSCRIBERS,
             "ackTimeoutSeconds": ACK_TIMEOUTS,
         }

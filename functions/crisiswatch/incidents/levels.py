@@ -40,7 +40,10 @@ class WindowStats:
         )
 
 
-HIGH_RISK = 0.7
+# A post's risk is content x exposure x subject (crisiswatch.scoring.risk): an ordinary complaint
+# from a small account scores about 0.3; 0.5 and above takes a negative crisis post that can travel
+# (an influential or verified author, or one already spreading).
+HIGH_RISK = 0.5
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,11 @@ class LevelRule:
         )
 
 
+# A first calibration (see docs/architecture.md): red is a large negative wave that has reached
+# several influential voices; orange a sizeable one that has reached some.
 DEFAULT_RULES: tuple[LevelRule, ...] = (
-    LevelRule(Level.RED, min_negatives=60, min_negative_share=0.6, min_high_risk=10),
-    LevelRule(Level.ORANGE, min_negatives=25, min_negative_share=0.5, min_high_risk=3),
+    LevelRule(Level.RED, min_negatives=60, min_negative_share=0.6, min_high_risk=5),
+    LevelRule(Level.ORANGE, min_negatives=25, min_negative_share=0.5, min_high_risk=2),
     LevelRule(Level.YELLOW, min_negatives=10, min_negative_share=0.4),
     LevelRule(Level.BLUE, min_negatives=3, min_negative_share=0.1),
 )

@@ -33,3 +33,10 @@ def bayes_class() -> Any:
         package.__path__ = list(spec.submodule_search_locations)
         sys.modules[_PRIVATE] = package
     return importlib.import_module(f"{_PRIVATE}.classification.bayes").Bayes
+
+
+def add_one_prob_class() -> Any:
+    """``snownlp.utils.frequency.AddOneProb`` (the per-class word counts inside ``Bayes``)."""
+    bayes_class()
+    name = "snownlp" if "snownlp.classification.bayes" in sys.modules else _PRIVATE
+    return importlib.import_module(f"{name}.utils.frequency").AddOneProb

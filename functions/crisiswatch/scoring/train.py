@@ -54,7 +54,7 @@ class Source:
     """A training file and how much each of its documents counts."""
 
     file: str
-    weight: int = 1  # each document is counted this many times
+    weight: float = 1.0  # each document counts this much (relative to a primary document)
     drop_emoticons: bool = False  # the labels were derived from the emoticons: they would leak
 
 
@@ -66,6 +66,7 @@ class Recipe:
     sources: tuple[Source, ...] = (Source(PRIMARY),)
     binary: bool = True  # count a word once per document (binarized multinomial NB)
     min_count: int = 2  # drop words seen in fewer documents than this
+    length_norm: float = 0.0  # a document adds 1 / n_words ** length_norm to each word's count
     count_scale: float = 1.0  # counts x scale before snownlp's add-one (smoothing 1/scale)
     jieba_min_freq: int = 0  # trim jieba's dictionary to words at least this frequent (0: keep all)
 
@@ -97,14 +98,19 @@ def tokenize(texts: Iterable[str], config: FeatureConfig, drop_emoticons: bool =
     return [features.tokens(normalize(t), config, dict_file=dict_file) for t in texts]
 
 
-def count(docs: Sequence[list[str]], labels: Sequence[int], weights: Sequence[int] | None = None,
-          binary: bool = True) -> tuple[Counter[str], Counter[str]]:
-    """Word counts per class (neg, pos)."""
+def doc_weight(n_words: int, length_norm: float) -> float:
+    """How much one document adds to each of its words' counts: 1 / n_words ** length_norm."""
+    return 1.0 / max(1, n_words) ** length_norm if length_norm else 1.0
+
+
+def count(docs: Sequence[list[str]], labels: Sequence[int], weights: Sequence[float] | None = None,
+          binary: bool = True, length_norm: float = 0.0) -> tuple[Counter[str], Counter[str]]:
+    """Word counts per class (neg, pos); a document's words count ``weight / n_words ** length_norm``."""
     neg: Counter[str] = Counter()
     pos: Counter[str] = Counter()
     for i, (doc, label) in enumerate(zip(docs, labels, strict=True)):
-        words = dict.fromkeys(doc, 1) if binary else doc
-        w = weights[i] if weights else 1
+        words = list(dict.fromkeys(doc)) if binary else doc
+        w = (weights[i] if weights else 1) * doc_weight(len(words), length_norm)
         target = pos if label == 1 else neg
         if w == 1:
             target.update(words)
@@ -114,10 +120,23 @@ def count(docs: Sequence[list[str]], labels: Sequence[int], weights: Sequence[in
     return neg, pos
 
 
-def prune(neg: Counter[str], pos: Counter[str], min_count: int) -> tuple[Counter[str], Counter[str]]:
+def doc_counts(docs: Sequence[list[str]]) -> Counter[str]:
+    """In how many documents each word occurs."""
+    seen: Counter[str] = Counter()
+    for doc in docs:
+        seen.update(set(doc))
+    return seen
+
+
+def prune(neg: Counter[str], pos: Counter[str], min_count: int,
+          seen: Counter[str] | None = None) -> tuple[Counter[str], Counter[str]]:
+    """Keep words seen in at least ``min_count`` documents (``seen``: document counts; by default
+    the class counts themselves, which are document counts when counting is binary, unweighted)."""
     if min_count <= 1:
         return neg, pos
-    keep = {w for w in neg.keys() | pos.keys() if neg.get(w, 0) + pos.get(w, 0) >= min_count}
+    if seen is None:
+        seen = neg + pos
+    keep = {w for w in neg.keys() | pos.keys() if seen.get(w, 0) >= min_count}
     return Counter({w: c for w, c in neg.items() if w in keep}), Counter({w: c for w, c in pos.items() if w in keep})
 
 
@@ -159,7 +178,7 @@ def cross_val_log_odds(primary: Corpus, extras: Sequence[tuple[Corpus, Source]],
     for f in range(k):
         docs = [d for d, g in zip(primary.docs, pfold, strict=True) if g != f]
         labels = [y for y, g in zip(primary.labels, pfold, strict=True) if g != f]
-        weights = [1] * len(docs)
+        weights: list[float] = [1.0] * len(docs)
         for corpus, source in extras:
             folds = efolds[corpus.name]
             for d, y, g in zip(corpus.docs, corpus.labels, folds, strict=True):
@@ -167,7 +186,8 @@ def cross_val_log_odds(primary: Corpus, extras: Sequence[tuple[Corpus, Source]],
                     docs.append(d)
                     labels.append(y)
                     weights.append(source.weight)
-        neg, pos = prune(*count(docs, labels, weights, recipe.binary), recipe.min_count)
+        neg, pos = count(docs, labels, weights, recipe.binary, recipe.length_norm)
+        neg, pos = prune(neg, pos, recipe.min_count, doc_counts(docs))
         nb = NaiveBayes(to_snownlp(neg, pos, recipe.count_scale))
         for i, g in enumerate(pfold):
             if g == f:
@@ -264,28 +284,43 @@ def jieba_words(min_freq: int) -> dict[str, int]:
     return words
 
 
-def snownlp_train(docs: Sequence[list[str]], labels: Sequence[int], weights: Sequence[int],
-                  binary: bool, min_count: int) -> dict[str, Any]:
-    """Train with snownlp's own ``Bayes.train`` and return what ``Bayes.save`` would write, pruned."""
-    bayes_class = snownlp_core.bayes_class()
-    data = []
+def snownlp_train(docs: Sequence[list[str]], labels: Sequence[int], weights: Sequence[float],
+                  recipe: Recipe) -> dict[str, Any]:
+    """Train snownlp's ``Bayes`` and return what its ``save`` writes, less the rare words.
+
+    ``Bayes.train(data)`` is ``self.d[label].add(word, 1)`` for every word of every document, then
+    ``self.total = sum of the classes' sums``. We run that same loop on snownlp's ``Bayes`` and
+    ``AddOneProb`` objects, adding each document's weight (source weight x length normalization x
+    count scale) instead of 1; with every weight 1 it is ``Bayes.train`` exactly (a unit test checks).
+    """
+    bayes = snownlp_core.bayes_class()()
+    add_one_prob = snownlp_core.add_one_prob_class()
     for doc, label, weight in zip(docs, labels, weights, strict=True):
-        words = list(dict.fromkeys(doc)) if binary else list(doc)
-        data.extend([[words, "pos" if label == 1 else "neg"]] * weight)
-    bayes = bayes_class()
-    bayes.train(data)
-    # Prune words seen in fewer than min_count documents (add-one: stored count = seen + 1).
-    seen = Counter[str]()
-    for name in ("neg", "pos"):
-        for word, stored in bayes.d[name].d.items():
-            seen[word] += stored - 1
+        words = list(dict.fromkeys(doc)) if recipe.binary else list(doc)
+        name = "pos" if label == 1 else "neg"
+        if name not in bayes.d:
+            bayes.d[name] = add_one_prob()
+        value = weight * doc_weight(len(words), recipe.length_norm) * recipe.count_scale
+        for word in words:
+            bayes.d[name].add(word, value)
+    bayes.total = sum(prob.getsum() for prob in bayes.d.values())
+    seen = doc_counts(docs)
     model: dict[str, Any] = {"d": {}}
     for name in ("neg", "pos"):
         prob = bayes.d[name]
-        table = {w: c for w, c in sorted(prob.d.items()) if seen[w] >= min_count}
+        table = {w: c for w, c in sorted(prob.d.items()) if seen[w] >= recipe.min_count}
         model["d"][name] = {"d": table, "total": float(sum(table.values())), "none": prob.none}
     model["total"] = model["d"]["neg"]["total"] + model["d"]["pos"]["total"]
     return model
+
+
+def same_model(a: dict[str, Any], b: dict[str, Any], tolerance: float = 1e-9) -> bool:
+    """Equal up to floating-point summation order."""
+    for name in ("neg", "pos"):
+        da, db = a["d"][name]["d"], b["d"][name]["d"]
+        if da.keys() != db.keys() or any(abs(da[w] - db[w]) > tolerance * max(1.0, abs(da[w])) for w in da):
+            return False
+    return abs(a["total"] - b["total"]) <= tolerance * a["total"]
 
 
 def write_model(model: dict[str, Any], path: Path) -> None:
@@ -374,15 +409,16 @@ def train_and_save(data_dir: Path, out: Path | None, folds: int = 5, seed: int =
     # The model itself: everything, trained by snownlp's trainer.
     docs: list[list[str]] = []
     labels: list[int] = []
-    weights: list[int] = []
+    weights: list[float] = []
     for source in recipe.sources:
         corpus = corpora[source.file]
         docs.extend(corpus.docs)
         labels.extend(corpus.labels)
         weights.extend([source.weight] * len(corpus.docs))
-    model = snownlp_train(docs, labels, weights, recipe.binary, recipe.min_count)
-    expected = to_snownlp(*prune(*count(docs, labels, weights, recipe.binary), recipe.min_count))
-    if model != expected:
+    model = snownlp_train(docs, labels, weights, recipe)
+    neg, pos = count(docs, labels, weights, recipe.binary, recipe.length_norm)
+    expected = to_snownlp(*prune(neg, pos, recipe.min_count, doc_counts(docs)), recipe.count_scale)
+    if not same_model(model, expected):
         raise RuntimeError("snownlp's trainer and our counting disagree")
     model_file = out / MODEL_FILE.name
     write_model(model, model_file)
@@ -399,6 +435,7 @@ def train_and_save(data_dir: Path, out: Path | None, folds: int = 5, seed: int =
             "sources": [vars(s) for s in recipe.sources],
             "binary": recipe.binary,
             "min_count": recipe.min_count,
+            "length_norm": recipe.length_norm,
             "count_scale": recipe.count_scale,
             "jieba_min_freq": recipe.jieba_min_freq,
         },
@@ -446,10 +483,12 @@ DEFAULT_RECIPE = Recipe(
                            emoticon_weight=2, bigrams=False, hmm=False),
     sources=(
         Source(PRIMARY),
-        Source("osm_train.csv"),
-        Source("weibo_senti_100k_part.csv", drop_emoticons=True),
+        Source("osm_train.csv", weight=0.25),
+        Source("weibo_senti_100k_part.csv", weight=0.25, drop_emoticons=True),
     ),
     binary=True,
     min_count=2,
+    length_norm=0.5,
+    count_scale=2.0,
     jieba_min_freq=10,
 )

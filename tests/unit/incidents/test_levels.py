@@ -21,7 +21,7 @@ def stats(mentions: int, negatives: int, high_risk: int = 0) -> WindowStats:
         (stats(10, 3), Level.BLUE),
         (stats(20, 10), Level.YELLOW),
         (stats(40, 25, high_risk=3), Level.ORANGE),
-        (stats(40, 25, high_risk=2), Level.YELLOW),  # volume without high-risk posts stays yellow
+        (stats(40, 25, high_risk=1), Level.YELLOW),  # volume without influential posts stays yellow
         (stats(90, 60, high_risk=10), Level.RED),
         (stats(400, 60, high_risk=10), Level.BLUE),  # 15%: a big positive buzz with some complaints
     ],
@@ -33,7 +33,7 @@ def test_levels_follow_volume_share_and_risk(window, expected):
 def test_reason_quotes_the_numbers_against_the_thresholds():
     decision = decide_level(stats(90, 62, high_risk=12))
     assert decision.reason == (
-        "red: 62 negative of 90 posts (>= 60); negative share 69% (>= 60%); 12 high-risk posts (>= 10)"
+        "red: 62 negative of 90 posts (>= 60); negative share 69% (>= 60%); 12 high-risk posts (>= 5)"
     )
 
 

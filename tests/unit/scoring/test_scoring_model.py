@@ -121,3 +121,18 @@ def test_snownlp_reads_the_shipped_model_with_its_own_loader():
     p_neg = prob if label == "neg" else 1 - prob
     assert p_neg == pytest.approx(sentiment.probability(ours.log_odds(known), sentiment.Calibration()))
     assert not any(m == "snownlp" or m.startswith("snownlp.") for m in sys.modules)
+
+
+def test_weighted_trainer_is_snownlps_train_when_weights_are_one():
+    from crisiswatch.scoring import snownlp_core
+
+    docs = [["好吃", "推荐"], ["难吃", "差", "差"], ["好吃", "差"], ["一般"]]
+    labels = [1, 0, 0, 1]
+    recipe = train.Recipe(binary=False, min_count=1, length_norm=0.0, count_scale=1.0)
+    ours = train.snownlp_train(docs, labels, [1.0] * 4, recipe)
+    bayes = snownlp_core.bayes_class()()
+    bayes.train([[d, "pos" if y == 1 else "neg"] for d, y in zip(docs, labels, strict=True)])
+    assert bayes.total == ours["total"]
+    for name in ("neg", "pos"):
+        assert bayes.d[name].d == ours["d"][name]["d"]
+        assert bayes.d[name].total == ours["d"][name]["total"]
