@@ -24,8 +24,8 @@ for _path in (ROOT, ROOT / "functions"):  # the `crisiswatch` package and `layer
 
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks  # noqa: E402
-from crisiswatch import config  # noqa: E402
 
+from crisiswatch import config  # noqa: E402
 from infra.context import load_settings  # noqa: E402
 from infra.stack import CrisisWatchStack  # noqa: E402
 

@@ -11,9 +11,10 @@ import json
 import re
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
 from crisiswatch import config
 from crisiswatch.models import LEVELS, Level, Watch
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 _PLATFORM = r"^[a-z][a-z0-9-]{0,29}$"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_cdk import Stack
 from constructs import Construct
-from crisiswatch import config
 
+from crisiswatch import config
 from infra.constructs.api import Api
 from infra.constructs.escalation import Escalation
 from infra.constructs.function import Runtime, function_code

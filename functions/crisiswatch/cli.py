@@ -17,10 +17,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crisiswatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="run the whole loop on the embedded local AWS (moto) and a platform simulator")
+    demo = sub.add_parser(
+        "demo", help="run the whole loop on the embedded local AWS (moto) and a platform simulator"
+    )
     demo.add_argument("--verbose", action="store_true", help="show the handlers' structured logs")
     demo.add_argument(
-        "--ack-timeout", type=int, default=3, metavar="SECONDS",
+        "--ack-timeout",
+        type=int,
+        default=3,
+        metavar="SECONDS",
         help="how long the demo's escalation waits for an acknowledgement per tier (default 3)",
     )
     demo.set_defaults(func=_demo)

@@ -10,7 +10,6 @@ tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 
-
 def count_now(name: str, value: int = 1) -> None:
     """Publish one count at once, for handlers that have no batch of metrics to flush."""
     with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=METRICS_NAMESPACE):

@@ -7,9 +7,9 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+
 from crisiswatch import config
 from crisiswatch.config import Env
-
 from infra.constructs.function import Runtime, log_retention, make_function
 from infra.constructs.storage import Storage, acknowledge_index_access
 from infra.nag import acknowledge

@@ -17,8 +17,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from crisiswatch import config
 
+from crisiswatch import config
 from infra.nag import acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]

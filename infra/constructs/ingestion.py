@@ -10,9 +10,9 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
 from crisiswatch import config
 from crisiswatch.config import Env
-
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import dead_letter_queue, work_queue
 from infra.constructs.scoring import acknowledge_sqs_consumer

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from crisiswatch import config
 
+from crisiswatch import config
 from infra.nag import acknowledge
 
 

@@ -8,9 +8,9 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+
 from crisiswatch import config
 from crisiswatch.config import Env
-
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import work_queue
 from infra.constructs.storage import Storage, acknowledge_index_access

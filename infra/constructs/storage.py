@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct, IConstruct
-from crisiswatch import config
 
+from crisiswatch import config
 from infra.nag import acknowledge, arn_of
 
 _S = dynamodb.AttributeType.STRING

@@ -46,7 +46,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":
@@ -101,7 +101,7 @@ class Resolver:
         if not isinstance(value, dict):
             return False
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return arg not in self._pseudo and arg not in self.created and arg in self.resources
             if key == "Fn::GetAtt":

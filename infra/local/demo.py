@@ -17,16 +17,24 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from crisiswatch.models import Level
-
 from infra.local.runtime import ACCOUNT, REGION, Delivery, LocalAws
 from infra.local.simulator import PlatformSimulator, Scenario
 from infra.local.template import synthesize
 
 WATCH_ID = "xianweifang"
 SUBSCRIBERS = [
-    {"name": "analysts", "protocol": "email", "endpoint": "analysts@example.com",
-     "levels": ["blue", "yellow", "orange", "red"]},
-    {"name": "pr-duty", "protocol": "email", "endpoint": "pr-duty@example.com", "levels": ["yellow", "orange", "red"]},
+    {
+        "name": "analysts",
+        "protocol": "email",
+        "endpoint": "analysts@example.com",
+        "levels": ["blue", "yellow", "orange", "red"],
+    },
+    {
+        "name": "pr-duty",
+        "protocol": "email",
+        "endpoint": "pr-duty@example.com",
+        "levels": ["yellow", "orange", "red"],
+    },
     {"name": "pr-duty-phone", "protocol": "sms", "endpoint": "+8613800000001", "levels": ["orange", "red"]},
     {"name": "management", "protocol": "sms", "endpoint": "+8613800000002", "levels": ["red"]},
 ]
@@ -82,7 +90,10 @@ class Printer:
 
 
 def run_scenario(
-    out: TextIO = sys.stdout, ack_timeout: int = 3, log_level: str = "WARNING", handler_log: TextIO | None = None
+    out: TextIO = sys.stdout,
+    ack_timeout: int = 3,
+    log_level: str = "WARNING",
+    handler_log: TextIO | None = None,
 ) -> DemoReport:
     """Run the demo, printing to `out`; what the handlers print (as Lambda would to CloudWatch
     Logs) goes to `handler_log`, or to `out` too when none is given."""
@@ -107,7 +118,9 @@ def _run(say: Printer, ack_timeout: int, log_level: str) -> DemoReport:
                 f"{len(stack.functions)} functions, {len(stack.routes)} API routes (all from the template)"
             )
             for sub in aws.subscribers():
-                say(f"  subscriber {sub.protocol:5} {sub.endpoint:24} levels {sub.filter_policy.get('level')}")
+                say(
+                    f"  subscriber {sub.protocol:5} {sub.endpoint:24} levels {sub.filter_policy.get('level')}"
+                )
             _run_ticks(aws, simulator, scenario, say, report)
             _wait_for_escalation(aws, say, report, timeout=ack_timeout * 3 + 10)
             _duplicate_delivery(aws, say, report)
@@ -117,7 +130,9 @@ def _run(say: Printer, ack_timeout: int, log_level: str) -> DemoReport:
     say.section("Checks")
     for name, ok, detail in report.checks:
         say(f"  [{'PASS' if ok else 'FAIL'}] {name}" + (f" ({detail})" if detail else ""))
-    say(f"\n{'all checks passed' if report.passed else 'SOME CHECKS FAILED'} in {time.monotonic() - started:.1f} s")
+    say(
+        f"\n{'all checks passed' if report.passed else 'SOME CHECKS FAILED'} in {time.monotonic() - started:.1f} s"
+    )
     return report
 
 
@@ -128,7 +143,9 @@ def _incident(aws: LocalAws) -> dict | None:
     return body["incidents"][0] if status == 200 and body["incidents"] else None
 
 
-def _run_ticks(aws: LocalAws, simulator: PlatformSimulator, scenario: Scenario, say: Printer, report: DemoReport):
+def _run_ticks(
+    aws: LocalAws, simulator: PlatformSimulator, scenario: Scenario, say: Printer, report: DemoReport
+):
     say.section("Monitoring (one schedule tick = 2 simulated minutes)")
     fetch = aws.mapping_for("crisiswatch.handlers.fetcher")
     score = aws.mapping_for("crisiswatch.handlers.scorer")
@@ -143,7 +160,8 @@ def _run_ticks(aws: LocalAws, simulator: PlatformSimulator, scenario: Scenario, 
         incident = _incident(aws)
         level = (
             f"{incident['level']:6} {incident['negatives']:3} negative of {incident['mentions']:3} in the window"
-            if incident else "no incident"
+            if incident
+            else "no incident"
         )
         say(
             f"tick {tick} +{tick * 2:2} min  {len(scenario.ticks[tick]):3} new on the platform, "
@@ -151,12 +169,18 @@ def _run_ticks(aws: LocalAws, simulator: PlatformSimulator, scenario: Scenario, 
         )
         stored_before = stored
         report.ticks.append({"tick": tick, "fetch": fetched, "score": scored, "incident": incident})
-        report.check(f"tick {tick}: every fetch job and post processed", fetched["failed"] == scored["failed"] == 0,
-                     f"fetch {fetched}, score {scored}")
+        report.check(
+            f"tick {tick}: every fetch job and post processed",
+            fetched["failed"] == scored["failed"] == 0,
+            f"fetch {fetched}, score {scored}",
+        )
     stored = aws.client("dynamodb").scan(TableName=_table(aws, "Posts"), Select="COUNT")["Count"]
     expected = len(scenario.brand_posts())
-    report.check("every brand post stored exactly once, unrelated ones dropped", stored == expected,
-                 f"{stored} stored, {expected} brand posts in the scenario")
+    report.check(
+        "every brand post stored exactly once, unrelated ones dropped",
+        stored == expected,
+        f"{stored} stored, {expected} brand posts in the scenario",
+    )
 
 
 def _table(aws: LocalAws, fragment: str) -> str:
@@ -173,7 +197,8 @@ def _wait_for_escalation(aws: LocalAws, say: Printer, report: DemoReport, timeou
         if incident:
             _, detail = aws.api("GET", f"/incidents/{incident['incident_id']}")
             escalated = [
-                n for n in detail["notifications"]
+                n
+                for n in detail["notifications"]
                 if n["kind"] == "alert" and Level(n["tier"]) > Level(n["level"])
             ]
             if escalated:
@@ -198,9 +223,15 @@ def _duplicate_delivery(aws: LocalAws, say: Printer, report: DemoReport) -> None
     aws.pump(mapping)
     after = _incident(aws)
     count_after = aws.client("dynamodb").scan(TableName=posts_table, Select="COUNT")["Count"]
-    same = (before["mentions"], before["negatives"], count_before) == (after["mentions"], after["negatives"], count_after)
-    say(f"re-delivered a stored post: posts {count_before} -> {count_after}, "
-        f"incident mentions {before['mentions']} -> {after['mentions']}")
+    same = (before["mentions"], before["negatives"], count_before) == (
+        after["mentions"],
+        after["negatives"],
+        count_after,
+    )
+    say(
+        f"re-delivered a stored post: posts {count_before} -> {count_after}, "
+        f"incident mentions {before['mentions']} -> {after['mentions']}"
+    )
     report.check("a duplicated SQS delivery changed nothing", same)
 
 
@@ -215,10 +246,15 @@ def _poison_message(aws: LocalAws, say: Printer, report: DemoReport) -> None:
             "RedrivePolicy"
         ]
     )["deadLetterTargetArn"].rsplit(":", 1)[-1]
-    depth = int(sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=dlq_url)["QueueUrl"],
-                                         AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
-        "ApproximateNumberOfMessages"])
-    say(f"a malformed post message failed {5} times and went to the dead-letter queue ({depth} message there)")
+    depth = int(
+        sqs.get_queue_attributes(
+            QueueUrl=sqs.get_queue_url(QueueName=dlq_url)["QueueUrl"],
+            AttributeNames=["ApproximateNumberOfMessages"],
+        )["Attributes"]["ApproximateNumberOfMessages"]
+    )
+    say(
+        f"a malformed post message failed {5} times and went to the dead-letter queue ({depth} message there)"
+    )
     report.check("a poison message ends in the DLQ, the batch goes on", depth == 1)
 
 
@@ -227,8 +263,10 @@ def _api(aws: LocalAws, say: Printer, report: DemoReport) -> None:
     status, listing = aws.api("GET", "/incidents")
     say(f"GET /incidents -> {status}")
     for item in listing.get("incidents", []):
-        say(f"  {item['incident_id']}  {item['level']:6}  {item['status']:12}  {item['negatives']} negative "
-            f"of {item['mentions']}")
+        say(
+            f"  {item['incident_id']}  {item['level']:6}  {item['status']:12}  {item['negatives']} negative "
+            f"of {item['mentions']}"
+        )
     incident = _incident(aws)
     if not report.check("an incident was opened", incident is not None):
         return
@@ -240,24 +278,34 @@ def _api(aws: LocalAws, say: Printer, report: DemoReport) -> None:
     for change in detail["history"]:
         say(f"    {change['at'][11:19]} -> {change['level']:6} {change['reason']}")
     if detail.get("deadlines"):
-        say(f"  deadlines: first statement {detail['deadlines']['first_statement'][11:16]} UTC, "
-            f"detailed statement {detail['deadlines']['detailed_statement'][11:16]} UTC, daily progress report")
+        say(
+            f"  deadlines: first statement {detail['deadlines']['first_statement'][11:16]} UTC, "
+            f"detailed statement {detail['deadlines']['detailed_statement'][11:16]} UTC, daily progress report"
+        )
     say("  top posts:")
     for post in detail["top_posts"]:
-        say(f"    risk {post['risk']:.2f}  {post['author']} ({post['followers']:,} followers): {post['text'][:60]}")
+        say(
+            f"    risk {post['risk']:.2f}  {post['author']} ({post['followers']:,} followers): {post['text'][:60]}"
+        )
         say(f"               {'; '.join(post['reasons'])[:110]}")
     report.check("the incident reached orange or red", detail["level"] in ("orange", "red"), detail["level"])
 
     status, body = aws.api("POST", f"/incidents/{incident_id}/ack", body={"note": "no name"})
-    say(f"\nPOST /incidents/{incident_id}/ack without 'by' -> {status}: {json.dumps(body, ensure_ascii=False)[:150]}")
+    say(
+        f"\nPOST /incidents/{incident_id}/ack without 'by' -> {status}: {json.dumps(body, ensure_ascii=False)[:150]}"
+    )
     report.check("an invalid request is a 4xx with a reason", status == 422)
     status, body = aws.api("GET", "/incidents/no-such-incident")
     say(f"GET /incidents/no-such-incident -> {status}: {body.get('message')}")
 
-    status, body = aws.api("POST", f"/incidents/{incident_id}/ack", body={"by": "王经理", "note": "已启动应急预案"})
+    status, body = aws.api(
+        "POST", f"/incidents/{incident_id}/ack", body={"by": "王经理", "note": "已启动应急预案"}
+    )
     released = body.get("released_escalations", 0) if status == 200 else 0
-    say(f"POST /incidents/{incident_id}/ack by 王经理 -> {status}: status {body.get('incident', {}).get('status')}, "
-        f"{released} waiting escalation(s) released")
+    say(
+        f"POST /incidents/{incident_id}/ack by 王经理 -> {status}: status {body.get('incident', {}).get('status')}, "
+        f"{released} waiting escalation(s) released"
+    )
     report.check("the acknowledgement released the waiting escalation(s)", status == 200 and released >= 1)
 
     sfn = aws.client("stepfunctions")
@@ -286,15 +334,21 @@ def _alerts(aws: LocalAws, say: Printer, report: DemoReport) -> None:
         else:
             say(f"  email -> {d.subscriber.endpoint} [{d.level}] {d.subject}")
     sms = [d for d in report.deliveries if d.subscriber.protocol == "sms"]
-    report.check("SMS texts fit 70 characters", sms and all(len(d.text) <= 70 for d in sms),
-                 f"longest {max((len(d.text) for d in sms), default=0)}")
+    report.check(
+        "SMS texts fit 70 characters",
+        sms and all(len(d.text) <= 70 for d in sms),
+        f"longest {max((len(d.text) for d in sms), default=0)}",
+    )
     report.check(
         "each subscriber got exactly the levels it subscribed to",
         report.deliveries and all(d.level in d.subscriber.filter_policy["level"] for d in report.deliveries),
     )
     emails = [d for d in report.deliveries if d.subscriber.protocol == "email"]
     if emails:
-        say(f"\nThe last e-mail, to {emails[-1].subscriber.endpoint}, in full:\n  " + emails[-1].text.replace("\n", "\n  "))
+        say(
+            f"\nThe last e-mail, to {emails[-1].subscriber.endpoint}, in full:\n  "
+            + emails[-1].text.replace("\n", "\n  ")
+        )
 
 
 def run_demo(verbose: bool = False, ack_timeout: int = 3) -> int:

@@ -207,8 +207,15 @@ class LocalAws:
         role_arn = iam.create_role(
             RoleName=LOCAL_ROLE,
             AssumeRolePolicyDocument=json.dumps(
-                {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                "Action": "sts:AssumeRole"}]}
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ]
+                }
             ),
         )["Role"]["Arn"]
         creators = {
@@ -235,8 +242,7 @@ class LocalAws:
                 )
         while pending:
             ready = [
-                lid for lid, res in pending.items()
-                if not resolver.depends_on_uncreated(self._needed(res))
+                lid for lid, res in pending.items() if not resolver.depends_on_uncreated(self._needed(res))
             ]
             if not ready:
                 raise UnsupportedTemplate(f"cannot order the creation of {sorted(pending)}")
@@ -313,8 +319,11 @@ class LocalAws:
         if "FilterPolicyScope" in props:
             attributes["FilterPolicyScope"] = props["FilterPolicyScope"]
         arn = self.client("sns").subscribe(
-            TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"],
-            Attributes=attributes, ReturnSubscriptionArn=True,
+            TopicArn=props["TopicArn"],
+            Protocol=props["Protocol"],
+            Endpoint=props["Endpoint"],
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
         return Created(ref=arn)
 
@@ -329,12 +338,18 @@ class LocalAws:
         with zipfile.ZipFile(code, "w") as archive:
             archive.writestr("README.txt", "Runs in the local runtime's process; see infra/local/runtime.py")
         arn = self.client("lambda").create_function(
-            FunctionName=name, Runtime="python3.12", Role=role_arn, Handler=props["Handler"],
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler=props["Handler"],
             Code={"ZipFile": code.getvalue()},
         )["FunctionArn"]
         self.stack.functions[logical_id] = LocalFunction(
-            logical_id=logical_id, name=name, handler=props["Handler"],
-            environment={k: str(v) for k, v in environment.items()}, timeout=int(props.get("Timeout", 3)),
+            logical_id=logical_id,
+            name=name,
+            handler=props["Handler"],
+            environment={k: str(v) for k, v in environment.items()},
+            timeout=int(props.get("Timeout", 3)),
         )
         return Created(ref=name, attributes={"Arn": arn})
 
@@ -360,7 +375,8 @@ class LocalAws:
         queue = next(q for q in self.stack.queues.values() if q.attributes["Arn"] == props["EventSourceArn"])
         self.stack.mappings.append(
             EventSourceMapping(
-                queue_url=queue.ref, queue_arn=props["EventSourceArn"],
+                queue_url=queue.ref,
+                queue_arn=props["EventSourceArn"],
                 function=self._function_by_ref(props["FunctionName"]),
                 batch_size=int(props.get("BatchSize", 10)),
                 partial_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
@@ -372,7 +388,8 @@ class LocalAws:
         for target in props.get("Targets", []):
             self.stack.schedules.append(
                 Schedule(
-                    logical_id=logical_id, expression=props["ScheduleExpression"],
+                    logical_id=logical_id,
+                    expression=props["ScheduleExpression"],
                     function=self._function_by_ref(target["Arn"]),
                     input=json.loads(target.get("Input", "{}")),
                 )
@@ -462,7 +479,8 @@ class LocalAws:
                 got = sqs.receive_message(
                     QueueUrl=mapping.queue_url,
                     MaxNumberOfMessages=min(10, mapping.batch_size - len(messages)),
-                    AttributeNames=["All"], MessageAttributeNames=["All"],
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
                 ).get("Messages", [])
                 if not got:
                     break
@@ -479,7 +497,9 @@ class LocalAws:
                 if message["MessageId"] in failures:
                     failed += 1
                     sqs.change_message_visibility(
-                        QueueUrl=mapping.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                        QueueUrl=mapping.queue_url,
+                        ReceiptHandle=message["ReceiptHandle"],
+                        VisibilityTimeout=0,
                     )
                 else:
                     delivered += 1
@@ -504,8 +524,14 @@ class LocalAws:
             "awsRegion": REGION,
         }
 
-    def api(self, method: str, path: str, body: Any = None, query: dict | None = None,
-            caller: str = f"arn:aws:iam::{ACCOUNT}:user/local-analyst") -> tuple[int, Any]:
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict | None = None,
+        caller: str = f"arn:aws:iam::{ACCOUNT}:user/local-analyst",
+    ) -> tuple[int, Any]:
         """Call the API as API Gateway would after IAM auth let `caller` in."""
         segments = path.strip("/").split("/")
         for route in self.stack.routes:
@@ -520,15 +546,21 @@ class LocalAws:
                     break
             else:
                 event = {
-                    "resource": route.resource, "path": path, "httpMethod": method,
+                    "resource": route.resource,
+                    "path": path,
+                    "httpMethod": method,
                     "headers": {"Content-Type": "application/json"},
                     "multiValueHeaders": {"Content-Type": ["application/json"]},
                     "queryStringParameters": query or None,
                     "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
                     "pathParameters": params or None,
                     "requestContext": {
-                        "resourcePath": route.resource, "httpMethod": method, "path": path,
-                        "stage": "prod", "requestId": str(uuid.uuid4()), "accountId": ACCOUNT,
+                        "resourcePath": route.resource,
+                        "httpMethod": method,
+                        "path": path,
+                        "stage": "prod",
+                        "requestId": str(uuid.uuid4()),
+                        "accountId": ACCOUNT,
                         "identity": {"userArn": caller, "caller": caller.rsplit("/", 1)[-1]},
                     },
                     "body": None if body is None else (body if isinstance(body, str) else json.dumps(body)),
@@ -546,10 +578,16 @@ class LocalAws:
         found = []
         for topic_arn in self.stack.topics.values():
             for sub in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]:
-                attributes = sns.get_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"])["Attributes"]
+                attributes = sns.get_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"])[
+                    "Attributes"
+                ]
                 found.append(
-                    Subscriber(sub["SubscriptionArn"], sub["Protocol"], sub["Endpoint"],
-                               json.loads(attributes.get("FilterPolicy") or "{}"))
+                    Subscriber(
+                        sub["SubscriptionArn"],
+                        sub["Protocol"],
+                        sub["Endpoint"],
+                        json.loads(attributes.get("FilterPolicy") or "{}"),
+                    )
                 )
         return found
 
@@ -574,8 +612,11 @@ class LocalAws:
                     with contextlib.suppress(ValueError, KeyError):
                         text = subscription._parse_message_structure(message, subscription.protocol)
                     yield Delivery(
-                        subscriber=subscribers[arn], message_id=message_id, subject=subject or "",
-                        text=text, level=(attributes.get("level") or {}).get("Value", ""),
+                        subscriber=subscribers[arn],
+                        message_id=message_id,
+                        subject=subject or "",
+                        text=text,
+                        level=(attributes.get("level") or {}).get("Value", ""),
                     )
 
     def wait_for_execution(self, execution_arn: str, timeout: float = 30.0) -> dict:

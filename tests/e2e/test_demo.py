@@ -33,8 +33,9 @@ def test_the_incident_opened_at_the_right_level_with_its_reasons(report):
     assert [h["level"] for h in incident["history"]][0] in ("blue", "yellow")
     assert all(h["reason"].startswith(h["level"]) for h in incident["history"])
     assert incident["deadlines"]["first_statement"] < incident["deadlines"]["detailed_statement"]
-    assert incident["top_posts"] and any("食品安全" in "".join(p["reasons"]) or "food" in "".join(p["reasons"])
-                                         for p in incident["top_posts"])
+    assert incident["top_posts"] and any(
+        "食品安全" in "".join(p["reasons"]) or "food" in "".join(p["reasons"]) for p in incident["top_posts"]
+    )
 
 
 def test_the_right_subscribers_got_the_message(report):

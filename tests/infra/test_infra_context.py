@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from crisiswatch import config
 
+from crisiswatch import config
 from infra.app import build_app, cdk_json_context
 from infra.context import ContextError, load_settings
 

@@ -8,9 +8,6 @@ from __future__ import annotations
 import json
 
 from aws_cdk.assertions import Match
-from crisiswatch import config
-from crisiswatch.config import Env
-from crisiswatch.models import Watch
 from infra_helpers import (
     TEST_CONTEXT,
     flatten_join,
@@ -19,6 +16,10 @@ from infra_helpers import (
     of_type,
     state_machine_definition,
 )
+
+from crisiswatch import config
+from crisiswatch.config import Env
+from crisiswatch.models import Watch
 
 # --- DynamoDB -----------------------------------------------------------------------------------
 

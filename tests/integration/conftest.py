@@ -10,8 +10,12 @@ from infra.local.template import synthesize
 ACK_TIMEOUTS = {"yellow": 1, "orange": 1, "red": 2}
 WATCH = {"id": "xianweifang", "name": "鲜味坊", "keywords": ["鲜味坊", "XWF"], "brand_terms": ["鲜味坊"]}
 SUBSCRIBERS = [
-    {"name": "analysts", "protocol": "email", "endpoint": "analysts@example.com",
-     "levels": ["blue", "yellow", "orange", "red"]},
+    {
+        "name": "analysts",
+        "protocol": "email",
+        "endpoint": "analysts@example.com",
+        "levels": ["blue", "yellow", "orange", "red"],
+    },
     {"name": "pr-duty", "protocol": "sms", "endpoint": "+8613800000001", "levels": ["orange", "red"]},
     {"name": "management", "protocol": "sms", "endpoint": "+8613800000002", "levels": ["red"]},
 ]

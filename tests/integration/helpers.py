@@ -54,6 +54,9 @@ def queue_depth(aws, url: str) -> int:
 
 def dlq_url(aws, queue_url: str) -> str:
     sqs = aws.client("sqs")
-    policy = json.loads(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])[
-        "Attributes"]["RedrivePolicy"])
+    policy = json.loads(
+        sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])["Attributes"][
+            "RedrivePolicy"
+        ]
+    )
     return sqs.get_queue_url(QueueName=policy["deadLetterTargetArn"].rsplit(":", 1)[-1])["QueueUrl"]

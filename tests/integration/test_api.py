@@ -39,11 +39,17 @@ def test_list_and_detail(aws):
 def test_acknowledge_records_who_and_the_iam_caller(aws):
     _, incidents = stores()
     incidents.create(incident())
-    status, body = aws.api("POST", "/incidents/xianweifang-20261121-0230/ack", body={"by": "王经理", "note": "处理中"})
+    status, body = aws.api(
+        "POST", "/incidents/xianweifang-20261121-0230/ack", body={"by": "王经理", "note": "处理中"}
+    )
     assert status == 200
     assert body["incident"]["status"] == "acknowledged"
     ack = body["incident"]["acknowledgements"][0]
-    assert (ack["by"], ack["level"], ack["caller"]) == ("王经理", "orange", "arn:aws:iam::123456789012:user/local-analyst")
+    assert (ack["by"], ack["level"], ack["caller"]) == (
+        "王经理",
+        "orange",
+        "arn:aws:iam::123456789012:user/local-analyst",
+    )
     assert body["released_escalations"] == 0  # nothing was waiting
 
 
@@ -70,7 +76,14 @@ def test_bad_requests_get_a_4xx_with_a_reason(aws):
         ("POST", "/incidents/xianweifang-20261121-0230/ack", {}, None, 422, "body.by"),
         ("POST", "/incidents/xianweifang-20261121-0230/ack", "{broken json", None, 422, "body"),
         ("POST", "/incidents/xianweifang-20261121-0230/ack", {"by": "x" * 65}, None, 422, "body.by"),
-        ("POST", "/incidents/xianweifang-20261121-0230/ack", {"by": "a", "extra": 1}, None, 422, "body.extra"),
+        (
+            "POST",
+            "/incidents/xianweifang-20261121-0230/ack",
+            {"by": "a", "extra": 1},
+            None,
+            422,
+            "body.extra",
+        ),
         ("POST", "/incidents/old-20261101-0000/ack", {"by": "a"}, None, 409, "resolved"),
         ("POST", "/incidents/no-such-incident/ack", {"by": "a"}, None, 404, "no incident"),
         ("DELETE", "/incidents/xianweifang-20261121-0230", None, None, 403, "Missing Authentication Token"),
@@ -78,4 +91,9 @@ def test_bad_requests_get_a_4xx_with_a_reason(aws):
     for method, path, body, query, expected_status, reason in cases:
         status, answer = aws.api(method, path, body=body, query=query)
         assert (status, reason in json.dumps(answer, ensure_ascii=False)) == (expected_status, True), (
-            method, path, body, query, answer)
+            method,
+            path,
+            body,
+            query,
+            answer,
+        )

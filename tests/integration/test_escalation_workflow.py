@@ -6,19 +6,21 @@ import os
 import time
 
 import boto3
+
 from crisiswatch.config import Env
-from crisiswatch.escalation.aws import TokenReleaser, Workflow
+from crisiswatch.escalation.aws import TokenReleaser, Workflow, execution_arn
 from crisiswatch.escalation.service import acknowledge
 from crisiswatch.incidents.detection import escalation_input, execution_name
 from crisiswatch.models import Level
 from crisiswatch.store import IncidentStore
-
 from tests.builders import NOW, incident
 from tests.integration.conftest import ACK_TIMEOUTS
 
 
 def _store() -> IncidentStore:
-    return IncidentStore(boto3.client("dynamodb"), os.environ[Env.INCIDENTS_TABLE], os.environ[Env.STATE_TABLE])
+    return IncidentStore(
+        boto3.client("dynamodb"), os.environ[Env.INCIDENTS_TABLE], os.environ[Env.STATE_TABLE]
+    )
 
 
 def _start(aws, level: Level) -> tuple[IncidentStore, str]:
@@ -27,12 +29,12 @@ def _start(aws, level: Level) -> tuple[IncidentStore, str]:
     store.create(created)
     workflow = Workflow(boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN])
     assert workflow.start(execution_name(created), escalation_input(created, ACK_TIMEOUTS))
-    arn = f"{os.environ[Env.ESCALATION_STATE_MACHINE_ARN].replace(':stateMachine:', ':execution:')}:{execution_name(created)}"
+    arn = execution_arn(os.environ[Env.ESCALATION_STATE_MACHINE_ARN], execution_name(created))
     return store, arn
 
 
-def _path(aws, execution_arn: str) -> list[str]:
-    events = aws.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
+def _path(aws, arn: str) -> list[str]:
+    events = aws.client("stepfunctions").get_execution_history(executionArn=arn)["events"]
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 
@@ -50,8 +52,9 @@ def test_acknowledgement_ends_the_wait(aws):
     store, arn = _start(aws, Level.ORANGE)
     _wait_until(lambda: store.get(incident().incident_id).notifications)
 
-    acked, released = acknowledge(store, TokenReleaser(boto3.client("stepfunctions")), incident().incident_id,
-                                  "王经理", "收到", NOW)
+    acked, released = acknowledge(
+        store, TokenReleaser(boto3.client("stepfunctions")), incident().incident_id, "王经理", "收到", NOW
+    )
 
     assert released == 1
     assert acked.status == "acknowledged"
@@ -74,11 +77,16 @@ def test_silence_escalates_one_tier_up_then_gives_up(aws):
     assert final["status"] == "FAILED"
     assert final.get("error") == "Unacknowledged"
     path = _path(aws, arn)
-    assert path.count("NotifyAndWait") == 2 and "ToRed" in path and path[-2:] == ["NotifyUnacknowledged",
-                                                                                   "Unacknowledged"]
+    assert (
+        path.count("NotifyAndWait") == 2
+        and "ToRed" in path
+        and path[-2:] == ["NotifyUnacknowledged", "Unacknowledged"]
+    )
     notifications = store.get(incident().incident_id).notifications
     assert [(n.tier, n.kind) for n in notifications] == [
-        (Level.ORANGE, "alert"), (Level.RED, "alert"), (Level.RED, "unacknowledged")
+        (Level.ORANGE, "alert"),
+        (Level.RED, "alert"),
+        (Level.RED, "unacknowledged"),
     ]
     management = [d for d in aws.deliveries() if d.subscriber.endpoint == "+8613800000002"]
     assert [d.level for d in management] == ["red", "red"]  # not told at orange, told when escalated
@@ -101,7 +109,10 @@ def test_starting_the_same_escalation_twice_runs_it_once(aws):
     aws.wait_for_execution(arn)
     assert workflow.start(execution_name(created), escalation_input(created, ACK_TIMEOUTS)) is False  # ended
     sfn = aws.client("stepfunctions")
-    assert len(sfn.list_executions(stateMachineArn=os.environ[Env.ESCALATION_STATE_MACHINE_ARN])["executions"]) == 1
+    assert (
+        len(sfn.list_executions(stateMachineArn=os.environ[Env.ESCALATION_STATE_MACHINE_ARN])["executions"])
+        == 1
+    )
 
 
 def test_a_notifier_failure_fails_the_execution_visibly(aws):
@@ -109,7 +120,7 @@ def test_a_notifier_failure_fails_the_execution_visibly(aws):
     workflow = Workflow(boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN])
     ghost = incident(level=Level.RED)
     workflow.start(execution_name(ghost), escalation_input(ghost, ACK_TIMEOUTS))
-    arn = f"{os.environ[Env.ESCALATION_STATE_MACHINE_ARN].replace(':stateMachine:', ':execution:')}:{execution_name(ghost)}"
+    arn = execution_arn(os.environ[Env.ESCALATION_STATE_MACHINE_ARN], execution_name(ghost))
     final = aws.wait_for_execution(arn, timeout=20)
     assert final["status"] == "FAILED"
     assert "NotificationFailed" in _path(aws, arn)

@@ -61,8 +61,14 @@ def test_a_redelivered_batch_changes_nothing(aws):
 
 def test_a_poison_record_fails_alone(aws):
     good = _complaints(3)
-    event = sqs_event(good[0], "{not json", json.dumps({"platform": "weibo"}), good[1],
-                      post("x", watch_id="unknown-watch").model_dump_json(), good[2])
+    event = sqs_event(
+        good[0],
+        "{not json",
+        json.dumps({"platform": "weibo"}),
+        good[1],
+        post("x", watch_id="unknown-watch").model_dump_json(),
+        good[2],
+    )
     response = _invoke(aws, event)
     failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
     assert failed == {event["Records"][i]["messageId"] for i in (1, 2, 4)}

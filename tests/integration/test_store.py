@@ -55,8 +55,9 @@ def test_acknowledging_releases_every_waiting_token_once(aws):
     _, incidents = stores()
     incidents.create(incident())
     for token in ("token-a", "token-b"):
-        note = Notification(at=NOW, level=Level.ORANGE, tier=Level.RED, kind="alert", message_id=token, sms="s",
-                            subject="s")
+        note = Notification(
+            at=NOW, level=Level.ORANGE, tier=Level.RED, kind="alert", message_id=token, sms="s", subject="s"
+        )
         incidents.record_notification(incident().incident_id, note, wait_token=token)
     ack = Acknowledgement(by="王经理", at=NOW, level=Level.ORANGE)
 
@@ -85,8 +86,11 @@ def test_acknowledging_unknown_or_resolved_incidents_says_which(aws):
 def test_listing_pages_newest_first_by_status(aws):
     _, incidents = stores()
     for minute in range(5):
-        incidents.create(incident(incident_id=f"w{minute}-1", watch_id=f"w{minute}",
-                                  opened_at=NOW + timedelta(minutes=minute)))
+        incidents.create(
+            incident(
+                incident_id=f"w{minute}-1", watch_id=f"w{minute}", opened_at=NOW + timedelta(minutes=minute)
+            )
+        )
     page, cursor = incidents.list("open", limit=3)
     rest, end = incidents.list("open", limit=3, cursor=cursor)
     assert [i.incident_id for i in page + rest] == ["w4-1", "w3-1", "w2-1", "w1-1", "w0-1"]

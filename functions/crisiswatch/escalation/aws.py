@@ -17,6 +17,10 @@ logger = Logger(child=True)
 _GONE_TOKEN_ERRORS = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
 
 
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
 class Workflow:
     def __init__(self, client, state_machine_arn: str):
         self._sfn = client
@@ -36,12 +40,12 @@ class Workflow:
             raise
         return True
 
-
     def stop(self, name: str, cause: str) -> bool:
         """Stop a running escalation (a higher level superseded it); False if it is not running."""
-        execution_arn = self._arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
         try:
-            self._sfn.stop_execution(executionArn=execution_arn, error="Superseded", cause=cause)
+            self._sfn.stop_execution(
+                executionArn=execution_arn(self._arn, name), error="Superseded", cause=cause
+            )
         except ClientError as e:
             if error_code(e) == "ExecutionDoesNotExist":
                 return False

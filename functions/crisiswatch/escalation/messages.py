@@ -105,9 +105,7 @@ def render_email(incident: Incident, tier: Level, kind: str, console_url: str = 
     if kind == "alert" and tier > incident.level:
         prefix = "升级通报"
     # SNS requires an ASCII subject under 100 characters; the Chinese headline opens the body.
-    headline = (
-        f"{incident.level.chinese}{prefix} {incident.watch_name}：{topic}（负面 {stats.negatives}/{stats.mentions}）"
-    )
+    headline = f"{incident.level.chinese}{prefix} {incident.watch_name}：{topic}（负面 {stats.negatives}/{stats.mentions}）"
     label = {"alert": "alert", "unacknowledged": "UNACKNOWLEDGED"}[kind]
     if kind == "alert" and tier > incident.level:
         label = f"unacknowledged, escalated to {tier.value} tier"
@@ -143,15 +141,13 @@ def render_email(incident: Incident, tier: Level, kind: str, console_url: str = 
         lines += ["", "主要帖子 Top posts:"]
         for i, post in enumerate(incident.top_posts, 1):
             cats = "、".join(category_name(c) for c in post.categories) or "-"
-            lines.append(
-                f"  {i}. 风险 {post.risk:.2f} | {post.author} ({post.followers:,} 粉丝) | {cats}"
-            )
+            lines.append(f"  {i}. 风险 {post.risk:.2f} | {post.author} ({post.followers:,} 粉丝) | {cats}")
             lines.append(f"     {_fit(post.text, 120)}")
             if post.url:
                 lines.append(f"     {post.url}")
     lines += [
         "",
-        "确认 Acknowledge: POST /incidents/" + incident.incident_id + "/ack  {\"by\": \"你的名字\"}",
+        "确认 Acknowledge: POST /incidents/" + incident.incident_id + '/ack  {"by": "你的名字"}',
     ]
     if console_url:
         lines.append(f"控制台 Console: {console_url.rstrip('/')}/incidents/{incident.incident_id}")

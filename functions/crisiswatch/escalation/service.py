@@ -44,7 +44,12 @@ def notify(
 
 
 def acknowledge(
-    store: IncidentStore, releaser: TokenReleaser, incident_id: str, by: str, note: str, now: datetime,
+    store: IncidentStore,
+    releaser: TokenReleaser,
+    incident_id: str,
+    by: str,
+    note: str,
+    now: datetime,
     caller: str = "",
 ) -> tuple[Incident, int]:
     """Record who acknowledged which level, and end every escalation waiting on this incident."""

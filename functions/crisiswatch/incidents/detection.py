@@ -25,7 +25,9 @@ def execution_name(incident: Incident, level: Level | None = None) -> str:
     return f"{incident.incident_id}-{(level or incident.level).value}"
 
 
-def merge_top_posts(current: Iterable[TopPost], new: Iterable[TopPost], keep: int = TOP_POSTS) -> list[TopPost]:
+def merge_top_posts(
+    current: Iterable[TopPost], new: Iterable[TopPost], keep: int = TOP_POSTS
+) -> list[TopPost]:
     by_key = {p.key: p for p in current}
     by_key.update({p.key: p for p in new})
     return sorted(by_key.values(), key=lambda p: (-p.risk, p.key))[:keep]

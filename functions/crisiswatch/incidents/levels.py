@@ -91,7 +91,9 @@ def rules_from_overrides(overrides: Mapping[str, Mapping[str, float]]) -> tuple[
         try:
             level = Level(name)
         except ValueError:
-            raise InvalidThresholds(f"unknown level {name!r}; expected one of {[lv.value for lv in LEVELS]}") from None
+            raise InvalidThresholds(
+                f"unknown level {name!r}; expected one of {[lv.value for lv in LEVELS]}"
+            ) from None
         unknown = set(fields) - {"min_negatives", "min_negative_share", "min_high_risk"}
         if unknown:
             raise InvalidThresholds(f"unknown threshold(s) {sorted(unknown)} for level {name}")

@@ -154,11 +154,15 @@ def main(argv: list[str] | None = None) -> int:
         from snownlp import SnowNLP
 
         result["naive_import_s"] = round(time.perf_counter() - t, 2)
-        naive_rate = throughput(lambda text: SnowNLP(text).sentiments if text.strip() else 0.5, texts[:500], 2.0)
+        naive_rate = throughput(
+            lambda text: SnowNLP(text).sentiments if text.strip() else 0.5, texts[:500], 2.0
+        )
         result["naive_posts_per_s"] = round(naive_rate, 1)
         result["ratio"] = round(scorer_rate / naive_rate, 1)
     data = Path(__file__).resolve().parent.parent / "data"
-    result["model_files_kb"] = {p.name: round(p.stat().st_size / 1024) for p in sorted(data.iterdir()) if p.is_file()}
+    result["model_files_kb"] = {
+        p.name: round(p.stat().st_size / 1024) for p in sorted(data.iterdir()) if p.is_file()
+    }
     result["layer_mb_unzipped"] = layer_size()
     sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     return 0

@@ -73,7 +73,9 @@ def register(subparsers: Any) -> None:
 
     train = subparsers.add_parser("train-sentiment", help="retrain the sentiment model on Weibo text")
     train.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="the shared sentiment data folder")
-    train.add_argument("--out", default=None, help="folder for the model files (default: the package's data/)")
+    train.add_argument(
+        "--out", default=None, help="folder for the model files (default: the package's data/)"
+    )
     train.add_argument("--folds", type=int, default=5)
     train.add_argument("--seed", type=int, default=20261121)
     train.set_defaults(func=cmd_train_sentiment)

@@ -45,7 +45,9 @@ _REPEAT = re.compile(r"(.)\1{3,}")
 _SPACE = re.compile(r"\s+")
 _REPOST_SPLIT = re.compile(r"//\s*@")
 # What a bare repost says when the author adds nothing of their own.
-_EMPTY_REPOST = re.compile(r"^(?:转发微博|轉發微博|repost|转发|轉發|分享图片|分享圖片)?[\s。.!！~～]*$", re.IGNORECASE)
+_EMPTY_REPOST = re.compile(
+    r"^(?:转发微博|轉發微博|repost|转发|轉發|分享图片|分享圖片)?[\s。.!！~～]*$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,7 +91,9 @@ class Scorer:
         model = self.model
         return model.bayes.negative(features.tokens(normalize(text), model.features))
 
-    def analyse(self, text: str, author: Author | None = None, engagement: Engagement | None = None) -> Analysis:
+    def analyse(
+        self, text: str, author: Author | None = None, engagement: Engagement | None = None
+    ) -> Analysis:
         self._prepare()
         model = self.model
         norm = normalize(text)

@@ -102,7 +102,7 @@ def cut(text: str, hmm: bool = False, dict_file: Path | None = DICT_FILE) -> lis
 
 
 # jieba 0.42.1's block and character classes (jieba.re_han_default, re_skip_default, re_eng).
-_RE_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
+_RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
 _RE_SKIP = re.compile("(\r\n|\\s)")
 _RE_ENG = re.compile("[a-zA-Z0-9]")
 

@@ -91,8 +91,12 @@ def read_csv(path: Path) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
-def tokenize(texts: Iterable[str], config: FeatureConfig, drop_emoticons: bool = False,
-             dict_file: Path | None = segment.DICT_FILE) -> list[list[str]]:
+def tokenize(
+    texts: Iterable[str],
+    config: FeatureConfig,
+    drop_emoticons: bool = False,
+    dict_file: Path | None = segment.DICT_FILE,
+) -> list[list[str]]:
     if drop_emoticons:
         config = FeatureConfig(**{**config.to_dict(), "emoticons": False})
     return [features.tokens(normalize(t), config, dict_file=dict_file) for t in texts]
@@ -103,8 +107,13 @@ def doc_weight(n_words: int, length_norm: float) -> float:
     return 1.0 / max(1, n_words) ** length_norm if length_norm else 1.0
 
 
-def count(docs: Sequence[list[str]], labels: Sequence[int], weights: Sequence[float] | None = None,
-          binary: bool = True, length_norm: float = 0.0) -> tuple[Counter[str], Counter[str]]:
+def count(
+    docs: Sequence[list[str]],
+    labels: Sequence[int],
+    weights: Sequence[float] | None = None,
+    binary: bool = True,
+    length_norm: float = 0.0,
+) -> tuple[Counter[str], Counter[str]]:
     """Word counts per class (neg, pos); a document's words count ``weight / n_words ** length_norm``."""
     neg: Counter[str] = Counter()
     pos: Counter[str] = Counter()
@@ -128,8 +137,9 @@ def doc_counts(docs: Sequence[list[str]]) -> Counter[str]:
     return seen
 
 
-def prune(neg: Counter[str], pos: Counter[str], min_count: int,
-          seen: Counter[str] | None = None) -> tuple[Counter[str], Counter[str]]:
+def prune(
+    neg: Counter[str], pos: Counter[str], min_count: int, seen: Counter[str] | None = None
+) -> tuple[Counter[str], Counter[str]]:
     """Keep words seen in at least ``min_count`` documents (``seen``: document counts; by default
     the class counts themselves, which are document counts when counting is binary, unweighted)."""
     if min_count <= 1:
@@ -137,7 +147,9 @@ def prune(neg: Counter[str], pos: Counter[str], min_count: int,
     if seen is None:
         seen = neg + pos
     keep = {w for w in neg.keys() | pos.keys() if seen.get(w, 0) >= min_count}
-    return Counter({w: c for w, c in neg.items() if w in keep}), Counter({w: c for w, c in pos.items() if w in keep})
+    return Counter({w: c for w, c in neg.items() if w in keep}), Counter(
+        {w: c for w, c in pos.items() if w in keep}
+    )
 
 
 def to_snownlp(neg: Counter[str], pos: Counter[str], scale: float = 1.0) -> dict[str, Any]:
@@ -164,8 +176,14 @@ def folds_of(labels: Sequence[int], k: int, seed: int) -> list[int]:
     return fold
 
 
-def cross_val_log_odds(primary: Corpus, extras: Sequence[tuple[Corpus, Source]], recipe: Recipe,
-                       k: int, seed: int, evaluate: Sequence[Corpus] = ()) -> dict[str, list[float]]:
+def cross_val_log_odds(
+    primary: Corpus,
+    extras: Sequence[tuple[Corpus, Source]],
+    recipe: Recipe,
+    k: int,
+    seed: int,
+    evaluate: Sequence[Corpus] = (),
+) -> dict[str, list[float]]:
     """Out-of-fold log-odds for the primary corpus (and for every corpus listed in ``evaluate``,
     which may be one of the extras: then its own folds are held out too)."""
     pfold = folds_of(primary.labels, k, seed)
@@ -225,7 +243,11 @@ def best_threshold(log_odds: Sequence[float], labels: Sequence[int], objective: 
                 fp_neg += 1
         if 0 < j < n and pairs[j][0] == pairs[j - 1][0]:
             continue
-        cut = (pairs[j - 1][0] + pairs[j][0]) / 2 if 0 < j < n else (pairs[0][0] - 1 if j == 0 else pairs[-1][0] + 1)
+        cut = (
+            (pairs[j - 1][0] + pairs[j][0]) / 2
+            if 0 < j < n
+            else (pairs[0][0] - 1 if j == 0 else pairs[-1][0] + 1)
+        )
         tn_pos = (n - n_neg) - fp_neg
         acc = (tp_neg + tn_pos) / n
         if objective == "accuracy":
@@ -284,8 +306,9 @@ def jieba_words(min_freq: int) -> dict[str, int]:
     return words
 
 
-def snownlp_train(docs: Sequence[list[str]], labels: Sequence[int], weights: Sequence[float],
-                  recipe: Recipe) -> dict[str, Any]:
+def snownlp_train(
+    docs: Sequence[list[str]], labels: Sequence[int], weights: Sequence[float], recipe: Recipe
+) -> dict[str, Any]:
     """Train snownlp's ``Bayes`` and return what its ``save`` writes, less the rare words.
 
     ``Bayes.train(data)`` is ``self.d[label].add(word, 1)`` for every word of every document, then
@@ -357,9 +380,15 @@ def choose_threshold(log_odds: Sequence[float], labels: Sequence[int], min_neg_r
     return min(cut, floor)
 
 
-def train_and_save(data_dir: Path, out: Path | None, folds: int = 5, seed: int = 20261121,
-                   recipe: Recipe | None = None, repeats: int = 2,
-                   min_neg_recall: float = 0.80) -> dict[str, Any]:
+def train_and_save(
+    data_dir: Path,
+    out: Path | None,
+    folds: int = 5,
+    seed: int = 20261121,
+    recipe: Recipe | None = None,
+    repeats: int = 2,
+    min_neg_recall: float = 0.80,
+) -> dict[str, Any]:
     """Cross-validate, choose the threshold, train on everything and write the model files."""
     recipe = recipe or DEFAULT_RECIPE
     out = out or DATA_DIR
@@ -479,8 +508,15 @@ def summary(log_odds: Sequence[float], labels: Sequence[int], threshold: float) 
 
 
 DEFAULT_RECIPE = Recipe(
-    features=FeatureConfig(negation=True, negation_scope=1, intensifiers=True, emoticons=True,
-                           emoticon_weight=2, bigrams=False, hmm=False),
+    features=FeatureConfig(
+        negation=True,
+        negation_scope=1,
+        intensifiers=True,
+        emoticons=True,
+        emoticon_weight=2,
+        bigrams=False,
+        hmm=False,
+    ),
     sources=(
         Source(PRIMARY),
         Source("osm_train.csv", weight=0.25),

@@ -41,12 +41,16 @@ class IncidentStore:
         return Incident.model_validate(from_item(raw))
 
     def open_incident(self, watch_id: str) -> Incident | None:
-        raw = self._db.get_item(TableName=self._state, Key=_pointer_key(watch_id), ConsistentRead=True).get("Item")
+        raw = self._db.get_item(TableName=self._state, Key=_pointer_key(watch_id), ConsistentRead=True).get(
+            "Item"
+        )
         if not raw:
             return None
         return self.get(from_item(raw)["incident_id"])
 
-    def list(self, status: Status, limit: int, cursor: str | None = None) -> tuple[list[Incident], str | None]:
+    def list(
+        self, status: Status, limit: int, cursor: str | None = None
+    ) -> tuple[list[Incident], str | None]:
         """Newest first. `cursor` is the opaque value returned by the previous page."""
         kwargs: dict[str, Any] = {
             "TableName": self._incidents,
@@ -127,7 +131,9 @@ class IncidentStore:
             raise
         return new
 
-    def record_notification(self, incident_id: str, notification: Notification, wait_token: str | None) -> None:
+    def record_notification(
+        self, incident_id: str, notification: Notification, wait_token: str | None
+    ) -> None:
         """Append a sent notification and, when the sender waits for an answer, its task token."""
         expression = "SET notifications = list_append(if_not_exists(notifications, :empty), :n)"
         values = {":n": to_value([notification.model_dump(mode="json")]), ":empty": {"L": []}}

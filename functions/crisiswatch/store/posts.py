@@ -64,7 +64,10 @@ class PostStore:
                     {
                         "Update": {
                             "TableName": self._state,
-                            "Key": {"pk": to_value(_watch_pk(post.watch_id)), "sk": to_value(bucket_key(counted_at))},
+                            "Key": {
+                                "pk": to_value(_watch_pk(post.watch_id)),
+                                "sk": to_value(bucket_key(counted_at)),
+                            },
                             "UpdateExpression": "ADD mentions :one, negatives :neg, high_risk :high, "
                             "risk_sum :risk, reach :reach SET expires_at = :ttl",
                             "ExpressionAttributeValues": {k: to_value(v) for k, v in increments.items()},

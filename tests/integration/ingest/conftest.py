@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
+
 from crisiswatch.ingest.http import HttpClient
 from crisiswatch.models import FetchJob, Watch
-
 from infra.local.simulator import PlatformSimulator, Scenario
 
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.http import HttpClient
 from crisiswatch.models import FetchJob, Watch
-
 from infra.local.simulator import PlatformSimulator, Scenario
 
 

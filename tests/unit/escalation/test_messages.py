@@ -1,11 +1,11 @@
 import json
 
 import pytest
+
 from crisiswatch.escalation.messages import main_category, render_alert, render_sms
 from crisiswatch.incidents.detection import assess
 from crisiswatch.incidents.levels import WindowStats
 from crisiswatch.models import LEVELS, Level
-
 from tests.builders import NOW, incident, top_post, watch
 
 
@@ -14,7 +14,9 @@ from tests.builders import NOW, incident, top_post, watch
 @pytest.mark.parametrize("name", ["鲜味坊", "一个名字非常非常非常非常非常非常非常长的品牌旗舰店官方账号"])
 def test_sms_never_exceeds_70_characters(level, kind, name):
     big = incident(level=level, watch_name=name)
-    big = big.model_copy(update={"stats": big.stats.model_copy(update={"negatives": 123456, "mentions": 999999})})
+    big = big.model_copy(
+        update={"stats": big.stats.model_copy(update={"negatives": 123456, "mentions": 999999})}
+    )
     for tier in LEVELS[level.rank :]:
         assert len(render_sms(big, tier, kind)) <= 70
 
@@ -33,7 +35,9 @@ def test_escalated_tier_says_it_was_not_acknowledged():
 
 
 def test_sns_message_has_a_text_per_protocol_and_an_ascii_subject():
-    alert = render_alert(incident(level=Level.RED), Level.RED, "alert", console_url="https://ops.example.com/")
+    alert = render_alert(
+        incident(level=Level.RED), Level.RED, "alert", console_url="https://ops.example.com/"
+    )
     message = json.loads(alert.sns_message())
     assert set(message) == {"default", "sms", "email"}
     assert message["sms"] == alert.sms

@@ -1,4 +1,5 @@
 import pytest
+
 from crisiswatch.incidents.levels import (
     DEFAULT_RULES,
     InvalidThresholds,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from crisiswatch.models import FetchJob, Watch
 
 # 2026-11-21 00:05 in China: just after midnight, so "昨天"/"今天" are easy to get wrong.

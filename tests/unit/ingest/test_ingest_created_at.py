@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from crisiswatch.ingest.weibo import CHINA_TZ, parse_created_at
 from hypothesis import given
 from hypothesis import strategies as st
+
+from crisiswatch.ingest.weibo import CHINA_TZ, parse_created_at
 
 
 def cn(*args: int) -> datetime:

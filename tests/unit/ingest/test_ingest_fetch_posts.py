@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
 from crisiswatch.ingest import ADAPTERS, SearchPage, UnsupportedPlatform, fetch_posts, register_adapter
 from crisiswatch.ingest.errors import MalformedResponse
 from crisiswatch.models import FetchJob, Post, Watch

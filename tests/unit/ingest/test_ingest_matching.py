@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from crisiswatch.ingest.matching import excluded, fold, matches
 from crisiswatch.models import Watch
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+
 from crisiswatch.ingest.errors import FetchError, MalformedResponse
 from crisiswatch.ingest.weibo import WeiboAdapter, html_to_text, parse_count, parse_search_page
 from crisiswatch.models import Watch

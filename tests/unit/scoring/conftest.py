@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from crisiswatch.models import Author, Engagement, Post
 
 REPO = Path(__file__).resolve().parents[3]
@@ -19,8 +20,14 @@ needs_shared_data = pytest.mark.skipif(
 )
 
 
-def make_post(text: str, followers: int = 0, verified_type: int = -1, reposts: int = 0,
-              comments: int = 0, likes: int = 0) -> Post:
+def make_post(
+    text: str,
+    followers: int = 0,
+    verified_type: int = -1,
+    reposts: int = 0,
+    comments: int = 0,
+    likes: int = 0,
+) -> Post:
     now = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
     return Post(
         platform="weibo",

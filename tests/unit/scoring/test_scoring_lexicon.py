@@ -1,11 +1,18 @@
 import json
 
 import pytest
+
 from crisiswatch.scoring.lexicon import LEXICON_FILE, Lexicon, default_lexicon
 
 EXPECTED = {
-    "product_quality", "food_safety", "service_complaint", "data_leak",
-    "safety_accident", "legal_regulatory", "executive_misconduct", "rumour",
+    "product_quality",
+    "food_safety",
+    "service_complaint",
+    "data_leak",
+    "safety_accident",
+    "legal_regulatory",
+    "executive_misconduct",
+    "rumour",
 }
 
 
@@ -29,7 +36,7 @@ def test_negated_match_does_not_count():
 
 
 def test_longest_term_wins():
-    assert default_lexicon().match("疑似食物中毒") ["food_safety"] == ["食物中毒"]
+    assert default_lexicon().match("疑似食物中毒")["food_safety"] == ["食物中毒"]
 
 
 def test_context_words_need_a_real_term():
@@ -39,10 +46,14 @@ def test_context_words_need_a_real_term():
 
 
 def test_severity_is_noisy_or():
-    lex = Lexicon({"categories": {
-        "a": {"severity": 0.5, "terms": ["甲"]},
-        "b": {"severity": 0.5, "terms": ["乙"]},
-    }})
+    lex = Lexicon(
+        {
+            "categories": {
+                "a": {"severity": 0.5, "terms": ["甲"]},
+                "b": {"severity": 0.5, "terms": ["乙"]},
+            }
+        }
+    )
     assert lex.severity({}) == 0
     assert lex.severity(lex.match("甲")) == pytest.approx(0.5)
     assert lex.severity(lex.match("甲乙")) == pytest.approx(0.75)

@@ -21,8 +21,9 @@ print(sorted(m for m in sys.modules if m == "snownlp" or m.startswith("snownlp."
 
 
 def test_shipped_model_loads_and_scores_without_importing_snownlp():
-    out = subprocess.run([sys.executable, "-c", LOAD_WITHOUT_SNOWNLP], capture_output=True, text=True,
-                         check=True).stdout.split("\n")
+    out = subprocess.run(
+        [sys.executable, "-c", LOAD_WITHOUT_SNOWNLP], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
     assert out[0].startswith("weibo-nb-"), "the trained model is shipped in the package's data/"
     assert out[1] == "[]"
 
@@ -82,10 +83,26 @@ def test_threshold_choice():
     assert train.folds_of([0, 1] * 10, 5, seed=1) == train.folds_of([0, 1] * 10, 5, seed=1)
 
 
-TINY_POS = ["今天的饭很好吃", "服务热情，推荐", "环境不错，很开心[哈哈]", "味道好，下次还来", "非常满意，好吃",
-            "很喜欢这家店", "开心的一天[哈哈]", "推荐大家来吃"]
-TINY_NEG = ["饭菜太难吃了", "服务态度差，不推荐", "一点也不好吃[怒]", "再也不来了，难吃", "很失望，太差了",
-            "不满意，退钱", "生气[怒]", "不好吃还贵"]
+TINY_POS = [
+    "今天的饭很好吃",
+    "服务热情，推荐",
+    "环境不错，很开心[哈哈]",
+    "味道好，下次还来",
+    "非常满意，好吃",
+    "很喜欢这家店",
+    "开心的一天[哈哈]",
+    "推荐大家来吃",
+]
+TINY_NEG = [
+    "饭菜太难吃了",
+    "服务态度差，不推荐",
+    "一点也不好吃[怒]",
+    "再也不来了，难吃",
+    "很失望，太差了",
+    "不满意，退钱",
+    "生气[怒]",
+    "不好吃还贵",
+]
 
 
 def test_train_on_tiny_synthetic_data_is_deterministic(tmp_path):
@@ -93,12 +110,18 @@ def test_train_on_tiny_synthetic_data_is_deterministic(tmp_path):
     data.mkdir()
     rows = ["text,label"] + [f"{t},1" for t in TINY_POS] + [f"{t},0" for t in TINY_NEG]
     (data / "tiny.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    recipe = train.Recipe(features=FeatureConfig(emoticon_weight=2), sources=(train.Source("tiny.csv"),),
-                          min_count=1, jieba_min_freq=0)
+    recipe = train.Recipe(
+        features=FeatureConfig(emoticon_weight=2),
+        sources=(train.Source("tiny.csv"),),
+        min_count=1,
+        jieba_min_freq=0,
+    )
     outs = []
     for run in ("a", "b"):
         out = tmp_path / run
-        report = train.train_and_save(data, out, folds=2, seed=3, recipe=recipe, repeats=1, min_neg_recall=0.5)
+        report = train.train_and_save(
+            data, out, folds=2, seed=3, recipe=recipe, repeats=1, min_neg_recall=0.5
+        )
         assert report["cross_validation"]["tiny.csv"]["n"] == 16
         outs.append((out / "sentiment.marshal.3").read_bytes())
     assert outs[0] == outs[1]

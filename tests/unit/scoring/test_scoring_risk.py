@@ -1,4 +1,5 @@
 import pytest
+
 from crisiswatch.models import Author, Engagement
 from crisiswatch.scoring import risk
 
@@ -48,10 +49,12 @@ def test_reach_is_log_scaled_and_bounded():
 
 def test_factors_bounds_and_monotonic():
     low = risk.factors(0.9, 0.0, None, None, 1.0, W)
-    high = risk.factors(0.9, 0.9, Engagement(reposts=5000), Author(id="a", followers=10**6, verified_type=3),
-                        1.0, W)
+    high = risk.factors(
+        0.9, 0.9, Engagement(reposts=5000), Author(id="a", followers=10**6, verified_type=3), 1.0, W
+    )
     assert 0 <= low.risk < high.risk <= 1
     assert risk.factors(0.0, 1.0, None, None, 1.0, W).risk == 0
-    top = risk.factors(1.0, 1.0, Engagement(reposts=10**9), Author(id="a", followers=10**9, verified_type=3),
-                       1.0, W)
+    top = risk.factors(
+        1.0, 1.0, Engagement(reposts=10**9), Author(id="a", followers=10**9, verified_type=3), 1.0, W
+    )
     assert top.risk == pytest.approx(1.0)

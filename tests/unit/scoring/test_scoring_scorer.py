@@ -1,13 +1,20 @@
 import json
 
 import pytest
+
 from crisiswatch.models import Score
 from crisiswatch.scoring import Scorer, segment
 
 
 def test_score_returns_model_with_reasons(scorer, post):
-    p = post("鲜味坊的鸡肉变质了，吃完拉肚子[怒]", followers=1_200_000, verified_type=3,
-                     reposts=1200, comments=356, likes=2100)
+    p = post(
+        "鲜味坊的鸡肉变质了，吃完拉肚子[怒]",
+        followers=1_200_000,
+        verified_type=3,
+        reposts=1200,
+        comments=356,
+        likes=2100,
+    )
     score = scorer.score(p)
     assert isinstance(score, Score)
     assert score.categories["food_safety"] == ["变质", "拉肚子"]
