@@ -55,4 +55,3 @@ class NotifierSettings(_EnvSettings):
 
 class ApiSettings(_EnvSettings):
     incidents_table: str = Field(alias=Env.INCIDENTS_TABLE)
-    posts_table: str = Field(alias=Env.POSTS_TABLE)

@@ -40,8 +40,6 @@ class Api(Construct):
             shared,
             {
                 Env.INCIDENTS_TABLE: storage.incidents.table_name,
-                Env.STATE_TABLE: storage.state.table_name,
-                Env.POSTS_TABLE: storage.posts.table_name,
             },
             description="Incidents API: list, detail, acknowledge (ends the escalation wait)",
         )
@@ -53,8 +51,6 @@ class Api(Construct):
             "Invoked only synchronously by API Gateway: the caller gets the error; an async DLQ would never "
             "receive anything.",
         )
-        storage.state.grant_read_data(self.function)
-        storage.posts.grant_read_data(self.function)
         # An acknowledgement completes the escalation's .waitForTaskToken step.
         state_machine.grant_task_response(self.function)
 

@@ -19,7 +19,7 @@ from crisiswatch.store import IncidentStore
 def _deps() -> ApiDeps:
     settings = ApiSettings.from_env()
     return ApiDeps(
-        incidents=IncidentStore(boto3.client("dynamodb"), settings.incidents_table, ""),
+        incidents=IncidentStore(boto3.client("dynamodb"), settings.incidents_table),
         releaser=TokenReleaser(boto3.client("stepfunctions")),
     )
 

@@ -40,7 +40,7 @@ def _deps() -> _Deps:
     settings = NotifierSettings.from_env()
     return _Deps(
         settings=settings,
-        store=IncidentStore(boto3.client("dynamodb"), settings.incidents_table, ""),
+        store=IncidentStore(boto3.client("dynamodb"), settings.incidents_table),
         publisher=AlertPublisher(boto3.client("sns"), settings.alerts_topic_arn),
     )
 

@@ -434,6 +434,9 @@ def train_and_save(
     cv = {name: summary(x, y, threshold) for name, (x, y) in pooled.items()}
     for name in cv:
         cv[name]["n"] = len(corpora[name].labels)
+    # The hand-labelled sets we are judged on may be more positive than ours (55%): the same
+    # cross-validated verdicts, re-weighted to 70% positive.
+    cv[primary.name]["accuracy_if_70pct_positive"] = round(reweighted_accuracy(xs, ys, threshold, 0.70), 4)
 
     # The model itself: everything, trained by snownlp's trainer.
     docs: list[list[str]] = []
@@ -455,19 +458,13 @@ def train_and_save(
         raise RuntimeError("snownlp's Bayes.load/classify disagrees with our reading of the model")
 
     digests = {s.file: file_digest(data_dir / s.file) for s in recipe.sources}
-    version = f"{MODEL_VERSION_PREFIX}-{hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:8]}"
+    fingerprint = json.dumps({"data": digests, "recipe": recipe_dict(recipe), "seed": seed}, sort_keys=True)
+    version = f"{MODEL_VERSION_PREFIX}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:8]}"
     meta = {
         "version": version,
         "engine": "snownlp.classification.bayes.Bayes (add-one naive Bayes), jieba tokens",
         "features": recipe.features.to_dict(),
-        "recipe": {
-            "sources": [vars(s) for s in recipe.sources],
-            "binary": recipe.binary,
-            "min_count": recipe.min_count,
-            "length_norm": recipe.length_norm,
-            "count_scale": recipe.count_scale,
-            "jieba_min_freq": recipe.jieba_min_freq,
-        },
+        "recipe": recipe_dict(recipe),
         "calibration": {
             "threshold": round(threshold, 6),
             "scale": round(scale, 6),
@@ -497,6 +494,30 @@ def train_and_save(
         "vocabulary": meta["training"]["vocabulary"],
         "files": {name: (out / name).stat().st_size for name in meta["files"]},
     }
+
+
+def recipe_dict(recipe: Recipe) -> dict[str, Any]:
+    return {
+        "sources": [vars(s) for s in recipe.sources],
+        "binary": recipe.binary,
+        "min_count": recipe.min_count,
+        "length_norm": recipe.length_norm,
+        "count_scale": recipe.count_scale,
+        "jieba_min_freq": recipe.jieba_min_freq,
+    }
+
+
+def reweighted_accuracy(log_odds: Sequence[float], labels: Sequence[int], threshold: float,
+                        positive_share: float) -> float:
+    """Accuracy if the same posts came in a mix with ``positive_share`` positives."""
+    m = summary(log_odds, labels, threshold)
+    neg = [x for x, y in zip(log_odds, labels, strict=True) if y == 0]
+    pos = [x for x, y in zip(log_odds, labels, strict=True) if y == 1]
+    if not neg or not pos:
+        return m["accuracy"]
+    neg_recall = sum(1 for x in neg if x >= threshold) / len(neg)
+    pos_recall = sum(1 for x in pos if x < threshold) / len(pos)
+    return positive_share * pos_recall + (1 - positive_share) * neg_recall
 
 
 def file_digest(path: Path) -> str:

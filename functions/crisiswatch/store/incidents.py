@@ -25,10 +25,18 @@ def _pointer_key(watch_id: str) -> dict:
 
 
 class IncidentStore:
-    def __init__(self, client, incidents_table: str, state_table: str):
+    def __init__(self, client, incidents_table: str, state_table: str | None = None):
+        """`state_table` holds each watch's open-incident pointer: needed to open incidents and to
+        find a watch's open one, not to read, notify or acknowledge."""
         self._db = client
         self._incidents = incidents_table
-        self._state = state_table
+        self._state_table = state_table
+
+    @property
+    def _state(self) -> str:
+        if self._state_table is None:
+            raise RuntimeError("this IncidentStore was made without the state table")
+        return self._state_table
 
     # -- reads ---------------------------------------------------------------------------------
 
