@@ -212,7 +212,10 @@ def _wait_for_escalation(aws: LocalAws, say: Printer, report: DemoReport, timeou
 def _duplicate_delivery(aws: LocalAws, say: Printer, report: DemoReport) -> None:
     say.section("At-least-once delivery")
     posts_table = _table(aws, "Posts")
-    item = aws.client("dynamodb").scan(TableName=posts_table, Limit=1)["Items"][0]
+    items = aws.client("dynamodb").scan(TableName=posts_table, Limit=1)["Items"]
+    if not report.check("a stored post to deliver again", bool(items)):
+        return
+    item = items[0]
     from crisiswatch.store.items import from_item
 
     body = json.dumps(from_item(item)["post"], ensure_ascii=False)
