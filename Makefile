@@ -40,6 +40,14 @@ synth: $(PY_STAMP) $(NODE_STAMP)
 deploy: $(PY_STAMP) $(NODE_STAMP)
 	$(CDK) deploy
 
+## bench: scorer throughput vs the naive SnowNLP call, cold start and layer size, on one core
+bench: $(PY_STAMP)
+	$(BIN)/python -m crisiswatch.scoring.bench
+
+## model: retrain the sentiment model from ../shared/data/sentiment (writes functions/crisiswatch/data/)
+model: $(PY_STAMP)
+	$(BIN)/crisiswatch train-sentiment --data-dir ../shared/data/sentiment
+
 lint: $(PY_STAMP)
 	$(BIN)/ruff check functions infra layers tests
 	$(BIN)/ruff format --check functions infra layers tests

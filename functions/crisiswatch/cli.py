@@ -1,16 +1,18 @@
-"""The `crisiswatch` command: the local demo, scoring tools and, later, replay."""
+"""The `crisiswatch` command: the local demo and the scoring tools."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from crisiswatch.scoring.cli import register as register_scoring
+
 
 def _demo(args: argparse.Namespace) -> int:
     # The local runtime needs the dev extras (CDK, moto); import it only for this command.
     from infra.local.demo import run_demo
 
-    return run_demo(verbose=args.verbose, ack_timeout=args.ack_timeout)
+    return run_demo(verbose=args.verbose, ack_timeout=args.ack_timeout, report_path=args.report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,14 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long the demo's escalation waits for an acknowledgement per tier (default 3)",
     )
+    demo.add_argument(
+        "--report", metavar="FILE", help="also write what happened as JSON (used by the e2e test)"
+    )
     demo.set_defaults(func=_demo)
 
-    try:
-        from crisiswatch.scoring.cli import register as register_scoring
-    except ImportError:  # scoring tools not installed in this build
-        pass
-    else:
-        register_scoring(sub)
+    register_scoring(sub)
     return parser
 
 

@@ -12,8 +12,9 @@ import contextlib
 import json
 import sys
 import tempfile
+from pathlib import Path
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TextIO
 
 from crisiswatch.models import Level
@@ -76,6 +77,16 @@ class DemoReport:
     @property
     def passed(self) -> bool:
         return bool(self.checks) and all(ok for _, ok, _ in self.checks)
+
+    def to_json(self) -> dict:
+        return {
+            "passed": self.passed,
+            "checks": [{"name": n, "ok": ok, "detail": d} for n, ok, d in self.checks],
+            "incident": self.incident,
+            "deliveries": [asdict(d) for d in self.deliveries],
+            "executions": self.executions,
+            "ticks": self.ticks,
+        }
 
 
 class Printer:
@@ -354,11 +365,13 @@ def _alerts(aws: LocalAws, say: Printer, report: DemoReport) -> None:
         )
 
 
-def run_demo(verbose: bool = False, ack_timeout: int = 3) -> int:
+def run_demo(verbose: bool = False, ack_timeout: int = 3, report_path: str | None = None) -> int:
     if verbose:
         report = run_scenario(sys.stdout, ack_timeout=ack_timeout, log_level="INFO")
     else:
         with tempfile.NamedTemporaryFile("w", prefix="crisiswatch-demo-", suffix=".log", delete=False) as log:
             report = run_scenario(sys.stdout, ack_timeout=ack_timeout, handler_log=log)
         print(f"(the handlers' own logs are in {log.name}; `crisiswatch demo --verbose` shows them inline)")
+    if report_path:
+        Path(report_path).write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
     return 0 if report.passed else 1

@@ -121,7 +121,12 @@ def _physical_name(logical_id: str, limit: int) -> str:
 
 
 class LocalAws:
-    """A moto server in this process with the stack provisioned on it."""
+    """A moto server in this process with the stack provisioned on it.
+
+    moto keeps its state per process, so one process holds one LocalAws at a time.
+    """
+
+    _running: LocalAws | None = None
 
     def __init__(self, template: dict, log_level: str = "WARNING", overrides: dict[str, str] | None = None):
         self.template = template
@@ -143,6 +148,10 @@ class LocalAws:
 
     def start(self) -> None:
         from moto.server import ThreadedMotoServer
+
+        if LocalAws._running is not None:
+            raise RuntimeError("a LocalAws already runs in this process (moto's state is per process)")
+        LocalAws._running = self
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         # moto logs every task-token timeout as an error; here a timeout is the escalation path.
@@ -186,6 +195,7 @@ class LocalAws:
         ).raise_for_status()
 
     def stop(self) -> None:
+        LocalAws._running = None
         if self._patch:
             self._patch.stop()
             self._patch = None

@@ -41,9 +41,10 @@ COLD_START = (
     "from crisiswatch.scoring import Scorer; Scorer(brand_terms=['鲜味坊']).score_text('鲜味坊的菜变质了，吃完拉肚子'); "
     "print(time.perf_counter()-t)"
 )
-# What the layer build leaves out (see docs/scoring.md): training corpora, Python 2 models,
-# paddle, snownlp parts the scorer never imports are still shipped (snownlp stays whole for training).
-TRIMMED = ("snownlp/sentiment/neg.txt", "snownlp/sentiment/pos.txt", "jieba/lac_small")
+# What the scorer needs at run time: jieba without its paddle model (lac_small), keyword extraction
+# (analyse) and POS tagger (posseg), none of which the scorer imports; OpenCC; our package data.
+# snownlp is not needed at run time at all (we read its model format ourselves; training only).
+RUNTIME_SKIP = {"jieba": ("lac_small", "analyse", "posseg"), "opencc": (), "snownlp": None}
 
 
 def pin_one_core() -> int | None:
@@ -108,15 +109,17 @@ def _size(path: Path, skip: tuple[Path, ...] = ()) -> int:
 
 
 def layer_size() -> dict[str, float]:
+    """Unzipped MB of what the scorer's layer must hold (sources and data, without __pycache__)."""
     sizes: dict[str, float] = {}
     total = 0
-    for name in ("jieba", "snownlp", "opencc"):
+    for name, skip in RUNTIME_SKIP.items():
         folder = _package_dir(name)
         if folder is None:
             continue
-        skip = tuple(folder.parent / t for t in TRIMMED if t.startswith(name + "/"))
-        skip += tuple(folder.rglob("*.marshal")) if name == "snownlp" else ()  # Python 2 models
-        size = _size(folder, skip)
+        if skip is None:
+            sizes[f"{name}_not_needed"] = round(_size(folder) / 1e6, 2)
+            continue
+        size = _size(folder, tuple(folder / s for s in skip))
         sizes[name] = round(size / 1e6, 2)
         total += size
     data = Path(__file__).resolve().parent.parent / "data"

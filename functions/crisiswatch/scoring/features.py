@@ -188,11 +188,11 @@ def words(tokens: list[str], config: FeatureConfig) -> list[str]:
                 boost = False
         elif kind == _SKIP:
             continue
-        elif kind == _STOP or kind == _MARK:
+        elif kind in (_STOP, _MARK):
             negate, boost = 0, False
             if kind == _MARK:
                 append(word)
-        elif negation and (kind == _NEG or kind == _NEG_EMPHATIC):
+        elif negation and kind in (_NEG, _NEG_EMPHATIC):
             negate = 0 if negate else scope
             append(word)
             if intensifiers and kind == _NEG_EMPHATIC:

@@ -19,6 +19,7 @@ What a post looks like on the wire, and what we do with it:
 from __future__ import annotations
 
 import importlib.util
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -83,7 +84,12 @@ def _traditional_only() -> frozenset[str]:
     Reading one 4,000-line table costs a few milliseconds; the converter itself (11 ms) is loaded
     on the first post that needs it.
     """
-    folder = _opencc_dir()
+    try:
+        folder = _opencc_dir()
+    except ModuleNotFoundError:
+        # Scoring goes on (Traditional words then mostly miss the model): say so once, loudly.
+        logging.getLogger(__name__).warning("opencc-python-reimplemented missing: no Traditional conversion")
+        return frozenset()
     traditional: set[str] = set()
     simplified: set[str] = set()
     with open(folder / "TSCharacters.txt", encoding="utf-8") as lines:

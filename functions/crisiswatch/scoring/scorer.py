@@ -114,7 +114,8 @@ class Scorer:
             return own, 1.0
         quoted = [b for b in self.brand_terms if b in norm.chain]
         if quoted:
-            return quoted, self.weights.subject_in_chain
+            # A bare repost says nothing of its own: what it quotes is what it spreads.
+            return quoted, 1.0 if not norm.own else self.weights.subject_in_chain
         return [], self.weights.subject_absent
 
     def _reasons(

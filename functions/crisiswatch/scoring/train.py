@@ -1,9 +1,9 @@
 """Retrain the sentiment model on Weibo text: ``crisiswatch train-sentiment``.
 
 Reads the shared sentiment data (never copied into the repository), tokenizes it exactly as the
-scorer does, trains snownlp's naive-Bayes classifier with snownlp's own trainer
-(``snownlp.classification.bayes.Bayes.train``, loaded by ``snownlp_core`` without snownlp's slow
-package import), prunes rare words and writes:
+scorer does, trains snownlp's naive-Bayes classifier with snownlp's own code (``Bayes`` and
+``AddOneProb``, loaded by ``snownlp_core`` without snownlp's slow package import; ``Bayes.train``'s
+loop with a weight per document), prunes rare words and writes:
 
 - ``data/sentiment.marshal.3``: the model in snownlp's format (``Bayes.save``), gzip'd marshal;
 - ``data/sentiment.json``: how tokens are made, the decision threshold and the probability scale,
@@ -47,6 +47,7 @@ from crisiswatch.scoring.sentiment import (
 MODEL_VERSION_PREFIX = "weibo-nb"
 # The hand-labelled Weibo set that thresholds are chosen on.
 PRIMARY = "weibo2018_train.csv"
+LEXICON_SEED = "crisis_lexicon.json (negative seed)"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ class Recipe:
     binary: bool = True  # count a word once per document (binarized multinomial NB)
     min_count: int = 2  # drop words seen in fewer documents than this
     length_norm: float = 0.0  # a document adds 1 / n_words ** length_norm to each word's count
+    # Each crisis-lexicon term at least this severe becomes a one-term negative document of this
+    # weight, so that rare crisis words (变质, 漏电) lean negative even if Weibo seldom used them.
+    lexicon_seed_weight: float = 0.0
+    lexicon_seed_min_severity: float = 0.6
     count_scale: float = 1.0  # counts x scale before snownlp's add-one (smoothing 1/scale)
     jieba_min_freq: int = 0  # trim jieba's dictionary to words at least this frequent (0: keep all)
 
@@ -287,14 +292,19 @@ def fit_scale(log_odds: Sequence[float], labels: Sequence[int], threshold: float
 def jieba_words(min_freq: int) -> dict[str, int]:
     """jieba's own dictionary (dict.txt), trimmed to words at least ``min_freq`` frequent.
 
-    Negators and intensifiers are kept whatever their frequency, so the rules in features.py see
-    them whole.
+    Negators, intensifiers and our crisis-lexicon terms that jieba knows are kept whatever their
+    frequency (with jieba's frequency), so the rules in features.py see them whole and the reasons
+    name 客服 rather than 服.
     """
+    from crisiswatch.scoring.lexicon import default_lexicon
+
     spec = importlib.util.find_spec("jieba")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("jieba is not installed")
     path = Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
+    lex = default_lexicon()
     keep_always = features.NEGATORS | features.INTENSIFIERS
+    keep_always |= {t for c in lex.categories.values() for t in (*c.terms, *c.context)}
     words: dict[str, int] = {}
     with open(path, encoding="utf-8") as lines:
         for line in lines:
@@ -398,9 +408,9 @@ def train_and_save(
     if recipe.jieba_min_freq > 0:
         segment.save_prefix_dict(jieba_words(recipe.jieba_min_freq), dict_file)
         dict_file_arg = dict_file
+        segment.clear()  # the file may have been loaded before it was rewritten
     else:
         dict_file.unlink(missing_ok=True)
-    segment.clear()
 
     corpora: dict[str, Corpus] = {}
     for source in recipe.sources:
@@ -412,13 +422,20 @@ def train_and_save(
     extras = [(corpora[s.file], s) for s in recipe.sources[1:]]
     # Each extra source is also scored out-of-fold, as the scorer sees it (with its emoticons).
     evaluate: list[Corpus] = []
-    for corpus, source in extras:
+    for corpus, source in list(extras):
         if source.drop_emoticons:
             full = Corpus(corpus.name, corpus.texts, corpus.labels)
             full.docs = tokenize(corpus.texts, recipe.features, False, dict_file_arg)
             evaluate.append(full)
         else:
             evaluate.append(corpus)
+
+    if recipe.lexicon_seed_weight > 0:
+        seed_source = Source(LEXICON_SEED, weight=recipe.lexicon_seed_weight)
+        corpora[LEXICON_SEED] = lexicon_seed(recipe, dict_file_arg)
+        extras.append((corpora[LEXICON_SEED], seed_source))
+    else:
+        seed_source = None
 
     # Out-of-fold scores, pooled over repeated k-fold splits with different seeds.
     pooled: dict[str, tuple[list[float], list[int]]] = {}
@@ -442,7 +459,7 @@ def train_and_save(
     docs: list[list[str]] = []
     labels: list[int] = []
     weights: list[float] = []
-    for source in recipe.sources:
+    for source in (*recipe.sources, *([seed_source] if seed_source else [])):
         corpus = corpora[source.file]
         docs.extend(corpus.docs)
         labels.extend(corpus.labels)
@@ -458,8 +475,15 @@ def train_and_save(
         raise RuntimeError("snownlp's Bayes.load/classify disagrees with our reading of the model")
 
     digests = {s.file: file_digest(data_dir / s.file) for s in recipe.sources}
-    fingerprint = json.dumps({"data": digests, "recipe": recipe_dict(recipe), "seed": seed}, sort_keys=True)
-    version = f"{MODEL_VERSION_PREFIX}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:8]}"
+    if seed_source:
+        from crisiswatch.scoring.lexicon import LEXICON_FILE
+
+        digests[LEXICON_SEED] = file_digest(LEXICON_FILE)
+    # Content-addressed: the version changes exactly when the shipped files do.
+    fingerprint = hashlib.sha256(model_file.read_bytes())
+    if dict_file_arg:
+        fingerprint.update(dict_file.read_bytes())
+    version = f"{MODEL_VERSION_PREFIX}-{fingerprint.hexdigest()[:8]}"
     meta = {
         "version": version,
         "engine": "snownlp.classification.bayes.Bayes (add-one naive Bayes), jieba tokens",
@@ -476,7 +500,7 @@ def train_and_save(
         },
         "cross_validation": cv,
         "training": {
-            "documents": {s.file: len(corpora[s.file].docs) for s in recipe.sources},
+            "documents": {name: len(corpus.docs) for name, corpus in corpora.items()},
             "vocabulary": len(model["d"]["neg"]["d"].keys() | model["d"]["pos"]["d"].keys()),
             "data_sha256_16": digests,
         },
@@ -496,9 +520,29 @@ def train_and_save(
     }
 
 
+def lexicon_seed(recipe: Recipe, dict_file: Path | None) -> Corpus:
+    """Our crisis lexicon's terms as negative one-term documents (see ``Recipe.lexicon_seed_weight``)."""
+    from crisiswatch.scoring.lexicon import default_lexicon
+
+    lex = default_lexicon()
+    terms = sorted(
+        {
+            t
+            for c in lex.categories.values()
+            if c.severity >= recipe.lexicon_seed_min_severity
+            for t in c.terms
+        }
+    )
+    corpus = Corpus(LEXICON_SEED, terms, [0] * len(terms))
+    corpus.docs = tokenize(terms, recipe.features, False, dict_file)
+    return corpus
+
+
 def recipe_dict(recipe: Recipe) -> dict[str, Any]:
     return {
         "sources": [vars(s) for s in recipe.sources],
+        "lexicon_seed_weight": recipe.lexicon_seed_weight,
+        "lexicon_seed_min_severity": recipe.lexicon_seed_min_severity,
         "binary": recipe.binary,
         "min_count": recipe.min_count,
         "length_norm": recipe.length_norm,
@@ -507,8 +551,9 @@ def recipe_dict(recipe: Recipe) -> dict[str, Any]:
     }
 
 
-def reweighted_accuracy(log_odds: Sequence[float], labels: Sequence[int], threshold: float,
-                        positive_share: float) -> float:
+def reweighted_accuracy(
+    log_odds: Sequence[float], labels: Sequence[int], threshold: float, positive_share: float
+) -> float:
     """Accuracy if the same posts came in a mix with ``positive_share`` positives."""
     m = summary(log_odds, labels, threshold)
     neg = [x for x, y in zip(log_odds, labels, strict=True) if y == 0]
@@ -542,10 +587,12 @@ DEFAULT_RECIPE = Recipe(
         Source(PRIMARY),
         Source("osm_train.csv", weight=0.25),
         Source("weibo_senti_100k_part.csv", weight=0.25, drop_emoticons=True),
+        Source("waimai_10k.csv", weight=0.05),
     ),
     binary=True,
     min_count=2,
     length_norm=0.5,
     count_scale=2.0,
+    lexicon_seed_weight=1.0,
     jieba_min_freq=10,
 )

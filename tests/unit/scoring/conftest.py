@@ -1,23 +1,12 @@
-"""Fixtures for the scoring tests. Tests that read ../shared/data carry the ``shared_data`` marker
-and are skipped when that folder is absent (it is never part of the repository)."""
+"""Fixtures for the scoring tests (the sentences in these tests are our own)."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from crisiswatch.models import Author, Engagement, Post
-
-REPO = Path(__file__).resolve().parents[3]
-SHARED_DATA = Path(os.environ.get("CRISISWATCH_SHARED_DATA", REPO.parent / "shared" / "data"))
-SENTIMENT_DATA = SHARED_DATA / "sentiment"
-
-needs_shared_data = pytest.mark.skipif(
-    not SENTIMENT_DATA.is_dir(), reason=f"shared data not available at {SHARED_DATA}"
-)
 
 
 def make_post(

@@ -1,6 +1,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crisiswatch.models import Score
 from crisiswatch.scoring import Scorer, segment
@@ -85,3 +87,17 @@ def test_score_json_roundtrip(scorer):
     score = scorer.score_text("手机漏电还爆炸了")
     assert Score.model_validate_json(score.model_dump_json()) == score
     json.dumps(score.model_dump(), ensure_ascii=False)
+
+
+def test_bare_repost_scores_what_it_quotes(scorer):
+    analysis = scorer.analyse("转发微博//@某媒体:鲜味坊门店发生火灾，三人受伤")
+    assert analysis.tokens and analysis.subject == 1.0
+    assert analysis.categories == {"safety_accident": ["火灾", "受伤"]}
+    assert "bare repost: scored the quoted words" in analysis.reasons
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_any_text_scores_within_bounds(text):
+    score = Scorer(brand_terms=["鲜味坊"]).score_text(text)
+    assert 0 <= score.negative <= 1 and 0 <= score.risk <= 1 and score.reasons
