@@ -89,6 +89,7 @@ class Post(_Model):
     repost_of: str | None = None
     fetched_at: datetime
     watch_id: str
+    matched_terms: list[str] = Field(default_factory=list, description="the watch's terms this post hit")
 
     @field_validator("created_at", "fetched_at")
     @classmethod
@@ -125,6 +126,9 @@ class Watch(_Model):
     exclude: list[str] = Field(default_factory=list, description="a post with any of these is dropped")
     brand_terms: list[str] = Field(default_factory=list, description="kept whole by jieba")
     platforms: list[str] = Field(default_factory=lambda: ["weibo"])
+    # Per platform, a rule expression that a fetched post must match (see crisiswatch.ingest.rules);
+    # where none is given, any keyword matches and any exclusion word drops the post.
+    rules: dict[str, str] = Field(default_factory=dict)
 
 
 def utcnow() -> datetime:
