@@ -73,12 +73,17 @@ class DeploymentSettings(_Strict):
     watches: list[Watch]
     subscribers: list[Subscriber]
     schedules: dict[str, int]
-    weibo_base_url: str
+    base_urls: dict[str, str]
+    fetch_concurrency: dict[str, int]
     ack_timeout_seconds: AckTimeouts
     level_thresholds: dict[str, dict[str, float]]
     console_url: str
     log_level: str
     ops_emails: list[str]
+
+    @property
+    def weibo_base_url(self) -> str:
+        return self.base_urls["weibo"]
 
     @property
     def watches_json(self) -> str:
@@ -168,9 +173,22 @@ def load_settings(get: Any) -> DeploymentSettings:
         except ValueError as e:
             raise ContextError(f"Invalid CDK context 'levelThresholds': {e}") from None
 
-    weibo = str(value("weiboBaseUrl", config.DEFAULT_WEIBO_BASE_URL, structured=False))
-    if not weibo.startswith(("https://", "http://")):
-        raise ContextError(f"Invalid CDK context 'weiboBaseUrl': expected an http(s) URL (got {weibo!r})")
+    base_urls = dict(config.DEFAULT_BASE_URLS) | _validated("baseUrls", value("baseUrls", {}), dict[str, str])
+    weibo = get("weiboBaseUrl")  # shorthand for baseUrls.weibo
+    if weibo is not None:
+        base_urls["weibo"] = str(weibo)
+    for platform, url in base_urls.items():
+        if not url.startswith(("https://", "http://")):
+            raise ContextError(f"Invalid CDK context 'baseUrls': {platform} needs an http(s) URL (got {url!r})")
+    missing = sorted(set(schedules) - set(base_urls))
+    if missing:
+        raise ContextError(f"Invalid CDK context 'baseUrls': scheduled platform(s) {missing} have no base URL")
+    concurrency = {p: config.FETCHER_MAX_CONCURRENCY for p in schedules} | _validated(
+        "fetchConcurrency", value("fetchConcurrency", {}), dict[str, int]
+    )
+    for platform, cap in concurrency.items():
+        if not 2 <= cap <= 1000:  # Lambda's SQS event source accepts 2 to 1000
+            raise ContextError(f"Invalid CDK context 'fetchConcurrency': {platform} must be 2..1000 (got {cap})")
     console_url = str(value("consoleUrl", "", structured=False))
     log_level = str(value("logLevel", "INFO", structured=False)).upper()
     if log_level not in LOG_LEVELS:
@@ -186,7 +204,8 @@ def load_settings(get: Any) -> DeploymentSettings:
         watches=watches,
         subscribers=subscribers,
         schedules=schedules,
-        weibo_base_url=weibo.rstrip("/"),
+        base_urls={platform: url.rstrip("/") for platform, url in base_urls.items()},
+        fetch_concurrency=concurrency,
         ack_timeout_seconds=ack,
         level_thresholds=thresholds,
         console_url=console_url,

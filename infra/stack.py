@@ -45,7 +45,12 @@ class CrisisWatchStack(Stack):
             settings=settings,
         )
         self.ingestion = Ingestion(
-            self, "Ingestion", shared=shared, posts_queue=self.scoring.posts_queue, settings=settings
+            self,
+            "Ingestion",
+            shared=shared,
+            posts_queue=self.scoring.posts_queue,
+            state_table=self.storage.state,
+            settings=settings,
         )
         self.api = Api(
             self, "Api", shared=shared, storage=self.storage, state_machine=self.escalation.state_machine
@@ -63,7 +68,7 @@ class CrisisWatchStack(Stack):
             "Observability",
             functions={config.FUNCTIONS[k].construct_id: fn for k, fn in self.functions.items()},
             dead_letter_queues={
-                "FetchJobs": self.ingestion.fetch_dlq,
+                **{f"FetchJobs-{p}": dlq for p, dlq in self.ingestion.fetch_dlqs.items()},
                 "Posts": self.scoring.posts_dlq,
                 "Schedule": self.ingestion.schedule_dlq,
                 "AlertsDelivery": self.escalation.delivery_dlq,

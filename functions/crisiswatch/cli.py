@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from crisiswatch.ingest.cli import register as register_rules
 from crisiswatch.scoring.cli import register as register_scoring
 
 
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     register_scoring(sub)
+    register_rules(sub)
     return parser
 
 

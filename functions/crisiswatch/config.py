@@ -38,19 +38,26 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 FETCH_JOBS_BATCH_SIZE = 5
 POSTS_BATCH_SIZE = 25
 POSTS_BATCHING_WINDOW_SECONDS = 5
-# Fetchers per platform at once: a platform's rate limit holds however many watches there are.
+# Fetchers per platform at once (each platform has its own fetch-jobs queue and this cap on its
+# event source): a platform's rate limit holds however many watches there are.
 FETCHER_MAX_CONCURRENCY = 2
 DLQ_RETENTION_DAYS = 14
 
 POST_TTL_DAYS = 90
 BUCKET_TTL_DAYS = 30
 
-# A fetch job pages back this far (several schedule periods: late-indexed posts are still found)
-# and at most this many pages per keyword (a burst can bring hundreds of posts between runs).
-FETCH_LOOKBACK_MINUTES = 10
+# A fetch job pages back to its cursor (the newest post time already queued) minus an overlap,
+# so posts the platform indexes late are still found (duplicates are stored once); a job with no
+# cursor yet pages back the lookback. At most this many pages per keyword (a burst can bring
+# hundreds of posts between runs).
+FETCH_OVERLAP_MINUTES = 10
+FETCH_LOOKBACK_MINUTES = 60
 FETCH_MAX_PAGES = 20
 # Leave this much of the fetcher's time for queueing what was fetched.
 FETCH_TIME_MARGIN_SECONDS = 10
+
+# Where each platform's adapter sends its requests (context `baseUrls` overrides or adds).
+DEFAULT_BASE_URLS: dict[str, str] = {"weibo": "https://m.weibo.cn", "bilibili": "https://api.bilibili.com"}
 
 # Default schedule per platform (EventBridge rate expressions, minutes).
 DEFAULT_SCHEDULES_MINUTES: dict[str, int] = {"weibo": 2}
@@ -71,12 +78,12 @@ class Env:
     POSTS_TABLE = "POSTS_TABLE"
     INCIDENTS_TABLE = "INCIDENTS_TABLE"
     STATE_TABLE = "STATE_TABLE"
-    FETCH_QUEUE_URL = "FETCH_QUEUE_URL"
+    FETCH_QUEUE_URLS = "FETCH_QUEUE_URLS"  # JSON {platform: queue URL}: one queue per platform
     POSTS_QUEUE_URL = "POSTS_QUEUE_URL"
     ALERTS_TOPIC_ARN = "ALERTS_TOPIC_ARN"
     ESCALATION_STATE_MACHINE_ARN = "ESCALATION_STATE_MACHINE_ARN"
     WATCHES = "WATCHES"  # JSON list of Watch
-    WEIBO_BASE_URL = "WEIBO_BASE_URL"
+    PLATFORM_BASE_URLS = "PLATFORM_BASE_URLS"  # JSON {platform: base URL}
     HTTP_TIMEOUT_SECONDS = "HTTP_TIMEOUT_SECONDS"
     ACK_TIMEOUT_SECONDS = "ACK_TIMEOUT_SECONDS"  # JSON {"yellow": s, "orange": s, "red": s}
     LEVEL_THRESHOLDS = "LEVEL_THRESHOLDS"  # JSON, see crisiswatch.incidents.levels
@@ -96,5 +103,4 @@ API_THROTTLE_BURST_LIMIT = 100
 # Table layout that the store and the stack must agree on.
 TTL_ATTRIBUTE = "expires_at"
 INCIDENTS_BY_STATUS_INDEX = "by-status"
-DEFAULT_WEIBO_BASE_URL = "https://m.weibo.cn"
 DEFAULT_HTTP_TIMEOUT_SECONDS = 10

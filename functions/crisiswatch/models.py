@@ -130,6 +130,19 @@ class Watch(_Model):
     # where none is given, any keyword matches and any exclusion word drops the post.
     rules: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("rules")
+    @classmethod
+    def _rules_parse(cls, rules: dict[str, str]) -> dict[str, str]:
+        if rules:
+            from crisiswatch.ingest.rules import RuleSyntaxError, parse_rule  # ingest imports models
+
+            for platform, expression in rules.items():
+                try:
+                    parse_rule(expression)
+                except RuleSyntaxError as e:
+                    raise ValueError(f"rules[{platform!r}]: {e}") from None
+        return rules
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -25,13 +25,14 @@ class _EnvSettings(BaseModel):
 
 
 class SchedulerSettings(_EnvSettings):
-    fetch_queue_url: str = Field(alias=Env.FETCH_QUEUE_URL)
+    fetch_queue_urls: Json[dict[str, str]] = Field(alias=Env.FETCH_QUEUE_URLS)
     watches: Json[list[Watch]] = Field(alias=Env.WATCHES)
 
 
 class FetcherSettings(_EnvSettings):
     posts_queue_url: str = Field(alias=Env.POSTS_QUEUE_URL)
-    weibo_base_url: str = Field(alias=Env.WEIBO_BASE_URL)
+    state_table: str = Field(alias=Env.STATE_TABLE)
+    base_urls: Json[dict[str, str]] = Field(alias=Env.PLATFORM_BASE_URLS)
     http_timeout_seconds: float = Field(default=10.0, gt=0, alias=Env.HTTP_TIMEOUT_SECONDS)
 
 

@@ -4,7 +4,11 @@ the fetch-jobs queue (with its DLQ), and the fetcher that pages through a platfo
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+import json
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
@@ -13,6 +17,7 @@ from constructs import Construct
 
 from crisiswatch import config
 from crisiswatch.config import Env
+from crisiswatch.store.cursors import CURSOR_PREFIX
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import dead_letter_queue, work_queue
 from infra.constructs.scoring import acknowledge_sqs_consumer
@@ -28,13 +33,20 @@ class Ingestion(Construct):
         *,
         shared: Runtime,
         posts_queue: sqs.IQueue,
+        state_table: dynamodb.ITable,
         settings: DeploymentSettings,
     ) -> None:
         super().__init__(scope, construct_id)
         fetcher_spec = config.FUNCTIONS["fetcher"]
-        self.fetch_queue, self.fetch_dlq = work_queue(
-            self, "FetchJobsQueue", consumer_timeout_seconds=fetcher_spec.timeout_seconds
-        )
+        # One fetch-jobs queue per platform, each drained by at most `fetch_concurrency[platform]`
+        # fetchers: a platform's rate limit holds however many watches there are, and one slow
+        # platform does not hold up the others.
+        self.fetch_queues: dict[str, sqs.Queue] = {}
+        self.fetch_dlqs: dict[str, sqs.Queue] = {}
+        for platform in sorted(settings.schedules):
+            queue_id = f"FetchJobs{platform.title().replace('-', '')}Queue"
+            queue, dlq = work_queue(self, queue_id, consumer_timeout_seconds=fetcher_spec.timeout_seconds)
+            self.fetch_queues[platform], self.fetch_dlqs[platform] = queue, dlq
         # Schedule ticks that EventBridge could not deliver, and scheduler runs that failed after
         # Lambda's own async retries.
         self.schedule_dlq = dead_letter_queue(self, "ScheduleDLQ")
@@ -51,12 +63,15 @@ class Ingestion(Construct):
             shared,
             {
                 Env.WATCHES: settings.watches_json,
-                Env.FETCH_QUEUE_URL: self.fetch_queue.queue_url,
+                Env.FETCH_QUEUE_URLS: Stack.of(self).to_json_string(
+                    {platform: queue.queue_url for platform, queue in self.fetch_queues.items()}
+                ),
             },
             description="Fans a schedule tick out into one fetch job per watch on the platform",
             dead_letter_queue=self.schedule_dlq,
         )
-        self.fetch_queue.grant_send_messages(self.scheduler)
+        for queue in self.fetch_queues.values():
+            queue.grant_send_messages(self.scheduler)
 
         self.rules: dict[str, events.Rule] = {}
         for platform, minutes in sorted(settings.schedules.items()):
@@ -84,18 +99,28 @@ class Ingestion(Construct):
             shared,
             {
                 Env.POSTS_QUEUE_URL: posts_queue.queue_url,
-                Env.WEIBO_BASE_URL: settings.weibo_base_url,
+                Env.PLATFORM_BASE_URLS: json.dumps(settings.base_urls, separators=(",", ":")),
+                Env.STATE_TABLE: state_table.table_name,
                 Env.HTTP_TIMEOUT_SECONDS: str(config.DEFAULT_HTTP_TIMEOUT_SECONDS),
             },
             description="Fetches one watch on one platform (paging, cursor, backoff) and enqueues posts",
         )
-        self.fetcher.add_event_source(
-            sources.SqsEventSource(
-                self.fetch_queue,
-                batch_size=config.FETCH_JOBS_BATCH_SIZE,
-                report_batch_item_failures=True,
-                max_concurrency=config.FETCHER_MAX_CONCURRENCY,
+        for platform, queue in self.fetch_queues.items():
+            self.fetcher.add_event_source(
+                sources.SqsEventSource(
+                    queue,
+                    batch_size=config.FETCH_JOBS_BATCH_SIZE,
+                    report_batch_item_failures=True,
+                    max_concurrency=settings.fetch_concurrency[platform],
+                )
+            )
+        posts_queue.grant_send_messages(self.fetcher)
+        # Cursors only: the fetcher may read and write the state table's CURSOR# items, nothing else.
+        self.fetcher.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[state_table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CURSOR_PREFIX}*"]}},
             )
         )
-        posts_queue.grant_send_messages(self.fetcher)
-        acknowledge_sqs_consumer(self.fetcher, "FetchJobsQueue", "FetchJobsDLQ")
+        acknowledge_sqs_consumer(self.fetcher, "the per-platform FetchJobs queues", "their DLQs")

@@ -158,14 +158,13 @@ def _run_ticks(
     aws: LocalAws, simulator: PlatformSimulator, scenario: Scenario, say: Printer, report: DemoReport
 ):
     say.section("Monitoring (one schedule tick = 2 simulated minutes)")
-    fetch = aws.mapping_for("crisiswatch.handlers.fetcher")
     score = aws.mapping_for("crisiswatch.handlers.scorer")
     dynamodb = aws.client("dynamodb")
     stored_before = 0
     for tick in range(len(scenario.ticks)):
         simulator.advance()
         aws.tick("weibo")
-        fetched = aws.pump(fetch)
+        fetched = aws.pump_all("crisiswatch.handlers.fetcher")
         scored = aws.pump(score)
         stored = dynamodb.scan(TableName=_table(aws, "Posts"), Select="COUNT")["Count"]
         incident = _incident(aws)
@@ -229,7 +228,8 @@ def _duplicate_delivery(aws: LocalAws, say: Printer, report: DemoReport) -> None
     item = items[0]
     from crisiswatch.store.items import from_item
 
-    body = json.dumps(from_item(item)["post"], ensure_ascii=False)
+    stored = from_item(item)
+    body = json.dumps({**stored["post"], "watch_id": sorted(stored["watch_ids"])[0]}, ensure_ascii=False)
     before = _incident(aws)
     count_before = aws.client("dynamodb").scan(TableName=posts_table, Select="COUNT")["Count"]
     mapping = aws.mapping_for("crisiswatch.handlers.scorer")

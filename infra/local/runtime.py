@@ -516,9 +516,22 @@ class LocalAws:
                     sqs.delete_message(QueueUrl=mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return {"delivered": delivered, "failed": failed}
 
-    def mapping_for(self, handler_module: str) -> EventSourceMapping:
+    def mappings_for(self, handler_module: str) -> list[EventSourceMapping]:
         function = self.function(handler_module)
-        return next(m for m in self.stack.mappings if m.function is function)
+        return [m for m in self.stack.mappings if m.function is function]
+
+    def mapping_for(self, handler_module: str) -> EventSourceMapping:
+        """The one queue that feeds this function (the scorer's; fetchers have one per platform)."""
+        (mapping,) = self.mappings_for(handler_module)
+        return mapping
+
+    def pump_all(self, handler_module: str) -> dict[str, int]:
+        """Drain every queue that feeds the function."""
+        totals = {"delivered": 0, "failed": 0}
+        for mapping in self.mappings_for(handler_module):
+            for key, value in self.pump(mapping).items():
+                totals[key] += value
+        return totals
 
     @staticmethod
     def _sqs_record(message: dict, queue_arn: str) -> dict:

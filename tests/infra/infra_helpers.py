@@ -42,6 +42,7 @@ TEST_CONTEXT: dict[str, Any] = {
         {"name": "analysts", "protocol": "email", "endpoint": "analysts@example.com", "levels": ["blue"]},
     ],
     "schedules": {"weibo": 2, "bilibili": 10},
+    "fetchConcurrency": {"bilibili": 3},
     "ackTimeoutSeconds": {"yellow": 3600, "orange": 900, "red": 300},
     "levelThresholds": {"red": {"min_negatives": 100}},
     "consoleUrl": "https://console.example.com/incidents",

@@ -67,7 +67,8 @@ def test_state_table_keys_and_ttl(resources):
 # --- SQS ------------------------------------------------------------------------------------------
 
 WORK_QUEUES = {  # queue logical-id prefix -> (its DLQ prefix, consuming function)
-    "IngestionFetchJobsQueue": ("IngestionFetchJobsDLQ", "fetcher"),
+    "IngestionFetchJobsWeiboQueue": ("IngestionFetchJobsWeiboDLQ", "fetcher"),
+    "IngestionFetchJobsBilibiliQueue": ("IngestionFetchJobsBilibiliDLQ", "fetcher"),
     "ScoringPostsQueue": ("ScoringPostsDLQ", "scorer"),
 }
 
@@ -95,7 +96,7 @@ def test_visibility_timeout_is_at_least_six_times_the_consumer_timeout(resources
 
 def test_every_queue_is_encrypted_and_tls_only(resources):
     queues = of_type(resources, "AWS::SQS::Queue")
-    assert len(queues) == 6  # 2 work queues + their DLQs + schedule DLQ + alert delivery DLQ
+    assert len(queues) == 8  # 3 work queues (posts, fetch jobs per platform) + their DLQs + schedule + alert DLQs
     for props in (q["Properties"] for q in queues.values()):
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props
     tls_only = set()
@@ -110,19 +111,22 @@ def test_every_queue_is_encrypted_and_tls_only(resources):
 
 def test_event_sources_report_batch_item_failures(resources):
     mappings = of_type(resources, "AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == 2
+    assert len(mappings) == 3  # one per platform's fetch-jobs queue, one for posts
     by_queue = {
         m["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]: m["Properties"] for m in mappings.values()
     }
-    fetch = by_queue[logical_id(resources, "AWS::SQS::Queue", "IngestionFetchJobsQueue")]
+    fetch = by_queue[logical_id(resources, "AWS::SQS::Queue", "IngestionFetchJobsWeiboQueue")]
+    fetch_bilibili = by_queue[logical_id(resources, "AWS::SQS::Queue", "IngestionFetchJobsBilibiliQueue")]
     posts = by_queue[logical_id(resources, "AWS::SQS::Queue", "ScoringPostsQueue")]
-    for props in (fetch, posts):
+    for props in (fetch, fetch_bilibili, posts):
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     fetcher_id, _ = function_by_handler(resources, config.FUNCTIONS["fetcher"].handler)
     scorer_id, _ = function_by_handler(resources, config.FUNCTIONS["scorer"].handler)
-    assert fetch["FunctionName"] == {"Ref": fetcher_id}
+    assert fetch["FunctionName"] == fetch_bilibili["FunctionName"] == {"Ref": fetcher_id}
     assert fetch["BatchSize"] == config.FETCH_JOBS_BATCH_SIZE
+    # Each platform's own cap: the default, and bilibili's from the context.
     assert fetch["ScalingConfig"] == {"MaximumConcurrency": config.FETCHER_MAX_CONCURRENCY}
+    assert fetch_bilibili["ScalingConfig"] == {"MaximumConcurrency": 3}
     assert posts["FunctionName"] == {"Ref": scorer_id}
     assert posts["BatchSize"] == config.POSTS_BATCH_SIZE
     assert posts["MaximumBatchingWindowInSeconds"] == config.POSTS_BATCHING_WINDOW_SECONDS
@@ -183,14 +187,26 @@ def test_scheduler_environment(resources):
     watches = [Watch.model_validate(w) for w in json.loads(env[Env.WATCHES])]
     assert [w.id for w in watches] == ["acme", "acme-phone"]
     assert watches[1].platforms == ["weibo", "bilibili"]
-    assert env[Env.FETCH_QUEUE_URL] == _ref(resources, "AWS::SQS::Queue", "IngestionFetchJobsQueue")
+    queue_urls = json.dumps(env[Env.FETCH_QUEUE_URLS])
+    for platform in ("Weibo", "Bilibili"):
+        assert json.dumps(_ref(resources, "AWS::SQS::Queue", f"IngestionFetchJobs{platform}Queue")) in queue_urls
 
 
 def test_fetcher_environment(resources):
     env = _env(resources, "fetcher")
     assert env[Env.POSTS_QUEUE_URL] == _ref(resources, "AWS::SQS::Queue", "ScoringPostsQueue")
-    assert env[Env.WEIBO_BASE_URL] == "https://m.weibo.cn"
+    assert json.loads(env[Env.PLATFORM_BASE_URLS]) == config.DEFAULT_BASE_URLS
+    assert env[Env.STATE_TABLE] == _ref(resources, "AWS::DynamoDB::Table", "StorageStateTable")
     assert env[Env.HTTP_TIMEOUT_SECONDS] == "10"
+
+
+def test_the_fetcher_touches_only_cursor_items(resources):
+    statements = [s for logical, s in _statements(resources) if logical.startswith("IngestionFetcherRole")]
+    state_table = logical_id(resources, "AWS::DynamoDB::Table", "StorageStateTable")
+    on_state = [s for s in statements if state_table in json.dumps(s["Resource"])]
+    assert len(on_state) == 1
+    assert sorted(on_state[0]["Action"]) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert on_state[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CURSOR#*"]}}
 
 
 def test_scorer_environment(resources):
@@ -526,5 +542,5 @@ def test_alarms_cover_every_dlq_and_function_and_go_to_ops(resources):
         if props["MetricName"] == "Errors" and props["Namespace"] == "AWS/Lambda":
             watched_functions.add(dims["FunctionName"]["Ref"])
     dlqs = {k for k in of_type(resources, "AWS::SQS::Queue") if "DLQ" in k}
-    assert len(dlqs) == 4 and watched_queues == dlqs
+    assert len(dlqs) == 5 and watched_queues == dlqs  # fetch jobs per platform, posts, schedule, alerts
     assert watched_functions == set(of_type(resources, "AWS::Lambda::Function"))

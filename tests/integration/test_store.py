@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from crisiswatch.incidents.model import Acknowledgement, Notification
-from crisiswatch.models import Level
+from crisiswatch.models import Engagement, Level
 from crisiswatch.store import IncidentAlreadyOpen, IncidentNotFound, IncidentResolved, StaleIncident
 from tests.builders import NOW, incident, post, score
 from tests.integration.helpers import stores
@@ -22,7 +22,34 @@ def test_a_post_is_stored_and_counted_once(aws):
     window = posts.window("xianweifang", NOW, hours=6)
     assert (window.mentions, window.negatives, window.high_risk, window.reach) == (2, 1, 1, 1200)
     assert window.risk_sum == pytest.approx(0.85)
-    assert posts.get("weibo#1")["score"]["risk"] == 0.8
+    assert posts.get("weibo#1")["score#xianweifang"]["risk"] == 0.8
+
+
+def test_a_post_two_watches_match_is_stored_once_and_counted_for_each(aws):
+    posts, _ = stores()
+    assert posts.save(post("1"), score(), NOW) is True
+    assert posts.save(post("1", watch_id="other-brand"), score(risk=0.2), NOW) is True
+    assert posts.save(post("1", watch_id="other-brand"), score(risk=0.2), NOW) is False
+    assert posts.window("xianweifang", NOW, 6).mentions == 1
+    assert posts.window("other-brand", NOW, 6).mentions == 1
+    stored = posts.get("weibo#1")
+    assert stored["watch_ids"] == {"xianweifang", "other-brand"}
+    assert (stored["score#xianweifang"]["risk"], stored["score#other-brand"]["risk"]) == (0.8, 0.2)
+
+
+def test_a_post_seen_again_refreshes_its_engagement_and_keeps_the_previous_poll(aws):
+    posts, _ = stores()
+    first = post("1")
+    later = NOW + timedelta(minutes=2)
+    grown = first.model_copy(update={"engagement": Engagement(reposts=250, comments=40, likes=900)})
+    posts.save(first, score(), NOW)
+
+    assert posts.save(grown, score(), later) is False  # not counted again...
+    stored = posts.get("weibo#1")  # ...but its counters moved on
+    assert stored["post"]["engagement"]["reposts"] == 250
+    assert stored["previous_engagement"]["reposts"] == 10
+    assert (stored["previous_seen_at"], stored["seen_at"]) == (NOW.isoformat(), later.isoformat())
+    assert posts.window("xianweifang", later, 6).mentions == 1
 
 
 def test_the_window_covers_only_its_hours(aws):

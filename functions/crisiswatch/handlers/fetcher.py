@@ -1,11 +1,14 @@
 """Fetch jobs (SQS) -> platform search -> matched, normalized posts on the posts queue.
 
-A job whose fetch fails (retries exhausted, malformed page) is reported as a batch item failure:
-SQS redelivers it, and after the maximum receive count it lands in the dead-letter queue.
+Each job pages back to its cursor minus an overlap, queues what it found, and only then moves the
+cursor. A job whose fetch fails (retries exhausted, malformed page) queues nothing, leaves the
+cursor where it was, and is reported as a batch item failure: SQS redelivers it, and after the
+maximum receive count it lands in the dead-letter queue.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 
 import boto3
@@ -13,13 +16,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crisiswatch.config import FETCH_MAX_PAGES, FETCH_TIME_MARGIN_SECONDS
+from crisiswatch.config import FETCH_MAX_PAGES, FETCH_OVERLAP_MINUTES, FETCH_TIME_MARGIN_SECONDS
 from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.http import HttpClient
 from crisiswatch.models import FetchJob, utcnow
 from crisiswatch.observability import MetricUnit, logger, metrics, tracer
 from crisiswatch.queues import send_all
 from crisiswatch.settings import FetcherSettings
+from crisiswatch.store.cursors import CursorStore
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -34,8 +38,9 @@ def _sqs():
     return boto3.client("sqs")
 
 
-def _base_url(platform: str) -> str:
-    return {"weibo": _settings().weibo_base_url}[platform]
+@lru_cache(maxsize=1)
+def _cursors() -> CursorStore:
+    return CursorStore(boto3.client("dynamodb"), _settings().state_table)
 
 
 def _handle_job(record: SQSRecord, remaining_seconds: float) -> None:
@@ -45,10 +50,13 @@ def _handle_job(record: SQSRecord, remaining_seconds: float) -> None:
         timeout=settings.http_timeout_seconds,
         deadline=max(settings.http_timeout_seconds, remaining_seconds - FETCH_TIME_MARGIN_SECONDS),
     )
-    result = fetch_posts(
-        job, _base_url(job.platform), client, utcnow(), max_pages=FETCH_MAX_PAGES, since=job.since
-    )
+    now = utcnow()
+    cursor = _cursors().get(job.watch.id, job.platform)
+    since = cursor - timedelta(minutes=FETCH_OVERLAP_MINUTES) if cursor else job.since
+    result = fetch_posts(job, _settings().base_urls[job.platform], client, now, max_pages=FETCH_MAX_PAGES, since=since)
     send_all(_sqs(), settings.posts_queue_url, [post.model_dump_json() for post in result.posts])
+    if result.posts:  # queued: safe to move on
+        _cursors().advance(job.watch.id, job.platform, max(p.created_at for p in result.posts), now)
     metrics.add_metric(name="PostsFetched", unit=MetricUnit.Count, value=len(result.posts))
     logger.info(
         "fetched",

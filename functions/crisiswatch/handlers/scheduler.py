@@ -16,6 +16,10 @@ from crisiswatch.queues import send_all
 from crisiswatch.settings import SchedulerSettings
 
 
+class UnknownPlatform(Exception):
+    pass
+
+
 class ScheduleEvent(BaseModel):
     platform: str
     lookback_minutes: int = Field(default=FETCH_LOOKBACK_MINUTES, gt=0, le=24 * 60)
@@ -44,7 +48,10 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         for watch in settings.watches
         if schedule.platform in watch.platforms
     ]
-    send_all(_sqs(), settings.fetch_queue_url, jobs)
+    queue_url = settings.fetch_queue_urls.get(schedule.platform)
+    if queue_url is None:
+        raise UnknownPlatform(f"no fetch queue for platform {schedule.platform!r}: {sorted(settings.fetch_queue_urls)}")
+    send_all(_sqs(), queue_url, jobs)
     metrics.add_metric(name="FetchJobsScheduled", unit=MetricUnit.Count, value=len(jobs))
     logger.info("fetch jobs scheduled", platform=schedule.platform, jobs=len(jobs))
     return {"platform": schedule.platform, "jobs": len(jobs)}

@@ -5,7 +5,8 @@
     result = fetch_posts(job, base_url, HttpClient(timeout=5), now=utcnow())
 
 Platforms plug in through ``ADAPTERS`` (platform name -> adapter, see ``platform.PlatformAdapter``);
-``register_adapter`` adds one. Errors: see ``crisiswatch.ingest.errors``.
+``register_adapter`` adds one. Registered: weibo, bilibili, news (RSS/Atom), douyin and xiaohongshu
+(data providers, see ``provider``). Errors: see ``crisiswatch.ingest.errors``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from crisiswatch.config import SERVICE
+from crisiswatch.ingest.bilibili import BilibiliAdapter
 from crisiswatch.ingest.errors import FetchError, IngestError, MalformedResponse, UnsupportedPlatform
+from crisiswatch.ingest.feeds import FeedAdapter
 from crisiswatch.ingest.http import HttpClient, JsonClient
-from crisiswatch.ingest.matching import excluded, matches
-from crisiswatch.ingest.platform import PlatformAdapter, SearchPage
+from crisiswatch.ingest.platform import PlatformAdapter, SearchPage, fetch_payload
+from crisiswatch.ingest.provider import SHIPPED_PROVIDERS, load_provider
+from crisiswatch.ingest.rules import rule_for
 from crisiswatch.ingest.weibo import WeiboAdapter
 from crisiswatch.models import FetchJob, Post
 
@@ -57,6 +61,12 @@ def adapter_for(platform: str) -> PlatformAdapter:
 
 
 register_adapter(WeiboAdapter())
+register_adapter(BilibiliAdapter())
+register_adapter(FeedAdapter())  # platform "news"
+# Douyin and Xiaohongshu through a data provider, without credentials: the fetcher re-registers
+# them with ``load_provider(name).with_credentials(key)`` once it has read the key.
+for _provider in SHIPPED_PROVIDERS:
+    register_adapter(load_provider(_provider))
 
 
 @dataclass(frozen=True)
@@ -93,8 +103,10 @@ def fetch_posts(
     For each keyword, pages are fetched until the platform has no more or ``max_pages`` were read,
     or (with ``since``, e.g. the previous run's time minus a margin) once a page reaches posts
     older than ``since``: results are newest first, so older pages were seen by earlier runs.
-    A repost whose own text does not match is kept when the original it reposts matched in this
-    run (and its own text has no exclusion word): a crisis spreads through such reposts.
+    A post matches the watch's rule for the platform (``ingest.rules.rule_for``); kept posts carry
+    the terms that hit in ``matched_terms``. A repost whose own text does not match is kept when
+    the original it reposts matched in this run (and its own text has no word the rule excludes):
+    a crisis spreads through such reposts.
 
     Raises ``UnsupportedPlatform`` for a platform without adapter, ``FetchError`` /
     ``MalformedResponse`` when a page cannot be fetched or read (nothing is returned then: the job
@@ -106,16 +118,20 @@ def fetch_posts(
         raise ValueError("now must be timezone-aware")
     adapter = adapter_for(job.platform)
     watch = job.watch
+    rule = rule_for(watch, job.platform)
 
     kept: list[Post] = []
-    terms_by_key: dict[str, list[str]] = {}  # every post seen; [] = dropped
+    terms_by_key: dict[str, list[str] | None] = {}  # every post seen; None = dropped
     skipped: list[str] = []
     pages = duplicates = 0
     keywords = [k for k in dict.fromkeys(watch.keywords) if k.strip()]
     for keyword in keywords:
         headers = adapter.headers(base_url, keyword)
+        cursor: str | None = None  # cursor-paged platforms: what the previous page said to ask next
         for page_number in range(adapter.first_page, adapter.first_page + max_pages):
-            payload = client.get_json(adapter.search_url(base_url, keyword, page_number), headers=headers)
+            payload = fetch_payload(
+                adapter, client, base_url, keyword, page_number, cursor=cursor, headers=headers
+            )
             page = adapter.parse_search_page(payload, watch, now, now)
             pages += 1
             skipped.extend(f"{keyword} p{page_number} {reason}" for reason in page.skipped)
@@ -123,18 +139,21 @@ def fetch_posts(
                 if post.key in terms_by_key:
                     duplicates += 1
                     continue
-                terms = matches(watch, post.text)
-                if not terms and post.repost_of and not excluded(watch, post.text):
-                    terms = list(terms_by_key.get(post.repost_of, []))
+                found = rule.match(post.text)
+                terms = found.terms if found.matched else None
+                original = terms_by_key.get(post.repost_of) if post.repost_of else None
+                if terms is None and original is not None and not rule.excludes(post.text):
+                    terms = list(original)
                 terms_by_key[post.key] = terms
-                if terms:
-                    kept.append(post)
+                if terms is not None:
+                    kept.append(post.model_copy(update={"matched_terms": terms}))
             if not page.has_more:
                 break
             # The last post of a page is always a direct search hit (embedded originals come
             # before their repost), so its time is where the real-time results have reached.
             if since is not None and page.posts and page.posts[-1].created_at < since:
                 break
+            cursor = page.next_cursor
 
     result = FetchResult(
         posts=kept,
@@ -143,7 +162,7 @@ def fetch_posts(
         dropped=len(terms_by_key) - len(kept),
         duplicates=duplicates,
         skipped=skipped,
-        terms={post.key: terms_by_key[post.key] for post in kept},
+        terms={post.key: post.matched_terms for post in kept},
     )
     if skipped:
         logger.warning(

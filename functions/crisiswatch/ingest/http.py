@@ -1,4 +1,4 @@
-"""A small JSON-over-HTTP client on the standard library, for the platform adapters.
+"""A small HTTP client on the standard library for the platform adapters: JSON, or raw bytes for feeds.
 
 Why urllib and not requests/httpx: Lambda's Python runtime ships without them, the fetcher makes a
 handful of plain GETs per run, and everything we need (timeouts, retries, Retry-After, gzip) is a
@@ -12,8 +12,10 @@ Behaviour:
   server asks for more than ``max_retry_after`` seconds we give up at once with ``FetchError``
   (``retry_after`` set) instead of hammering it early: the next scheduled run will try again;
 - the whole call never plans to wait past ``deadline`` seconds (a Lambda has a timeout too);
-- other 4xx are not retried; a body that is not JSON raises ``MalformedResponse`` (not retried: a
-  platform that sends garbage once usually sends it again; the queue retries the job later);
+- other 4xx are not retried; a body that is not JSON (``get_json``), cannot be decompressed or is
+  too large raises ``MalformedResponse`` (not retried: a platform that sends garbage once usually
+  sends it again; the queue retries the job later). ``get_bytes`` returns the body and leaves
+  reading it (XML) to the adapter, with the same transport behaviour;
 - ``sleep``, ``clock`` and ``rng`` are injectable so tests never really wait.
 
 Logs are structured and carry no query strings, headers or bodies.
@@ -30,6 +32,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -95,9 +98,15 @@ def redact(url: str) -> str:
 
 
 class JsonClient(Protocol):
-    """What the adapters need from an HTTP client (``HttpClient``, or a fake in tests)."""
+    """What the JSON adapters need from an HTTP client (``HttpClient``, or a fake in tests)."""
 
     def get_json(self, url: str, *, headers: Mapping[str, str] | None = None) -> Any: ...
+
+
+class BytesClient(Protocol):
+    """What adapters of non-JSON formats (RSS/Atom) need: the raw body (``HttpClient.get_bytes``)."""
+
+    def get_bytes(self, url: str, *, headers: Mapping[str, str] | None = None) -> bytes: ...
 
 
 class _Retry(Exception):
@@ -110,8 +119,20 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class _Response:
+    """A successful answer, body decompressed."""
+
+    body: bytes
+    status: int
+    content_type: str
+    safe_url: str
+    attempt: int
+
+
 class HttpClient:
-    """GETs JSON with timeouts and retries. Thread-safe as long as ``sleep``/``rng`` are."""
+    """GETs JSON (``get_json``) or raw bodies (``get_bytes``, for XML feeds) with timeouts and
+    retries. Thread-safe as long as ``sleep``/``rng`` are."""
 
     def __init__(
         self,
@@ -156,6 +177,31 @@ class HttpClient:
         Raises ``FetchError`` when retries are exhausted or the failure is not retryable, and
         ``MalformedResponse`` when the body is not JSON.
         """
+        response = self._get(url, headers)
+        try:
+            return json.loads(response.body)
+        except (ValueError, UnicodeDecodeError) as e:
+            content_type = response.content_type
+            kind = f" ({content_type.split(';')[0]})" if content_type else ""
+            raise MalformedResponse(
+                f"GET {response.safe_url}: body is not JSON{kind}: {_describe(e)}; "
+                f"starts with {excerpt(response.body)!r}",
+                url=response.safe_url,
+                status=response.status,
+                attempts=response.attempt,
+            ) from None
+
+    def get_bytes(self, url: str, *, headers: Mapping[str, str] | None = None) -> bytes:
+        """GET ``url`` and return its body as bytes (decompressed; the charset is left to the caller,
+        e.g. an XML parser that reads the document's own declaration).
+
+        The same timeouts, retries, Retry-After handling and size limit as ``get_json``. Raises
+        ``FetchError``, or ``MalformedResponse`` for a body that cannot be decompressed or is too large.
+        """
+        return self._get(url, headers).body
+
+    def _get(self, url: str, headers: Mapping[str, str] | None) -> _Response:
+        """The request with its retries: the first good answer, or ``FetchError``."""
         started = self.clock()
         safe_url = redact(url)
         request_headers = {**self.headers, **(headers or {})}
@@ -214,7 +260,7 @@ class HttpClient:
             )
         return delay
 
-    def _attempt(self, url: str, safe_url: str, headers: dict[str, str], attempt: int) -> Any:
+    def _attempt(self, url: str, safe_url: str, headers: dict[str, str], attempt: int) -> _Response:
         request = urllib.request.Request(url, headers=headers, method="GET")
         t0 = time.monotonic()
         try:
@@ -249,16 +295,9 @@ class HttpClient:
                 attempts=attempt,
             )
         body = _decode(raw, encoding, safe_url, status, attempt)
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as e:
-            kind = f" ({content_type.split(';')[0]})" if content_type else ""
-            raise MalformedResponse(
-                f"GET {safe_url}: body is not JSON{kind}: {_describe(e)}; starts with {excerpt(body)!r}",
-                url=safe_url,
-                status=status,
-                attempts=attempt,
-            ) from None
+        return _Response(
+            body=body, status=status, content_type=content_type, safe_url=safe_url, attempt=attempt
+        )
 
 
 def _decode(raw: bytes, encoding: str, safe_url: str, status: int, attempt: int) -> bytes:

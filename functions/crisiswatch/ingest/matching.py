@@ -1,47 +1,30 @@
-"""Does a post belong to a watch? The small, explicit rule used until boolean rules arrive.
+"""Does a post belong to a watch? The watch's rule for the platform decides (``ingest.rules``).
 
-A post matches when any keyword occurs in its text (OR) and no exclusion word does. Comparison is
-on folded text: Unicode NFKC (full-width Latin letters, digits and punctuation become half-width:
-"ＸＷＦ" -> "XWF", "＃" -> "#") followed by case folding. Plain substring search is right for
-Chinese, which has no spaces between words.
+A watch with a rule expression for the platform (``Watch.rules[platform]``) uses it; otherwise the
+default rule applies: any keyword (OR), and no exclusion word. Comparison is on folded text (see
+``rules.fold``): NFKC (full-width = half-width), case folding, Traditional = Simplified.
 """
 
 from __future__ import annotations
 
-import unicodedata
-
+from crisiswatch.ingest.rules import Match, fold, rule_for
 from crisiswatch.models import Watch
 
-
-def fold(text: str) -> str:
-    """The form both sides are compared in: NFKC, then case-folded."""
-    return unicodedata.normalize("NFKC", text).casefold()
+__all__ = ["Match", "excluded", "fold", "match", "matches"]
 
 
-def matches(watch: Watch, text: str) -> list[str]:
-    """The watch's keywords found in ``text``, in the watch's order; empty when it does not match.
-
-    Any exclusion word in the text means no match, whatever keywords hit. Blank terms are ignored.
-    """
-    folded = fold(text)
-    if _excluded(watch, folded):
-        return []
-    hits: list[str] = []
-    for keyword in watch.keywords:
-        term = fold(keyword).strip()
-        if term and term in folded and keyword not in hits:
-            hits.append(keyword)
-    return hits
+def match(watch: Watch, text: str, platform: str | None = None) -> Match:
+    """Match ``text`` against the watch's rule for ``platform`` (the default rule when None)."""
+    return rule_for(watch, platform).match(text)
 
 
-def excluded(watch: Watch, text: str) -> bool:
-    """True when ``text`` contains one of the watch's exclusion words."""
-    return _excluded(watch, fold(text))
+def matches(watch: Watch, text: str, platform: str | None = None) -> list[str]:
+    """The terms that hit, as written in the rule (the watch's keywords, in its order, for the
+    default rule); empty when the text does not match. Blank keywords are ignored."""
+    found = match(watch, text, platform)
+    return found.terms if found.matched else []
 
 
-def _excluded(watch: Watch, folded: str) -> bool:
-    for word in watch.exclude:
-        term = fold(word).strip()
-        if term and term in folded:
-            return True
-    return False
+def excluded(watch: Watch, text: str, platform: str | None = None) -> bool:
+    """True when ``text`` contains a word the rule excludes (the watch's exclusion words by default)."""
+    return rule_for(watch, platform).excludes(text)

@@ -25,30 +25,39 @@ See docs/ingest.md for the field-by-field reading.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
-from html.parser import HTMLParser
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from crisiswatch.ingest.errors import FetchError, MalformedResponse, excerpt
 from crisiswatch.ingest.platform import SearchPage
+from crisiswatch.ingest.scalars import (
+    CHINA_TZ,
+    Count,
+    IdString,
+    Lenient,
+    describe,
+    html_to_text,
+    id_string,
+    json_excerpt,
+    parse_count,
+)
 from crisiswatch.models import Author, Engagement, Post, Watch
 
 PLATFORM = "weibo"
-# China has had no daylight saving since 1991: a fixed offset is exact and needs no tz database.
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 POST_URL = "https://m.weibo.cn/detail/{id}"
 PAGE_SIZE = 10  # what the mobile search returns per page
 
+# Re-exported: they lived here before the other adapters needed them too.
+__all__ = ["CHINA_TZ", "WeiboAdapter", "html_to_text", "parse_count", "parse_created_at", "parse_search_page"]
+
 
 # --------------------------------------------------------------------------------------------------
-# Scalars: times, counts, HTML
+# created_at
 # --------------------------------------------------------------------------------------------------
 
 _MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -144,110 +153,12 @@ def _valid_in_leap_year(month: int, day: int, hour: int, minute: int) -> bool:
     return True
 
 
-_RE_COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)?\+?")
-_UNITS = {None: 1, "万": 10_000, "亿": 100_000_000}
-
-
-def parse_count(value: Any) -> int:
-    """A Weibo counter: an int, or a display string such as "1万+", "100万+", "1.2万", "3亿", "1,024".
-
-    Display strings are lower bounds ("1万+" -> 10000). None or "" -> 0. Anything else (negative
-    numbers, words, booleans) raises ``ValueError``.
-    """
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        raise ValueError(f"count is a boolean: {value!r}")
-    if isinstance(value, int | float):
-        if value < 0 or value != value:
-            raise ValueError(f"count is negative or NaN: {value!r}")
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip().replace(",", "").replace("，", "")
-        if not text:
-            return 0
-        m = _RE_COUNT.fullmatch(text)
-        if m:
-            try:
-                return int(Decimal(m.group(1)) * _UNITS[m.group(2)])
-            except InvalidOperation:  # pragma: no cover - the regex admits only decimals
-                pass
-    raise ValueError(f"unreadable count: {excerpt(str(value), 30)!r}")
-
-
-class _TextExtractor(HTMLParser):
-    """Weibo's post HTML to plain text: tags dropped, emoticon images become their alt text
-    ("[怒]"), <br> becomes a newline, the "全文" (full text) link of a truncated post is dropped."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip_depth = 0  # inside <a href="/status/..."> (the 全文 link) or <script>/<style>
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._skip_depth:
-            if tag in ("a", "script", "style"):
-                self._skip_depth += 1
-            return
-        attributes = dict(attrs)
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag == "img":
-            alt = (attributes.get("alt") or "").strip()
-            if alt:
-                self.parts.append(alt)
-        elif tag in ("script", "style") or (tag == "a" and "/status/" in (attributes.get("href") or "")):
-            self._skip_depth = 1
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag in ("a", "script", "style") and self._skip_depth:
-            self._skip_depth -= 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skip_depth and tag in ("a", "script", "style"):
-            self._skip_depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip_depth:
-            self.parts.append(data)
-
-
-_RE_SPACES = re.compile(r"[ \t\u00a0\u200b\u3000]+")
-
-
-def html_to_text(html: str) -> str:
-    """Plain text of a post's HTML ``text`` field (see ``_TextExtractor``), whitespace tidied."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.parts)
-    lines = (_RE_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
 # --------------------------------------------------------------------------------------------------
 # The JSON, validated at the edge
 # --------------------------------------------------------------------------------------------------
 
-Count = Annotated[int, BeforeValidator(parse_count)]
 
-
-def _id_string(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value.strip() if isinstance(value, str) else value
-
-
-IdString = Annotated[str, BeforeValidator(_id_string), Field(min_length=1, max_length=40)]
-
-
-class _Lenient(BaseModel):
-    # The platform adds fields all the time; we read only what we need.
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class WeiboUser(_Lenient):
+class WeiboUser(Lenient):
     id: IdString
     screen_name: str = ""
     followers_count: Count = 0
@@ -255,7 +166,7 @@ class WeiboUser(_Lenient):
     verified_type: int = -1
 
 
-class Mblog(_Lenient):
+class Mblog(Lenient):
     id: IdString | None = None
     mid: IdString | None = None
     text: str = ""
@@ -276,17 +187,17 @@ class Mblog(_Lenient):
         return post_id
 
 
-class CardlistInfo(_Lenient):
+class CardlistInfo(Lenient):
     page: int | None = None
     total: int | None = None
 
 
-class SearchData(_Lenient):
+class SearchData(Lenient):
     cardlistInfo: CardlistInfo | None = None
     cards: list[Any] = Field(default_factory=list)
 
 
-class SearchResponse(_Lenient):
+class SearchResponse(Lenient):
     ok: int
     msg: str = ""
     data: SearchData | None = None
@@ -308,7 +219,7 @@ def to_post(mblog: Mblog, watch: Watch, fetched_at: datetime, now: datetime) -> 
     post_id = mblog.post_id
     repost_of = None
     if mblog.retweeted_status is not None:
-        original_id = _id_string(mblog.retweeted_status.get("id") or mblog.retweeted_status.get("mid"))
+        original_id = id_string(mblog.retweeted_status.get("id") or mblog.retweeted_status.get("mid"))
         if not isinstance(original_id, str) or not original_id:
             raise ValueError("retweeted_status has no id")
         repost_of = post_key(original_id)
@@ -332,15 +243,6 @@ def to_post(mblog: Mblog, watch: Watch, fetched_at: datetime, now: datetime) -> 
         fetched_at=fetched_at,
         watch_id=watch.id,
     )
-
-
-def _why(error: Exception, root: str = "mblog") -> str:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or root
-        more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        return f"{where}: {first['msg']}{more}"
-    return str(error)
 
 
 @dataclass
@@ -378,7 +280,7 @@ class _PageBuilder:
             mblog = Mblog.model_validate(raw)
             post = to_post(mblog, self.watch, self.fetched_at, self.now)
         except (ValidationError, ValueError) as e:
-            self.skipped.append(f"{label}: {_why(e)}")
+            self.skipped.append(f"{label}: {describe(e, 'mblog')}")
             return
         if mblog.retweeted_status is not None:
             # The original travels inside the repost: keep it too when it is readable (a deleted
@@ -405,8 +307,8 @@ def parse_search_page(payload: Any, watch: Watch, fetched_at: datetime, now: dat
         response = SearchResponse.model_validate(payload)
     except ValidationError as e:
         raise MalformedResponse(
-            f"weibo search: unexpected shape ({_why(e, 'payload')}); "
-            f"payload starts with {_json_excerpt(payload)!r}"
+            f"weibo search: unexpected shape ({describe(e, 'payload')}); "
+            f"payload starts with {json_excerpt(payload)!r}"
         ) from None
     if response.ok == 0:
         # "这里还没有内容": past the last page (or nothing found at all).
@@ -415,7 +317,7 @@ def parse_search_page(payload: Any, watch: Watch, fetched_at: datetime, now: dat
         raise FetchError(f"weibo search refused: ok={response.ok} msg={excerpt(response.msg, 60)!r}")
     if response.data is None:
         raise MalformedResponse(
-            f"weibo search: ok=1 without data; payload starts with {_json_excerpt(payload)!r}"
+            f"weibo search: ok=1 without data; payload starts with {json_excerpt(payload)!r}"
         )
     builder = _PageBuilder(watch, fetched_at, now)
     for i, card in enumerate(response.data.cards):
@@ -424,14 +326,6 @@ def parse_search_page(payload: Any, watch: Watch, fetched_at: datetime, now: dat
     next_page_known = info is not None and "page" in info.model_fields_set
     has_more = builder.mblogs_seen > 0 and (info.page is not None if next_page_known and info else True)
     return SearchPage(posts=builder.posts, has_more=has_more, skipped=builder.skipped)
-
-
-def _json_excerpt(payload: Any) -> str:
-    try:
-        text = json.dumps(payload, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(payload)
-    return excerpt(text, 80)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -27,21 +27,23 @@ class PostStore:
         self._state = state_table
 
     def save(self, post: Post, score: Score, now: datetime) -> bool:
-        """Store the post and count it in its watch's hourly bucket, atomically.
+        """Store the post and count it in its watch's hourly bucket, once per watch, atomically.
 
-        Returns False when the post was already stored: a redelivered message or the same post
-        fetched twice changes nothing, and a crash between the two writes cannot happen because
-        they are one transaction.
+        Returns False when this watch already counted the post: a redelivered message, or the same
+        post fetched again, changes no counter (its engagement counters are refreshed instead).
+        The same post matched by a second watch is stored once and counted for that watch too. A
+        crash between the two writes cannot happen: they are one transaction.
         """
         counted_at = min(post.created_at, now)
         negative = score.is_negative
-        item = {
-            "pk": post.key,
-            "watch_id": post.watch_id,
-            "created_at": post.created_at.isoformat(),
-            "post": post.model_dump(mode="json"),
-            "score": score.model_dump(mode="json"),
-            "expires_at": int((now + timedelta(days=POST_TTL_DAYS)).timestamp()),
+        post_values = {
+            ":post": post.model_dump(mode="json", exclude={"watch_id", "matched_terms"}),
+            ":score": {**score.model_dump(mode="json"), "matched_terms": post.matched_terms},
+            ":watch": {"SS": [post.watch_id]},
+            ":watch_id": post.watch_id,
+            ":created": post.created_at.isoformat(),
+            ":now": now.isoformat(),
+            ":ttl": int((now + timedelta(days=POST_TTL_DAYS)).timestamp()),
         }
         increments = {
             ":one": 1,
@@ -55,19 +57,22 @@ class PostStore:
             self._db.transact_write_items(
                 TransactItems=[
                     {
-                        "Put": {
+                        "Update": {
                             "TableName": self._posts,
-                            "Item": to_item(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "Key": {"pk": to_value(post.key)},
+                            "UpdateExpression": "SET post = if_not_exists(post, :post), created_at = :created, "
+                            "seen_at = :now, expires_at = :ttl, #score = :score ADD watch_ids :watch",
+                            "ConditionExpression": "attribute_not_exists(watch_ids) OR NOT contains(watch_ids, :watch_id)",
+                            "ExpressionAttributeNames": {"#score": f"score#{post.watch_id}"},
+                            "ExpressionAttributeValues": {
+                                k: (v if k == ":watch" else to_value(v)) for k, v in post_values.items()
+                            },
                         }
                     },
                     {
                         "Update": {
                             "TableName": self._state,
-                            "Key": {
-                                "pk": to_value(_watch_pk(post.watch_id)),
-                                "sk": to_value(bucket_key(counted_at)),
-                            },
+                            "Key": {"pk": to_value(_watch_pk(post.watch_id)), "sk": to_value(bucket_key(counted_at))},
                             "UpdateExpression": "ADD mentions :one, negatives :neg, high_risk :high, "
                             "risk_sum :risk, reach :reach SET expires_at = :ttl",
                             "ExpressionAttributeValues": {k: to_value(v) for k, v in increments.items()},
@@ -77,9 +82,26 @@ class PostStore:
             )
         except ClientError as e:
             if error_code(e) == "TransactionCanceledException" and _post_existed(e):
+                self._refresh_engagement(post, now)
                 return False
             raise
         return True
+
+    def _refresh_engagement(self, post: Post, now: datetime) -> None:
+        """Keep the latest counters and the previous poll's, so growth between polls is known."""
+        engagement = post.engagement.model_dump(mode="json")
+        try:
+            self._db.update_item(
+                TableName=self._posts,
+                Key={"pk": to_value(post.key)},
+                UpdateExpression="SET previous_engagement = post.engagement, previous_seen_at = seen_at, "
+                "post.engagement = :e, seen_at = :now",
+                ConditionExpression="post.engagement <> :e",
+                ExpressionAttributeValues={":e": to_value(engagement), ":now": to_value(now.isoformat())},
+            )
+        except ClientError as e:
+            if error_code(e) != "ConditionalCheckFailedException":  # unchanged: nothing to record
+                raise
 
     def window(self, watch_id: str, now: datetime, hours: int) -> WindowStats:
         """The watch's counters over the last `hours` hours, the current hour included."""
@@ -115,6 +137,6 @@ class PostStore:
 
 
 def _post_existed(error: ClientError) -> bool:
-    # The first transaction item is the post's conditional put.
+    # The first transaction item is the post's conditional update.
     reasons = error.response.get("CancellationReasons") or [{}]
     return reasons[0].get("Code") == "ConditionalCheckFailed"

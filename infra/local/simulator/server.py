@@ -1,4 +1,4 @@
-"""A local stand-in for Weibo's mobile search API, serving a ``Scenario`` tick by tick, with faults.
+"""A local stand-in for the platforms' search APIs, serving a ``Scenario`` tick by tick, with faults.
 
     with PlatformSimulator(Scenario.generate()) as sim:   # listens on 127.0.0.1, ephemeral port
         sim.advance()                                      # tick 0 becomes visible
@@ -11,10 +11,22 @@ first, ``page_size`` per page, in the real response shape. Like the real search 
 a substring match: a keyword of three or more characters also hits posts that contain its first two
 characters, which is how unrelated posts reach the fetcher and must be dropped there.
 
-Faults (``inject(fault, times)``, applied to the next ``times`` requests, in order):
-``429`` (with ``Retry-After``), ``500``, ``503``, ``malformed`` (truncated JSON), ``wrong_shape``
-(``{"ok":1,"data":"oops"}``), ``slow`` (answers after ``slow_seconds``, longer than a client's
-timeout), ``disconnect`` (closes the connection without answering).
+The other formats, routed by path, serve the same scenario (``channels.generate_items``; bodies in
+``formats``):
+
+- Bilibili ``GET /x/web-interface/search/type?search_type=video&keyword=<kw>&page=<n>&order=pubdate``
+- news ``GET /rss/search?q=<kw>`` (RSS 2.0) and ``GET /atom/search?q=<kw>`` (Atom)
+- Douyin via a data provider ``GET /douyin/v1/search/video?keyword=<kw>&cursor=<offset>&count=<n>``
+- Xiaohongshu via a data provider ``GET /xiaohongshu/v1/search/notes?keyword=<kw>&page=<n>&page_size=<n>``
+
+Faults (``inject(fault, times)``, applied to the next ``times`` requests, in order, whatever the
+format): ``429`` (with ``Retry-After``), ``500``, ``503``, ``malformed`` (the real body cut in half),
+``wrong_shape`` (``{"ok":1,"data":"oops"}``), ``slow`` (answers after ``slow_seconds``, longer than
+a client's timeout), ``disconnect`` (closes the connection without answering), ``refused`` (the
+platform's own refusal: Weibo ``ok: -100``, Bilibili ``code: -412``, provider error codes),
+``duplicates`` (the page also repeats the last ``page_size // 2`` items of the previous page, as when
+new items arrive between two page requests). ``late_posts=True`` makes some items of the non-Weibo
+formats appear two ticks after their created time.
 """
 
 from __future__ import annotations
@@ -31,10 +43,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, quote, urlsplit
 
+from . import formats
+from .channels import PLATFORMS, SimItem, generate_items
 from .scenario import Scenario, SimPost, SimUser
 
-FAULTS = ("429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect")
+FAULTS = ("429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect", "refused", "duplicates")
 SEARCH_PATH = "/api/container/getIndex"
+BILIBILI_PATH = "/x/web-interface/search/type"
+RSS_PATH = "/rss/search"
+ATOM_PATH = "/atom/search"
+DOUYIN_PATH = "/douyin/v1/search/video"
+XIAOHONGSHU_PATH = "/xiaohongshu/v1/search/notes"
+JSON_TYPE = "application/json; charset=utf-8"
+# What each platform answers when it refuses a request (HTTP 200, an error in the body).
+REFUSALS: dict[str, dict[str, Any]] = {
+    "weibo": {"ok": -100, "msg": "请先登录", "data": {"login_url": "/login"}},
+    "bilibili": {"code": -412, "message": "请求被拦截", "ttl": 1},
+    "douyin": {"code": 10004, "message": "quota exceeded", "data": None},
+    "xiaohongshu": {"success": False, "code": 300013, "msg": "访问频次异常", "data": {}},
+}
 END_OF_RESULTS = {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}
 _CONTAINER = re.compile(r"100103type=(\d+)&q=(.*)&t=(\d*)", re.DOTALL)
 CHINA_TZ = timezone(timedelta(hours=8))
@@ -51,6 +78,17 @@ class _Fault(NamedTuple):
     kind: str
     retry_after: str
     seconds: float
+
+
+class _Answer(NamedTuple):
+    status: int
+    body: bytes
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] | None = None
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> _Answer:
+    return _Answer(status, json.dumps(body, ensure_ascii=False).encode(), JSON_TYPE, headers)
 
 
 def fold(text: str) -> str:
@@ -71,7 +109,12 @@ def display_followers(n: int) -> int | str:
 
 
 class PlatformSimulator:
-    """Weibo mobile search on 127.0.0.1, for tests and the local demo. Thread-safe."""
+    """The platforms' search APIs on 127.0.0.1, for tests and the local demo. Thread-safe.
+
+    ``late_posts``: some non-Weibo items become visible two ticks after their created time.
+    ``api_key``: the data-provider routes (Douyin, Xiaohongshu) answer 401 without this
+    ``X-Api-Key``. ``feed_size``: entries per news feed (newest first).
+    """
 
     def __init__(
         self,
@@ -84,6 +127,9 @@ class PlatformSimulator:
         retry_after: str = "1",
         created_at_style: str = "relative",
         clock: Any = time.time,
+        late_posts: bool = False,
+        api_key: str | None = None,
+        feed_size: int = 50,
     ) -> None:
         if created_at_style not in ("relative", "mixed"):
             raise ValueError("created_at_style is 'relative' or 'mixed'")
@@ -95,6 +141,11 @@ class PlatformSimulator:
         self.retry_after = retry_after
         self.created_at_style = created_at_style
         self.clock = clock
+        self.api_key = api_key
+        self.feed_size = feed_size
+        self.items: dict[str, tuple[tuple[SimItem, ...], ...]] = {
+            platform: generate_items(self.scenario, platform, late=late_posts) for platform in PLATFORMS
+        }
         self.requests: list[RequestRecord] = []
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
@@ -118,7 +169,10 @@ class PlatformSimulator:
         self._server = server
         self._stopping.clear()
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="weibo-simulator", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="platform-simulator",
+            daemon=True,
         )
         self._thread.start()
         return self.base_url
@@ -168,6 +222,27 @@ class PlatformSimulator:
         posts = [p for i, tick in enumerate(self.scenario.ticks) if i <= current for p in tick]
         return sorted(posts, key=lambda p: (p.age_seconds(current), -int(p.id)))
 
+    def visible_items(self, platform: str) -> list[SimItem]:
+        """The items of a non-Weibo platform that are visible now, newest (created) first."""
+        current = self._current_tick
+        items = [item for i, tick in enumerate(self.items[platform]) if i <= current for item in tick]
+        return sorted(items, key=lambda item: (item.age_seconds(current), item.id))
+
+    def all_items(self, platform: str) -> list[SimItem]:
+        """Every item of the scenario on ``platform``, visible or not."""
+        return [item for tick in self.items[platform] for item in tick]
+
+    def search_items(self, platform: str, keyword: str) -> list[SimItem]:
+        """The visible items the platform's search returns for ``keyword``, newest first; as fuzzy
+        as the Weibo search (a keyword of three or more characters also hits its first two)."""
+        term = fold(keyword).strip()
+        fuzzy = term[:2] if len(term) >= 3 else None
+        return [
+            item
+            for item in self.visible_items(platform)
+            if term and (term in fold(item.text) or (fuzzy and fuzzy in fold(item.text)))
+        ]
+
     # -- faults and the request log -------------------------------------------------------------
     def inject(
         self, fault: str, times: int = 1, *, retry_after: str | None = None, seconds: float | None = None
@@ -201,8 +276,9 @@ class PlatformSimulator:
             self.requests.append(RequestRecord(path, status))
 
     # -- search ---------------------------------------------------------------------------------
-    def search(self, keyword: str, page: int) -> dict[str, Any]:
-        """The response body for one search page (also usable without HTTP)."""
+    def search(self, keyword: str, page: int, *, repeat: int = 0) -> dict[str, Any]:
+        """The response body for one Weibo search page (also usable without HTTP). ``repeat``: the
+        page starts with the last ``repeat`` results of the previous page too."""
         term = fold(keyword).strip()
         fuzzy = term[:2] if len(term) >= 3 else None
         current = self._current_tick
@@ -215,7 +291,7 @@ class PlatformSimulator:
             if term and (term in haystack or (fuzzy and fuzzy in haystack)):
                 hits.append(post)
         start = (page - 1) * self.page_size
-        chunk = hits[start : start + self.page_size] if page >= 1 else []
+        chunk = hits[max(0, start - repeat) : start + self.page_size] if page >= 1 else []
         if not chunk:
             return END_OF_RESULTS
         more = start + self.page_size < len(hits)
@@ -308,28 +384,92 @@ class PlatformSimulator:
                 self._record(path, 200)
                 handler.reply(200, {"ok": 1, "data": "oops"})
                 return
-        status, body = self._route(path)
-        if fault is not None and fault.kind == "malformed":
-            raw = json.dumps(body, ensure_ascii=False).encode()
+        kind = fault.kind if fault is not None else None
+        answer = self._route(path, dict(handler.headers), kind)
+        if kind == "malformed":
             self._record(path, 200)
-            handler.reply_raw(200, raw[: max(1, len(raw) // 2)], "application/json; charset=utf-8")
+            handler.reply_raw(200, answer.body[: max(1, len(answer.body) // 2)], answer.content_type)
             return
-        self._record(path, status)
-        handler.reply(status, body)
+        self._record(path, answer.status)
+        handler.reply_raw(answer.status, answer.body, answer.content_type, answer.headers)
 
-    def _route(self, path: str) -> tuple[int, dict[str, Any]]:
+    def _route(self, path: str, headers: dict[str, str], fault: str | None = None) -> _Answer:
         parts = urlsplit(path)
-        if parts.path != SEARCH_PATH:
-            return 404, {"ok": 0, "msg": "not found"}
-        query = parse_qs(parts.query)
-        m = _CONTAINER.fullmatch((query.get("containerid") or [""])[0])
+        query = {name: values[0] for name, values in parse_qs(parts.query).items()}
+        repeat = self.page_size // 2 if fault == "duplicates" else 0
+        route = {
+            SEARCH_PATH: ("weibo", self._weibo),
+            BILIBILI_PATH: ("bilibili", self._bilibili),
+            RSS_PATH: ("news", self._news),
+            ATOM_PATH: ("news", self._news),
+            DOUYIN_PATH: ("douyin", self._douyin),
+            XIAOHONGSHU_PATH: ("xiaohongshu", self._xiaohongshu),
+        }.get(parts.path)
+        if route is None:
+            return _json(404, {"ok": 0, "msg": "not found"})
+        platform, serve = route
+        if platform in ("douyin", "xiaohongshu") and self.api_key is not None:
+            given = {k.lower(): v for k, v in headers.items()}.get("x-api-key")
+            if given != self.api_key:
+                return _json(401, {"code": 401, "message": "invalid api key"})
+        if fault == "refused" and platform in REFUSALS:
+            return _json(200, REFUSALS[platform])
+        return serve(parts.path, query, repeat)
+
+    @staticmethod
+    def _int(query: dict[str, str], name: str, default: int) -> int | None:
         try:
-            page = int((query.get("page") or ["1"])[0])
+            return int(query.get(name, default))
         except ValueError:
-            page = 0
-        if not m or page < 1:
-            return 400, {"ok": 0, "msg": "参数错误"}
-        return 200, self.search(m.group(2), page)
+            return None
+
+    def _weibo(self, path: str, query: dict[str, str], repeat: int) -> _Answer:
+        m = _CONTAINER.fullmatch(query.get("containerid", ""))
+        page = self._int(query, "page", 1)
+        if not m or page is None or page < 1:
+            return _json(400, {"ok": 0, "msg": "参数错误"})
+        return _json(200, self.search(m.group(2), page, repeat=repeat))
+
+    def _bilibili(self, path: str, query: dict[str, str], repeat: int) -> _Answer:
+        keyword = query.get("keyword", "")
+        page = self._int(query, "page", 1)
+        if query.get("search_type") != "video" or not keyword.strip() or page is None or page < 1:
+            return _json(200, {"code": -400, "message": "请求错误", "ttl": 1})
+        hits = self.search_items("bilibili", keyword)
+        body = formats.bilibili_page(
+            hits, keyword, page, self.page_size, self._current_tick, self.clock(), repeat
+        )
+        return _json(200, body)
+
+    def _news(self, path: str, query: dict[str, str], repeat: int) -> _Answer:
+        keyword = query.get("q", "")
+        hits = self.search_items("news", keyword)[: self.feed_size] if keyword.strip() else []
+        render = formats.atom if path == ATOM_PATH else formats.rss
+        kind = "application/atom+xml" if path == ATOM_PATH else "application/rss+xml"
+        body = render(hits, keyword, self._current_tick, self.clock(), self.base_url)
+        return _Answer(200, body, f"{kind}; charset=utf-8")
+
+    def _douyin(self, path: str, query: dict[str, str], repeat: int) -> _Answer:
+        keyword = query.get("keyword", "")
+        cursor = self._int(query, "cursor", 0)
+        count = self._int(query, "count", self.page_size)
+        if not keyword.strip() or cursor is None or cursor < 0 or not count or count < 1:
+            return _json(200, {"code": 10001, "message": "invalid parameters", "data": None})
+        size = min(count, self.page_size)  # providers cap the page size
+        hits = self.search_items("douyin", keyword)
+        return _json(200, formats.douyin_page(hits, cursor, size, self._current_tick, self.clock(), repeat))
+
+    def _xiaohongshu(self, path: str, query: dict[str, str], repeat: int) -> _Answer:
+        keyword = query.get("keyword", "")
+        page = self._int(query, "page", 1)
+        size = self._int(query, "page_size", self.page_size)
+        if not keyword.strip() or page is None or page < 1 or not size or size < 1:
+            return _json(200, {"success": False, "code": -1, "msg": "参数错误", "data": {}})
+        hits = self.search_items("xiaohongshu", keyword)
+        body = formats.xiaohongshu_page(
+            hits, keyword, page, min(size, self.page_size), self._current_tick, self.clock(), repeat
+        )
+        return _json(200, body)
 
 
 def _user(user: SimUser) -> dict[str, Any]:
@@ -346,7 +486,7 @@ def _user(user: SimUser) -> dict[str, Any]:
 
 class _Handler(BaseHTTPRequestHandler):
     sim: PlatformSimulator
-    server_version = "WeiboSimulator/1.0"
+    server_version = "PlatformSimulator/1.0"
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server naming
         # The client may have given up (e.g. its timeout fired during a "slow" fault).

@@ -1,0 +1,222 @@
+"""Readers for the scalar values platforms send, shared by the adapters.
+
+Display counts ("1.2万", "10万+"), HTML text (Weibo's post HTML, Bilibili's highlighted titles, feed
+summaries), ids that arrive as ints or strings, epoch and ISO times, and short descriptions of what
+went wrong for error messages and skip reasons. Everything here is pure and raises ``ValueError``
+(never anything platform-specific) on input it cannot read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from html.parser import HTMLParser
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from crisiswatch.ingest.errors import excerpt
+
+# China has had no daylight saving since 1991: a fixed offset is exact and needs no tz database.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+
+# --------------------------------------------------------------------------------------------------
+# Counts
+# --------------------------------------------------------------------------------------------------
+
+_RE_COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|w|W|亿|k|K)?\+?")
+_UNITS = {None: 1, "万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1_000, "K": 1_000}
+
+
+def parse_count(value: Any) -> int:
+    """A display counter: an int, or a string such as "1万+", "100万+", "1.2万", "3亿", "1,024", "1.5w".
+
+    Display strings are lower bounds ("1万+" -> 10000). None or "" -> 0. Anything else (negative
+    numbers, words, booleans) raises ``ValueError``.
+    """
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        raise ValueError(f"count is a boolean: {value!r}")
+    if isinstance(value, int | float):
+        if value < 0 or value != value or value == float("inf"):
+            raise ValueError(f"count is negative or not finite: {value!r}")
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").replace("，", "")
+        if not text:
+            return 0
+        m = _RE_COUNT.fullmatch(text)
+        if m:
+            try:
+                return int(Decimal(m.group(1)) * _UNITS[m.group(2)])
+            except InvalidOperation:  # pragma: no cover - the regex admits only decimals
+                pass
+    raise ValueError(f"unreadable count: {excerpt(str(value), 30)!r}")
+
+
+Count = Annotated[int, BeforeValidator(parse_count)]
+
+# --------------------------------------------------------------------------------------------------
+# Ids
+# --------------------------------------------------------------------------------------------------
+
+
+def id_string(value: Any) -> Any:
+    """An id as a string: ints become strings, strings are stripped; anything else is left for
+    validation to reject."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() if isinstance(value, str) else value
+
+
+IdString = Annotated[str, BeforeValidator(id_string), Field(min_length=1, max_length=40)]
+
+
+class Lenient(BaseModel):
+    """Base of the edge models: platforms add fields all the time; we read only what we need."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Times
+# --------------------------------------------------------------------------------------------------
+
+# 2000-01-01 .. 2100-01-01: outside this an "epoch" is a unit mistake (ms read as s) or garbage.
+_EPOCH_MIN, _EPOCH_MAX = 946_684_800, 4_102_444_800
+
+
+def from_epoch(value: Any, *, milliseconds: bool = False) -> datetime:
+    """Epoch seconds (or milliseconds) as an aware UTC datetime. Ints, floats and digit strings are
+    accepted; a value outside 2000-2100 raises ``ValueError`` (usually seconds read as ms or the
+    other way round)."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"epoch time is missing or not a number: {value!r}")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ValueError(f"epoch time is not a number: {excerpt(value, 30)!r}") from None
+    if not isinstance(value, int | float) or value != value:
+        raise ValueError(f"epoch time is not a number: {value!r}")
+    seconds = value / 1000 if milliseconds else value
+    if not _EPOCH_MIN <= seconds <= _EPOCH_MAX:
+        unit = "ms" if milliseconds else "s"
+        raise ValueError(f"epoch time out of range (2000-2100) in {unit}: {value!r}")
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def from_iso(value: Any, *, naive_tz: timezone = CHINA_TZ) -> datetime:
+    """An ISO 8601 time ("2026-11-20T12:00:00+08:00", "2026-11-20 12:00:00", "...Z") as aware UTC.
+    A time without offset is read in ``naive_tz`` (China time by default)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"ISO time is missing or not a string: {value!r}")
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time: {excerpt(text, 40)!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=naive_tz)
+    return moment.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------------------------------
+# HTML -> text
+# --------------------------------------------------------------------------------------------------
+
+
+class _TextExtractor(HTMLParser):
+    """Post HTML to plain text: tags dropped, emoticon images become their alt text ("[怒]"),
+    <br> (and block ends) become a newline, Weibo's "全文" (full text) link of a truncated post and
+    scripts/styles are dropped."""
+
+    _BLOCKS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "blockquote", "tr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip_depth = 0  # inside <a href="/status/..."> (the 全文 link) or <script>/<style>
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._skip_depth:
+            if tag in ("a", "script", "style"):
+                self._skip_depth += 1
+            return
+        attributes = dict(attrs)
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "img":
+            alt = (attributes.get("alt") or "").strip()
+            if alt:
+                self.parts.append(alt)
+        elif tag in ("script", "style") or (tag == "a" and "/status/" in (attributes.get("href") or "")):
+            self._skip_depth = 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in ("a", "script", "style") and self._skip_depth:
+            self._skip_depth -= 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skip_depth and tag in ("a", "script", "style"):
+            self._skip_depth -= 1
+        elif not self._skip_depth and tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip_depth:
+            self.parts.append(data)
+
+
+_RE_SPACES = re.compile(r"[ \t\r\u00a0\u200b\u3000]+")
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment (see ``_TextExtractor``), entities decoded, whitespace tidied:
+    runs of spaces become one, blank lines go."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    text = "".join(parser.parts)
+    lines = (_RE_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def join_text(*parts: str | None) -> str:
+    """Title and body as one text: the non-empty parts, one per line, without repeating a body that
+    merely repeats the title."""
+    out: list[str] = []
+    for part in parts:
+        part = (part or "").strip()
+        if part and part not in out:
+            out.append(part)
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# Describing problems (for errors and skip reasons: short, never a whole body)
+# --------------------------------------------------------------------------------------------------
+
+
+def describe(error: Exception, root: str = "item") -> str:
+    """One line on why an item or payload could not be read: pydantic's first complaint with its
+    location, or the exception's message."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or root
+        more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        return f"{where}: {first['msg']}{more}"
+    return str(error)
+
+
+def json_excerpt(payload: Any, limit: int = 80) -> str:
+    """A short excerpt of a decoded JSON payload for error messages."""
+    try:
+        text = json.dumps(payload, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(payload)
+    return excerpt(text, limit)
