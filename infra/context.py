@@ -179,16 +179,22 @@ def load_settings(get: Any) -> DeploymentSettings:
         base_urls["weibo"] = str(weibo)
     for platform, url in base_urls.items():
         if not url.startswith(("https://", "http://")):
-            raise ContextError(f"Invalid CDK context 'baseUrls': {platform} needs an http(s) URL (got {url!r})")
+            raise ContextError(
+                f"Invalid CDK context 'baseUrls': {platform} needs an http(s) URL (got {url!r})"
+            )
     missing = sorted(set(schedules) - set(base_urls))
     if missing:
-        raise ContextError(f"Invalid CDK context 'baseUrls': scheduled platform(s) {missing} have no base URL")
+        raise ContextError(
+            f"Invalid CDK context 'baseUrls': scheduled platform(s) {missing} have no base URL"
+        )
     concurrency = {p: config.FETCHER_MAX_CONCURRENCY for p in schedules} | _validated(
         "fetchConcurrency", value("fetchConcurrency", {}), dict[str, int]
     )
     for platform, cap in concurrency.items():
         if not 2 <= cap <= 1000:  # Lambda's SQS event source accepts 2 to 1000
-            raise ContextError(f"Invalid CDK context 'fetchConcurrency': {platform} must be 2..1000 (got {cap})")
+            raise ContextError(
+                f"Invalid CDK context 'fetchConcurrency': {platform} must be 2..1000 (got {cap})"
+            )
     console_url = str(value("consoleUrl", "", structured=False))
     log_level = str(value("logLevel", "INFO", structured=False)).upper()
     if log_level not in LOG_LEVELS:

@@ -12,9 +12,9 @@ import contextlib
 import json
 import sys
 import tempfile
-from pathlib import Path
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from crisiswatch.models import Level

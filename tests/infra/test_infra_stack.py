@@ -96,7 +96,9 @@ def test_visibility_timeout_is_at_least_six_times_the_consumer_timeout(resources
 
 def test_every_queue_is_encrypted_and_tls_only(resources):
     queues = of_type(resources, "AWS::SQS::Queue")
-    assert len(queues) == 8  # 3 work queues (posts, fetch jobs per platform) + their DLQs + schedule + alert DLQs
+    assert (
+        len(queues) == 8
+    )  # 3 work queues (posts, fetch jobs per platform) + their DLQs + schedule + alert DLQs
     for props in (q["Properties"] for q in queues.values()):
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props
     tls_only = set()
@@ -189,7 +191,9 @@ def test_scheduler_environment(resources):
     assert watches[1].platforms == ["weibo", "bilibili"]
     queue_urls = json.dumps(env[Env.FETCH_QUEUE_URLS])
     for platform in ("Weibo", "Bilibili"):
-        assert json.dumps(_ref(resources, "AWS::SQS::Queue", f"IngestionFetchJobs{platform}Queue")) in queue_urls
+        assert (
+            json.dumps(_ref(resources, "AWS::SQS::Queue", f"IngestionFetchJobs{platform}Queue")) in queue_urls
+        )
 
 
 def test_fetcher_environment(resources):

@@ -63,7 +63,9 @@ def test_no_post_lost_none_counted_twice(aws, fresh_simulator, fault):
 
 def test_a_failing_fetch_leaves_the_cursor_and_the_next_run_catches_up(aws, fresh_simulator):
     simulator = fresh_simulator
-    cursors = CursorStore(aws.client("dynamodb"), next(n for lid, n in aws.stack.tables.items() if "State" in lid))
+    cursors = CursorStore(
+        aws.client("dynamodb"), next(n for lid, n in aws.stack.tables.items() if "State" in lid)
+    )
     simulator.advance(1)
     _run_tick(aws)
     cursor = cursors.get("xianweifang", "weibo")

@@ -53,7 +53,9 @@ def _handle_job(record: SQSRecord, remaining_seconds: float) -> None:
     now = utcnow()
     cursor = _cursors().get(job.watch.id, job.platform)
     since = cursor - timedelta(minutes=FETCH_OVERLAP_MINUTES) if cursor else job.since
-    result = fetch_posts(job, _settings().base_urls[job.platform], client, now, max_pages=FETCH_MAX_PAGES, since=since)
+    result = fetch_posts(
+        job, _settings().base_urls[job.platform], client, now, max_pages=FETCH_MAX_PAGES, since=since
+    )
     send_all(_sqs(), settings.posts_queue_url, [post.model_dump_json() for post in result.posts])
     if result.posts:  # queued: safe to move on
         _cursors().advance(job.watch.id, job.platform, max(p.created_at for p in result.posts), now)

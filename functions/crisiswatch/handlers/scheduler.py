@@ -50,7 +50,9 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     ]
     queue_url = settings.fetch_queue_urls.get(schedule.platform)
     if queue_url is None:
-        raise UnknownPlatform(f"no fetch queue for platform {schedule.platform!r}: {sorted(settings.fetch_queue_urls)}")
+        raise UnknownPlatform(
+            f"no fetch queue for platform {schedule.platform!r}: {sorted(settings.fetch_queue_urls)}"
+        )
     send_all(_sqs(), queue_url, jobs)
     metrics.add_metric(name="FetchJobsScheduled", unit=MetricUnit.Count, value=len(jobs))
     logger.info("fetch jobs scheduled", platform=schedule.platform, jobs=len(jobs))

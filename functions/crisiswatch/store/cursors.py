@@ -21,7 +21,9 @@ class CursorStore:
         self._state = state_table
 
     def get(self, watch_id: str, platform: str) -> datetime | None:
-        raw = self._db.get_item(TableName=self._state, Key=_key(watch_id, platform), ConsistentRead=True).get("Item")
+        raw = self._db.get_item(TableName=self._state, Key=_key(watch_id, platform), ConsistentRead=True).get(
+            "Item"
+        )
         return datetime.fromisoformat(from_item(raw)["high_water"]) if raw else None
 
     def advance(self, watch_id: str, platform: str, high_water: datetime, now: datetime) -> bool:

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from crisiswatch.config import BUCKET_TTL_DAYS, POST_TTL_DAYS
 from crisiswatch.incidents.levels import HIGH_RISK, WindowStats
 from crisiswatch.models import Post, Score
-from crisiswatch.store.items import error_code, from_item, to_item, to_value
+from crisiswatch.store.items import error_code, from_item, to_value
 
 
 def bucket_key(moment: datetime) -> str:
@@ -72,7 +72,10 @@ class PostStore:
                     {
                         "Update": {
                             "TableName": self._state,
-                            "Key": {"pk": to_value(_watch_pk(post.watch_id)), "sk": to_value(bucket_key(counted_at))},
+                            "Key": {
+                                "pk": to_value(_watch_pk(post.watch_id)),
+                                "sk": to_value(bucket_key(counted_at)),
+                            },
                             "UpdateExpression": "ADD mentions :one, negatives :neg, high_risk :high, "
                             "risk_sum :risk, reach :reach SET expires_at = :ttl",
                             "ExpressionAttributeValues": {k: to_value(v) for k, v in increments.items()},
