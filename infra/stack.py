@@ -12,8 +12,10 @@ from infra.constructs.function import Runtime, function_code
 from infra.constructs.ingestion import Ingestion
 from infra.constructs.layers import Layers
 from infra.constructs.observability import Observability
+from infra.constructs.push import Push
 from infra.constructs.scoring import Scoring
 from infra.constructs.storage import Storage
+from infra.constructs.watch_seed import WatchSeed
 from infra.context import DeploymentSettings
 
 
@@ -33,6 +35,7 @@ class CrisisWatchStack(Stack):
             code=function_code(), deps_layer=layers.deps, nlp_layer=layers.nlp, log_level=settings.log_level
         )
         self.storage = Storage(self, "Storage")
+        self.watch_seed = WatchSeed(self, "WatchSeed", state_table=self.storage.state, settings=settings)
         self.escalation = Escalation(
             self, "Escalation", shared=shared, storage=self.storage, settings=settings
         )
@@ -55,12 +58,22 @@ class CrisisWatchStack(Stack):
         self.api = Api(
             self, "Api", shared=shared, storage=self.storage, state_machine=self.escalation.state_machine
         )
+        self.push = Push(
+            self,
+            "Push",
+            shared=shared,
+            posts_queue=self.scoring.posts_queue,
+            state_table=self.storage.state,
+            settings=settings,
+            cloud_watch_role_api=self.api.rest_api,
+        )
         self.functions = {
             "scheduler": self.ingestion.scheduler,
             "fetcher": self.ingestion.fetcher,
             "scorer": self.scoring.scorer,
             "notifier": self.escalation.notifier,
             "api": self.api.function,
+            "push": self.push.function,
         }
         assert set(self.functions) == set(config.FUNCTIONS), "every config.FUNCTIONS entry needs a Lambda"
         self.observability = Observability(

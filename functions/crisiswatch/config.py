@@ -29,6 +29,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "scorer": FunctionSpec("Scorer", "crisiswatch.handlers.scorer.lambda_handler", 60, 1024, needs_nlp=True),
     "notifier": FunctionSpec("Notifier", "crisiswatch.handlers.notifier.lambda_handler", 30, 256),
     "api": FunctionSpec("Api", "crisiswatch.handlers.api.lambda_handler", 29, 512),
+    "push": FunctionSpec("Push", "crisiswatch.handlers.push.lambda_handler", 10, 256),
 }
 
 # SQS: a message is retried this many times before it goes to the dead-letter queue.
@@ -71,6 +72,12 @@ PROGRESS_REPORT_SECONDS = 24 * 3600
 
 SMS_MAX_CHARS = 70
 
+# Push endpoint (providers that push posts, signed with HMAC-SHA256 over a shared secret).
+PUSH_MAX_BODY_BYTES = 256 * 1024
+PUSH_MAX_POSTS = 100
+PUSH_SIGNATURE_TOLERANCE_SECONDS = 300  # a timestamp older or newer than this is a replay
+PUSH_SECRET_MAX_AGE_SECONDS = 300  # how long a warm function caches the shared secret
+
 
 class Env:
     """Environment variable names the CDK app sets and the handlers read."""
@@ -88,6 +95,7 @@ class Env:
     ACK_TIMEOUT_SECONDS = "ACK_TIMEOUT_SECONDS"  # JSON {"yellow": s, "orange": s, "red": s}
     LEVEL_THRESHOLDS = "LEVEL_THRESHOLDS"  # JSON, see crisiswatch.incidents.levels
     CONSOLE_URL = "CONSOLE_URL"  # shown in alert e-mails; optional
+    PUSH_SECRET_NAME = "PUSH_SECRET_NAME"  # Secrets Manager name of the push endpoint's HMAC secret
 
 
 # --- Deployment (read by infra/; the handlers do not need these) --------------------------------
@@ -100,6 +108,8 @@ LOG_RETENTION_DAYS = 90
 API_STAGE_NAME = "v1"
 API_THROTTLE_RATE_LIMIT = 50  # requests per second, steady state
 API_THROTTLE_BURST_LIMIT = 100
+PUSH_API_THROTTLE_RATE_LIMIT = 20  # the push API's own stage, requests per second
+PUSH_API_THROTTLE_BURST_LIMIT = 40
 # Table layout that the store and the stack must agree on.
 TTL_ATTRIBUTE = "expires_at"
 INCIDENTS_BY_STATUS_INDEX = "by-status"

@@ -13,7 +13,6 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, Json
 
 from crisiswatch.config import DEFAULT_ACK_TIMEOUT_SECONDS, Env
-from crisiswatch.models import Watch
 
 
 class _EnvSettings(BaseModel):
@@ -26,7 +25,7 @@ class _EnvSettings(BaseModel):
 
 class SchedulerSettings(_EnvSettings):
     fetch_queue_urls: Json[dict[str, str]] = Field(alias=Env.FETCH_QUEUE_URLS)
-    watches: Json[list[Watch]] = Field(alias=Env.WATCHES)
+    state_table: str = Field(alias=Env.STATE_TABLE)
 
 
 class FetcherSettings(_EnvSettings):
@@ -41,7 +40,6 @@ class ScorerSettings(_EnvSettings):
     incidents_table: str = Field(alias=Env.INCIDENTS_TABLE)
     state_table: str = Field(alias=Env.STATE_TABLE)
     state_machine_arn: str = Field(alias=Env.ESCALATION_STATE_MACHINE_ARN)
-    watches: Json[list[Watch]] = Field(alias=Env.WATCHES)
     ack_timeout_seconds: Json[dict[str, int]] = Field(
         default=DEFAULT_ACK_TIMEOUT_SECONDS, alias=Env.ACK_TIMEOUT_SECONDS
     )
@@ -56,3 +54,10 @@ class NotifierSettings(_EnvSettings):
 
 class ApiSettings(_EnvSettings):
     incidents_table: str = Field(alias=Env.INCIDENTS_TABLE)
+    state_table: str = Field(alias=Env.STATE_TABLE)
+
+
+class PushSettings(_EnvSettings):
+    posts_queue_url: str = Field(alias=Env.POSTS_QUEUE_URL)
+    push_secret_name: str = Field(min_length=1, alias=Env.PUSH_SECRET_NAME)
+    state_table: str = Field(alias=Env.STATE_TABLE)

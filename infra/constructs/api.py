@@ -11,15 +11,21 @@ from constructs import Construct
 from crisiswatch import config
 from crisiswatch.config import Env
 from infra.constructs.function import Runtime, log_retention, make_function
-from infra.constructs.storage import Storage, acknowledge_index_access
+from infra.constructs.storage import Storage, acknowledge_index_access, grant_watch_access
 from infra.nag import acknowledge
 
 IAM = apigw.AuthorizationType.IAM
+
 # (method, path) -> path parameters the method requires
 ROUTES: list[tuple[str, str]] = [
     ("GET", "/incidents"),
     ("GET", "/incidents/{incident_id}"),
     ("POST", "/incidents/{incident_id}/ack"),
+    ("GET", "/watches"),
+    ("POST", "/watches"),
+    ("GET", "/watches/{watch_id}"),
+    ("PUT", "/watches/{watch_id}"),
+    ("DELETE", "/watches/{watch_id}"),
 ]
 
 
@@ -40,8 +46,15 @@ class Api(Construct):
             shared,
             {
                 Env.INCIDENTS_TABLE: storage.incidents.table_name,
+                Env.STATE_TABLE: storage.state.table_name,
             },
-            description="Incidents API: list, detail, acknowledge (ends the escalation wait)",
+            description="Incidents API (list, detail, acknowledge) and watch management",
+        )
+        # Watches only: the state table's WATCHES partition, nothing of its counters or cursors.
+        grant_watch_access(
+            self.function,
+            storage.state,
+            ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
         )
         storage.incidents.grant_read_write_data(self.function)
         acknowledge_index_access(self.function.role, storage.incidents)

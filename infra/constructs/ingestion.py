@@ -21,6 +21,7 @@ from crisiswatch.store.cursors import CURSOR_PREFIX
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import dead_letter_queue, work_queue
 from infra.constructs.scoring import acknowledge_sqs_consumer
+from infra.constructs.storage import grant_watch_access
 from infra.context import DeploymentSettings
 from infra.nag import acknowledge
 
@@ -62,7 +63,7 @@ class Ingestion(Construct):
             "scheduler",
             shared,
             {
-                Env.WATCHES: settings.watches_json,
+                Env.STATE_TABLE: state_table.table_name,
                 Env.FETCH_QUEUE_URLS: Stack.of(self).to_json_string(
                     {platform: queue.queue_url for platform, queue in self.fetch_queues.items()}
                 ),
@@ -72,6 +73,7 @@ class Ingestion(Construct):
         )
         for queue in self.fetch_queues.values():
             queue.grant_send_messages(self.scheduler)
+        grant_watch_access(self.scheduler, state_table, ["dynamodb:Query"])
 
         self.rules: dict[str, events.Rule] = {}
         for platform, minutes in sorted(settings.schedules.items()):

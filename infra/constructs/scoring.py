@@ -43,7 +43,6 @@ class Scoring(Construct):
                 Env.INCIDENTS_TABLE: storage.incidents.table_name,
                 Env.STATE_TABLE: storage.state.table_name,
                 Env.ESCALATION_STATE_MACHINE_ARN: state_machine.state_machine_arn,
-                Env.WATCHES: settings.watches_json,
                 Env.ACK_TIMEOUT_SECONDS: settings.ack_timeout_seconds.model_dump_json(),
                 Env.LEVEL_THRESHOLDS: json.dumps(settings.level_thresholds, separators=(",", ":")),
             },

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
 from crisiswatch import config
+from crisiswatch.store.watches import WATCHES_PK
 from infra.nag import acknowledge, arn_of
 
 _S = dynamodb.AttributeType.STRING
+
+
+def grant_watch_access(fn: lambda_.IFunction, state_table: dynamodb.ITable, actions: list[str]) -> None:
+    """Access to the watches' items (partition key WATCHES) of the state table, and no other item."""
+    fn.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=actions,
+            resources=[state_table.table_arn],
+            conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [WATCHES_PK]}},
+        )
+    )
 
 
 def _table(scope: Construct, construct_id: str, *, sort_key: str | None = None, pk: str = "pk", ttl: bool):

@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import os
+import re
 import time
 import uuid
 import zipfile
@@ -27,6 +28,7 @@ from typing import Any
 
 import boto3
 import requests
+from botocore.exceptions import ClientError
 
 from infra.local.cloudformation import Created, Resolver, UnsupportedTemplate
 
@@ -235,7 +237,9 @@ class LocalAws:
             "AWS::SNS::Topic": self._create_topic,
             "AWS::SNS::Subscription": self._create_subscription,
             "AWS::KMS::Key": self._create_key,
+            "AWS::SecretsManager::Secret": self._create_secret,
             "AWS::Lambda::Function": lambda lid, props, r: self._create_function(lid, props, r, role_arn),
+            "Custom::AWS": self._run_sdk_call,
             "AWS::StepFunctions::StateMachine": lambda lid, props, r: self._create_state_machine(
                 lid, props, r, role_arn
             ),
@@ -337,9 +341,45 @@ class LocalAws:
         )["SubscriptionArn"]
         return Created(ref=arn)
 
+    def _run_sdk_call(self, logical_id: str, props: dict, r: Resolver) -> Created:
+        """CDK's AwsCustomResource (e.g. the watch seed): make its `Create` SDK call with boto3."""
+        call = json.loads(r.resolve(props["Create"]))
+        service = call["service"].removeprefix("@aws-sdk/client-").lower()
+        action = re.sub(r"(?<!^)(?=[A-Z])", "_", call["action"]).lower()
+        try:
+            getattr(self.client(service), action)(**call.get("parameters", {}))
+        except ClientError as e:
+            ignored = call.get("ignoreErrorCodesMatching")
+            if not ignored or not re.fullmatch(ignored, e.response["Error"]["Code"]):
+                raise
+        return Created(ref=call.get("physicalResourceId", {}).get("id", logical_id))
+
     def _create_key(self, logical_id: str, props: dict, r: Resolver) -> Created:
         key = self.client("kms").create_key(Description=logical_id)["KeyMetadata"]
         return Created(ref=key["KeyId"], attributes={"Arn": key["Arn"], "KeyId": key["KeyId"]})
+
+    def _create_secret(self, logical_id: str, props: dict, r: Resolver) -> Created:
+        """Like CloudFormation: `Ref` is the ARN, and a generated name is `<prefix>-<id>` with one
+        hyphen, which is what CDK's `secret.secret_name` (split on "-" of the ARN's name) expects."""
+        props = r.resolve(props)
+        client = self.client("secretsmanager")
+        name = props.get("Name") or _physical_name(logical_id, 512)
+        value = props.get("SecretString")
+        if value is None:
+            generate = props.get("GenerateSecretString", {})
+            password = client.get_random_password(
+                PasswordLength=int(generate.get("PasswordLength", 32)),
+                ExcludePunctuation=bool(generate.get("ExcludePunctuation", False)),
+                ExcludeCharacters=generate.get("ExcludeCharacters", ""),
+            )["RandomPassword"]
+            if "SecretStringTemplate" in generate:
+                value = json.dumps(
+                    json.loads(generate["SecretStringTemplate"]) | {generate["GenerateStringKey"]: password}
+                )
+            else:
+                value = password
+        arn = client.create_secret(Name=name, SecretString=value)["ARN"]
+        return Created(ref=arn, attributes={"Id": arn})
 
     def _create_function(self, logical_id: str, props: dict, r: Resolver, role_arn: str) -> Created:
         environment = r.resolve(props.get("Environment", {})).get("Variables", {})
@@ -554,8 +594,14 @@ class LocalAws:
         body: Any = None,
         query: dict | None = None,
         caller: str = f"arn:aws:iam::{ACCOUNT}:user/local-analyst",
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
-        """Call the API as API Gateway would after IAM auth let `caller` in."""
+        """Call the API as API Gateway would after IAM auth let `caller` in (routes of every RestApi
+        in the template; IAM is not enforced locally, nor request models).
+
+        `body`: a str (or bytes, UTF-8) is passed through as is, byte for byte (what a signed request
+        needs); anything else is sent as JSON. `headers` are added to Content-Type: application/json.
+        """
         segments = path.strip("/").split("/")
         for route in self.stack.routes:
             pattern = route.resource.strip("/").split("/")
@@ -568,12 +614,15 @@ class LocalAws:
                 elif want != got:
                     break
             else:
+                all_headers = {"Content-Type": "application/json", **(headers or {})}
+                if isinstance(body, bytes):
+                    body = body.decode("utf-8")
                 event = {
                     "resource": route.resource,
                     "path": path,
                     "httpMethod": method,
-                    "headers": {"Content-Type": "application/json"},
-                    "multiValueHeaders": {"Content-Type": ["application/json"]},
+                    "headers": all_headers,
+                    "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
                     "queryStringParameters": query or None,
                     "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
                     "pathParameters": params or None,

@@ -61,6 +61,19 @@ def logical_id(resources: dict[str, dict], cfn_type: str, prefix: str) -> str:
     return found[0]
 
 
+# CDK's own Lambda behind every AwsCustomResource (here: the deploy-time watch seed).
+CUSTOM_RESOURCE_PROVIDER = "AWS679f53fac002430cb0da5b7982bd2287"
+
+
+def our_functions(resources: dict[str, dict]) -> dict[str, dict]:
+    """The project's Lambda functions, without CDK's custom-resource provider."""
+    return {
+        k: v
+        for k, v in of_type(resources, "AWS::Lambda::Function").items()
+        if not k.startswith(CUSTOM_RESOURCE_PROVIDER)
+    }
+
+
 def function_by_handler(resources: dict[str, dict], handler: str) -> tuple[str, dict]:
     found = [
         (k, v)

@@ -9,11 +9,13 @@ import json
 
 from aws_cdk.assertions import Match
 from infra_helpers import (
+    CUSTOM_RESOURCE_PROVIDER,
     TEST_CONTEXT,
     flatten_join,
     function_by_handler,
     logical_id,
     of_type,
+    our_functions,
     state_machine_definition,
 )
 
@@ -143,6 +145,7 @@ CAPABILITY = {
     "scorer": "Scoring",
     "notifier": "Escalation",
     "api": "Api",
+    "push": "Push",
 }
 
 
@@ -153,7 +156,7 @@ def test_functions_live_in_their_capability_construct(app_and_stack):
 
 
 def test_one_function_per_spec_with_shared_settings(resources):
-    functions = of_type(resources, "AWS::Lambda::Function")
+    functions = our_functions(resources)
     assert len(functions) == len(config.FUNCTIONS)
     layers = {k for k in of_type(resources, "AWS::Lambda::LayerVersion")}
     deps = next(k for k in layers if k.startswith("LayersDepsLayer"))
@@ -186,9 +189,8 @@ def _ref(resources, cfn_type: str, prefix: str) -> dict:
 
 def test_scheduler_environment(resources):
     env = _env(resources, "scheduler")
-    watches = [Watch.model_validate(w) for w in json.loads(env[Env.WATCHES])]
-    assert [w.id for w in watches] == ["acme", "acme-phone"]
-    assert watches[1].platforms == ["weibo", "bilibili"]
+    assert Env.WATCHES not in env  # watches live in the state table, seeded at deploy
+    assert env[Env.STATE_TABLE] == _ref(resources, "AWS::DynamoDB::Table", "StorageStateTable")
     queue_urls = json.dumps(env[Env.FETCH_QUEUE_URLS])
     for platform in ("Weibo", "Bilibili"):
         assert (
@@ -223,7 +225,38 @@ def test_scorer_environment(resources):
     )
     assert json.loads(env[Env.ACK_TIMEOUT_SECONDS]) == TEST_CONTEXT["ackTimeoutSeconds"]
     assert json.loads(env[Env.LEVEL_THRESHOLDS]) == {"red": {"min_negatives": 100.0}}
-    assert json.loads(env[Env.WATCHES]) == json.loads(_env(resources, "scheduler")[Env.WATCHES])
+    assert Env.WATCHES not in env
+
+
+def test_the_context_watches_are_seeded_create_if_absent(resources):
+    seeds = of_type(resources, "Custom::AWS")
+    assert len(seeds) == len(TEST_CONTEXT["watches"])
+    for seed in seeds.values():
+        create = flatten_join(seed["Properties"]["Create"])
+        assert '"action":"putItem"' in create and "attribute_not_exists(pk)" in create
+        assert '"ignoreErrorCodesMatching":"ConditionalCheckFailedException"' in create
+    items = " ".join(flatten_join(s["Properties"]["Create"]) for s in seeds.values())
+    seeded = [Watch.model_validate(w) for w in (TEST_CONTEXT["watches"])]
+    assert all(f'"WATCH#{w.id}"' in items for w in seeded)
+
+
+def test_watch_items_are_all_the_api_scheduler_and_push_reach_of_the_state_table(resources):
+    state_table = logical_id(resources, "AWS::DynamoDB::Table", "StorageStateTable")
+    for role, actions in (
+        ("ApiApiRole", {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}),
+        ("IngestionSchedulerRole", {"dynamodb:Query"}),
+        ("PushPushRole", {"dynamodb:Query"}),
+    ):
+        on_state = [
+            s
+            for lid, s in _statements(resources)
+            if lid.startswith(role) and state_table in json.dumps(s["Resource"])
+        ]
+        assert len(on_state) == 1, role
+        assert set(_as_list(on_state[0]["Action"])) == actions
+        assert on_state[0]["Condition"] == {
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["WATCHES"]}
+        }
 
 
 def test_notifier_and_api_environment(resources):
@@ -232,12 +265,15 @@ def test_notifier_and_api_environment(resources):
     assert notifier[Env.ALERTS_TOPIC_ARN] == _ref(resources, "AWS::SNS::Topic", "EscalationAlertsTopic")
     assert notifier[Env.CONSOLE_URL] == TEST_CONTEXT["consoleUrl"]
     api = _env(resources, "api")
-    assert set(api) & {Env.INCIDENTS_TABLE, Env.STATE_TABLE, Env.POSTS_TABLE} == {Env.INCIDENTS_TABLE}
+    assert set(api) & {Env.INCIDENTS_TABLE, Env.STATE_TABLE, Env.POSTS_TABLE} == {
+        Env.INCIDENTS_TABLE,
+        Env.STATE_TABLE,
+    }
 
 
 def test_every_log_group_has_retention(resources):
     groups = of_type(resources, "AWS::Logs::LogGroup")
-    assert len(groups) == len(config.FUNCTIONS) + 2  # + state machine + API access logs
+    assert len(groups) == len(config.FUNCTIONS) + 3  # + state machine + two APIs' access logs
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == config.LOG_RETENTION_DAYS >= 30
 
@@ -278,10 +314,14 @@ def test_no_wildcard_actions_and_star_resources_only_where_unavoidable(resources
             assert action != "*" and not action.endswith(":*"), (logical, action)
         if "*" in _as_list(statement["Resource"]):
             assert set(actions) <= STAR_RESOURCE_ACTIONS, (logical, actions)
-    for role in of_type(resources, "AWS::IAM::Role").values():
+    for logical, role in of_type(resources, "AWS::IAM::Role").items():
         for managed in role["Properties"].get("ManagedPolicyArns", []):
-            # Only API Gateway's account-level CloudWatch role uses a managed policy.
-            assert "AmazonAPIGatewayPushToCloudWatchLogs" in flatten_join(managed)
+            # Only API Gateway's account-level CloudWatch role and CDK's deploy-time custom-resource
+            # provider (the watch seed) use managed policies.
+            if logical.startswith(CUSTOM_RESOURCE_PROVIDER):
+                assert "AWSLambdaBasicExecutionRole" in flatten_join(managed)
+            else:
+                assert "AmazonAPIGatewayPushToCloudWatchLogs" in flatten_join(managed)
 
 
 def _actions_of(resources, role_prefix: str) -> dict[str, set[str]]:
@@ -304,8 +344,15 @@ def test_least_privilege_grants(resources):
     assert {"states:SendTaskSuccess", "states:SendTaskFailure"} <= set(api)
     state_table = logical_id(resources, "AWS::DynamoDB::Table", "StorageStateTable")
     posts_table = logical_id(resources, "AWS::DynamoDB::Table", "StoragePostsTable")
-    # The API reads and acknowledges incidents only: no access at all to posts or counters.
-    assert not any(state_table in r or posts_table in r for resources_ in api.values() for r in resources_)
+    # The API reaches incidents, and of the state table only the watches (conditioned, tested
+    # below); nothing of the posts.
+    assert not any(posts_table in r for resources_ in api.values() for r in resources_)
+    conditioned = [
+        s
+        for lid, s in _statements(resources)
+        if lid.startswith("ApiApiRole") and state_table in json.dumps(s["Resource"])
+    ]
+    assert all("dynamodb:LeadingKeys" in json.dumps(s.get("Condition", {})) for s in conditioned)
     notifier = _actions_of(resources, "EscalationNotifierRole")
     assert notifier["sns:Publish"] == {
         json.dumps(_ref(resources, "AWS::SNS::Topic", "EscalationAlertsTopic"))
@@ -483,12 +530,13 @@ def test_api_routes_all_use_iam_auth_and_validation(resources):
     validator = logical_id(resources, "AWS::ApiGateway::RequestValidator", "ApiRestApi")
     api_fn, _ = function_by_handler(resources, config.FUNCTIONS["api"].handler)
     routes = set()
+    incidents_api = logical_id(resources, "AWS::ApiGateway::RestApi", "ApiRestApi")
     methods = of_type(resources, "AWS::ApiGateway::Method")
     assert methods
     for method in methods.values():
         props = method["Properties"]
-        if props["HttpMethod"] == "OPTIONS":
-            continue
+        if props["HttpMethod"] == "OPTIONS" or props["RestApiId"] != {"Ref": incidents_api}:
+            continue  # the push API is tested in test_infra_push.py
         assert props["AuthorizationType"] == "AWS_IAM", props
         assert props["RequestValidatorId"] == {"Ref": validator}
         assert props["Integration"]["Type"] == "AWS_PROXY"
@@ -498,6 +546,11 @@ def test_api_routes_all_use_iam_auth_and_validation(resources):
         ("GET", "/incidents"),
         ("GET", "/incidents/{incident_id}"),
         ("POST", "/incidents/{incident_id}/ack"),
+        ("GET", "/watches"),
+        ("POST", "/watches"),
+        ("GET", "/watches/{watch_id}"),
+        ("PUT", "/watches/{watch_id}"),
+        ("DELETE", "/watches/{watch_id}"),
     }
 
 
@@ -547,4 +600,4 @@ def test_alarms_cover_every_dlq_and_function_and_go_to_ops(resources):
             watched_functions.add(dims["FunctionName"]["Ref"])
     dlqs = {k for k in of_type(resources, "AWS::SQS::Queue") if "DLQ" in k}
     assert len(dlqs) == 5 and watched_queues == dlqs  # fetch jobs per platform, posts, schedule, alerts
-    assert watched_functions == set(of_type(resources, "AWS::Lambda::Function"))
+    assert watched_functions == set(our_functions(resources))  # the seed provider runs only at deploy

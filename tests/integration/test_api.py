@@ -15,10 +15,16 @@ EVENTS = Path(__file__).resolve().parents[1] / "events"
 
 
 def test_routes_come_from_the_template(aws):
-    assert sorted((r.method, r.resource) for r in aws.stack.routes) == [
+    api = aws.function("crisiswatch.handlers.api")
+    assert sorted((r.method, r.resource) for r in aws.stack.routes if r.function is api) == [
+        ("DELETE", "/watches/{watch_id}"),
         ("GET", "/incidents"),
         ("GET", "/incidents/{incident_id}"),
+        ("GET", "/watches"),
+        ("GET", "/watches/{watch_id}"),
         ("POST", "/incidents/{incident_id}/ack"),
+        ("POST", "/watches"),
+        ("PUT", "/watches/{watch_id}"),
     ]
 
 

@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from crisiswatch.escalation.aws import TokenReleaser
 from crisiswatch.escalation.service import acknowledge
 from crisiswatch.incidents.model import Incident
-from crisiswatch.models import utcnow
+from crisiswatch.models import Watch, utcnow
 from crisiswatch.observability import count_now
 from crisiswatch.store import IncidentNotFound, IncidentResolved, IncidentStore
+from crisiswatch.store.watches import WatchExists, WatchNotFound, WatchStore
 
 INCIDENT_ID = r"^[a-z0-9][a-z0-9-]{0,79}$"
+WATCH_ID = Watch.model_fields["id"].metadata[0].pattern
 
 
 class AckRequest(BaseModel):
@@ -60,10 +62,15 @@ def summary(incident: Incident) -> IncidentSummary:
     )
 
 
+class WatchList(BaseModel):
+    watches: list[Watch]
+
+
 @dataclass(frozen=True)
 class ApiDeps:
     incidents: IncidentStore
     releaser: TokenReleaser
+    watches: WatchStore
 
 
 def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
@@ -101,11 +108,9 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
 
     @app.post("/incidents/<incident_id>/ack")
     def ack_incident(incident_id: Annotated[str, Path(pattern=INCIDENT_ID)], body: AckRequest) -> AckResponse:
-        identity = app.current_event.request_context.identity
-        caller = identity.user_arn or identity.caller or ""
         try:
             incident, released = acknowledge(
-                deps().incidents, deps().releaser, incident_id, body.by, body.note, utcnow(), caller=caller
+                deps().incidents, deps().releaser, incident_id, body.by, body.note, utcnow(), caller=caller()
             )
         except IncidentNotFound as e:
             raise NotFoundError(str(e)) from e
@@ -113,5 +118,46 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
             raise ServiceError(409, f"{e}: nothing left to acknowledge") from e
         count_now("IncidentsAcknowledged")
         return AckResponse(incident=incident.model_dump(mode="json"), released_escalations=released)
+
+    def caller() -> str:
+        identity = app.current_event.request_context.identity
+        return identity.user_arn or identity.caller or ""
+
+    @app.get("/watches")
+    def list_watches() -> WatchList:
+        return WatchList(watches=sorted(deps().watches.list(), key=lambda w: w.id))
+
+    @app.post("/watches")
+    def create_watch(watch: Watch):  # returns a Response: no schema to validate
+        try:
+            deps().watches.create(watch, utcnow(), by=caller())
+        except WatchExists as e:
+            raise ServiceError(409, f"{e}: use PUT /watches/{watch.id} to change it") from e
+        return Response(201, content_types.APPLICATION_JSON, watch.model_dump(mode="json"))
+
+    @app.get("/watches/<watch_id>")
+    def get_watch(watch_id: Annotated[str, Path(pattern=WATCH_ID)]) -> Watch:
+        try:
+            return deps().watches.get(watch_id)
+        except WatchNotFound as e:
+            raise NotFoundError(str(e)) from e
+
+    @app.put("/watches/<watch_id>")
+    def replace_watch(watch_id: Annotated[str, Path(pattern=WATCH_ID)], watch: Watch) -> Watch:
+        if watch.id != watch_id:
+            raise ServiceError(422, f"body id {watch.id!r} differs from the path's {watch_id!r}")
+        try:
+            deps().watches.replace(watch, utcnow(), by=caller())
+        except WatchNotFound as e:
+            raise NotFoundError(f"{e}: use POST /watches to create it") from e
+        return watch
+
+    @app.delete("/watches/<watch_id>")
+    def delete_watch(watch_id: Annotated[str, Path(pattern=WATCH_ID)]):  # returns a Response
+        try:
+            deps().watches.delete(watch_id)
+        except WatchNotFound as e:
+            raise NotFoundError(str(e)) from e
+        return Response(204, content_types.APPLICATION_JSON, "")
 
     return app

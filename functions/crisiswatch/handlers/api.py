@@ -13,14 +13,17 @@ from crisiswatch.escalation.aws import TokenReleaser
 from crisiswatch.observability import logger, tracer
 from crisiswatch.settings import ApiSettings
 from crisiswatch.store import IncidentStore
+from crisiswatch.store.watches import WatchStore
 
 
 @lru_cache(maxsize=1)
 def _deps() -> ApiDeps:
     settings = ApiSettings.from_env()
+    dynamodb = boto3.client("dynamodb")
     return ApiDeps(
-        incidents=IncidentStore(boto3.client("dynamodb"), settings.incidents_table),
+        incidents=IncidentStore(dynamodb, settings.incidents_table),
         releaser=TokenReleaser(boto3.client("stepfunctions")),
+        watches=WatchStore(dynamodb, settings.state_table),
     )
 
 

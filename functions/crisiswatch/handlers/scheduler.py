@@ -14,6 +14,7 @@ from crisiswatch.models import FetchJob, utcnow
 from crisiswatch.observability import MetricUnit, logger, metrics, tracer
 from crisiswatch.queues import send_all
 from crisiswatch.settings import SchedulerSettings
+from crisiswatch.store.watches import WatchStore
 
 
 class UnknownPlatform(Exception):
@@ -35,6 +36,11 @@ def _sqs():
     return boto3.client("sqs")
 
 
+@lru_cache(maxsize=1)
+def _dynamodb():
+    return boto3.client("dynamodb")
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
@@ -42,10 +48,11 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     settings = _settings()
     schedule = ScheduleEvent.model_validate(event)
     now = utcnow()
+    watches = WatchStore(_dynamodb(), settings.state_table).list()
     since = now - timedelta(minutes=schedule.lookback_minutes)
     jobs = [
         FetchJob(watch=watch, platform=schedule.platform, scheduled_at=now, since=since).model_dump_json()
-        for watch in settings.watches
+        for watch in watches
         if schedule.platform in watch.platforms
     ]
     queue_url = settings.fetch_queue_urls.get(schedule.platform)

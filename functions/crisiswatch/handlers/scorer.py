@@ -1,7 +1,8 @@
 """Posts (SQS) -> score -> store once -> re-assess each touched watch's incident -> escalate.
 
 A record that cannot be parsed or scored fails alone (partial batch response) and, after the
-maximum receive count, goes to the dead-letter queue. If re-assessing fails, the whole batch is
+maximum receive count, goes to the dead-letter queue. A post for a watch that was deleted since it
+was fetched is dropped with a warning. If re-assessing fails, the whole batch is
 retried: its posts are then duplicates (stored once) and the re-assessment simply runs again.
 """
 
@@ -24,19 +25,16 @@ from crisiswatch.observability import MetricUnit, logger, metrics, tracer
 from crisiswatch.scoring import Scorer
 from crisiswatch.settings import ScorerSettings
 from crisiswatch.store import IncidentStore, PostStore
+from crisiswatch.store.watches import WatchCatalog, WatchStore
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-class UnknownWatch(Exception):
-    pass
-
-
-@dataclass(frozen=True)
+@dataclass
 class _Deps:
     settings: ScorerSettings
-    watches: dict[str, Watch]
-    scorers: dict[str, Scorer]
+    watches: WatchCatalog
+    scorers: dict[tuple[str, ...], Scorer]
     rules: tuple[LevelRule, ...]
     posts: PostStore
     incidents: IncidentStore
@@ -49,13 +47,21 @@ def _deps() -> _Deps:
     dynamodb = boto3.client("dynamodb")
     return _Deps(
         settings=settings,
-        watches={w.id: w for w in settings.watches},
-        scorers={w.id: Scorer(brand_terms=w.brand_terms or w.keywords) for w in settings.watches},
+        watches=WatchCatalog(WatchStore(dynamodb, settings.state_table)),
+        scorers={},
         rules=rules_from_overrides(settings.level_thresholds),
         posts=PostStore(dynamodb, settings.posts_table, settings.state_table),
         incidents=IncidentStore(dynamodb, settings.incidents_table, settings.state_table),
         workflow=Workflow(boto3.client("stepfunctions"), settings.state_machine_arn),
     )
+
+
+def _scorer_for(deps: _Deps, watch: Watch) -> Scorer:
+    """One scorer per set of brand terms (its jieba dictionary keeps them whole)."""
+    terms = tuple(watch.brand_terms or watch.keywords)
+    if terms not in deps.scorers:
+        deps.scorers[terms] = Scorer(brand_terms=terms)
+    return deps.scorers[terms]
 
 
 @logger.inject_lambda_context
@@ -64,14 +70,20 @@ def _deps() -> _Deps:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     deps = _deps()
     now = utcnow()
+    watches = deps.watches.all()
     touched: dict[str, list[TopPost]] = {}
-    counts = {"PostsScored": 0, "DuplicatePosts": 0}
+    counts = {"PostsScored": 0, "DuplicatePosts": 0, "PostsForUnknownWatches": 0}
 
     def score_and_store(record: SQSRecord) -> None:
         post = Post.model_validate_json(record.body)
-        if post.watch_id not in deps.watches:
-            raise UnknownWatch(f"post {post.key} names unknown watch {post.watch_id!r}")
-        score = deps.scorers[post.watch_id].score(post)
+        watch = watches.get(post.watch_id)
+        if watch is None:
+            logger.warning(
+                "post for an unknown or deleted watch dropped", post_key=post.key, watch_id=post.watch_id
+            )
+            counts["PostsForUnknownWatches"] += 1
+            return
+        score = _scorer_for(deps, watch).score(post)
         stored = deps.posts.save(post, score, now)
         # Duplicates count too: the watch is re-assessed in case the first delivery's run failed.
         candidates = touched.setdefault(post.watch_id, [])
@@ -89,7 +101,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         logger.warning("record failed", message_id=failed["itemIdentifier"])
     for watch_id, candidates in touched.items():
         _, raised = reassess_watch(
-            deps.watches[watch_id],
+            watches[watch_id],
             candidates,
             now,
             deps.posts,

@@ -1,0 +1,151 @@
+"""The push API: a separate REST API whose one method is authenticated by the function's HMAC check,
+the shared secret readable by the push function only, and the incidents API untouched (IAM)."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Match
+from infra_helpers import function_by_handler, logical_id, of_type
+
+from crisiswatch import config
+from crisiswatch.config import Env
+from infra.constructs.push import HMAC_REASON
+
+
+def _rest_api_of(method: dict) -> str:
+    return method["Properties"]["RestApiId"]["Ref"]
+
+
+def _methods(resources) -> dict[str, dict]:
+    return {
+        k: v
+        for k, v in of_type(resources, "AWS::ApiGateway::Method").items()
+        if v["Properties"]["HttpMethod"] != "OPTIONS"
+    }
+
+
+def test_two_rest_apis_and_one_account_role(resources):
+    apis = of_type(resources, "AWS::ApiGateway::RestApi")
+    assert sorted(k.rstrip("0123456789ABCDEF") for k in apis) == ["ApiRestApi", "PushRestApi"]
+    assert len(of_type(resources, "AWS::ApiGateway::Account")) == 1
+    # The push stage logs through the account role the incidents API sets: it deploys after it.
+    stage = resources[logical_id(resources, "AWS::ApiGateway::Stage", "PushRestApi")]
+    account = logical_id(resources, "AWS::ApiGateway::Account", "ApiRestApi")
+    assert account in stage.get("DependsOn", [])
+
+
+def test_post_push_is_the_only_method_without_iam(resources):
+    push_api = logical_id(resources, "AWS::ApiGateway::RestApi", "PushRestApi")
+    incidents_api = logical_id(resources, "AWS::ApiGateway::RestApi", "ApiRestApi")
+    push_fn, _ = function_by_handler(resources, config.FUNCTIONS["push"].handler)
+    unauthenticated = {
+        k: m for k, m in _methods(resources).items() if m["Properties"]["AuthorizationType"] != "AWS_IAM"
+    }
+    (method,) = unauthenticated.values()
+    props = method["Properties"]
+    assert props["AuthorizationType"] == "NONE"
+    assert props["HttpMethod"] == "POST"
+    assert _rest_api_of(method) == push_api
+    resource = resources[props["ResourceId"]["Ref"]]["Properties"]
+    assert resource["PathPart"] == "push"
+    assert resource["ParentId"] == {"Fn::GetAtt": [push_api, "RootResourceId"]}
+    assert props["Integration"]["Type"] == "AWS_PROXY"
+    assert push_fn in json.dumps(props["Integration"]["Uri"])
+    assert props["RequestValidatorId"] == {
+        "Ref": logical_id(resources, "AWS::ApiGateway::RequestValidator", "PushRestApi")
+    }
+    assert "application/json" in props["RequestModels"]
+    # Everything else belongs to the incidents API, IAM on every method.
+    others = [m for k, m in _methods(resources).items() if k not in unauthenticated]
+    assert others and all(_rest_api_of(m) == incidents_api for m in others)
+    assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in others)
+
+
+def test_push_acknowledgements_give_the_hmac_reason(app_and_stack):
+    import aws_cdk as cdk
+
+    _, stack = app_and_stack
+    acks: dict[str, str] = {}
+    for entry in stack.push.method.node.metadata:
+        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+            acks.update(entry.data)
+    assert acks == {
+        "AwsSolutions::AwsSolutions-APIG4": HMAC_REASON,
+        "AwsSolutions::AwsSolutions-COG4": HMAC_REASON,
+    }
+
+
+def test_push_stage_logs_traces_and_throttles(template, resources):
+    push_api = logical_id(resources, "AWS::ApiGateway::RestApi", "PushRestApi")
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "RestApiId": {"Ref": push_api},
+            "StageName": config.API_STAGE_NAME,
+            "TracingEnabled": True,
+            "AccessLogSetting": {
+                "DestinationArn": {
+                    "Fn::GetAtt": [logical_id(resources, "AWS::Logs::LogGroup", "PushAccessLogs"), "Arn"]
+                },
+                "Format": Match.string_like_regexp("requestId"),
+            },
+            "MethodSettings": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "HttpMethod": "*",
+                            "ResourcePath": "/*",
+                            "LoggingLevel": "ERROR",
+                            "DataTraceEnabled": False,
+                            "ThrottlingRateLimit": config.PUSH_API_THROTTLE_RATE_LIMIT,
+                            "ThrottlingBurstLimit": config.PUSH_API_THROTTLE_BURST_LIMIT,
+                        }
+                    )
+                ]
+            ),
+        },
+    )
+
+
+def test_the_secret_is_generated_and_read_only_by_the_push_function(resources):
+    ((secret_id, secret),) = of_type(resources, "AWS::SecretsManager::Secret").items()
+    props = secret["Properties"]
+    assert "SecretString" not in props and props["GenerateSecretString"]["PasswordLength"] >= 32
+    assert "KmsKeyId" not in props  # the account's aws/secretsmanager key
+    readers = {
+        logical
+        for logical, policy in of_type(resources, "AWS::IAM::Policy").items()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if secret_id in json.dumps(statement["Resource"])
+    }
+    assert readers == {logical_id(resources, "AWS::IAM::Policy", "PushPushRole")}
+    (statement,) = [
+        s
+        for s in resources[next(iter(readers))]["Properties"]["PolicyDocument"]["Statement"]
+        if secret_id in json.dumps(s["Resource"])
+    ]
+    assert sorted(statement["Action"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    assert statement["Resource"] == {"Ref": secret_id}
+
+
+def test_push_function_environment_and_grants(resources):
+    _, fn = function_by_handler(resources, config.FUNCTIONS["push"].handler)
+    env = fn["Properties"]["Environment"]["Variables"]
+    secret_id = logical_id(resources, "AWS::SecretsManager::Secret", "PushPushSecret")
+    assert secret_id in json.dumps(env[Env.PUSH_SECRET_NAME])  # the name, derived from the secret's ARN
+    assert "Fn::Join" in env[Env.PUSH_SECRET_NAME]
+    posts_queue = logical_id(resources, "AWS::SQS::Queue", "ScoringPostsQueue")
+    assert env[Env.POSTS_QUEUE_URL] == {"Ref": posts_queue}
+    assert Env.WATCHES not in env and Env.STATE_TABLE in env  # watches are read from the state table
+    statements = resources[logical_id(resources, "AWS::IAM::Policy", "PushPushRole")]["Properties"][
+        "PolicyDocument"
+    ]["Statement"]
+    sends = [s for s in statements if "sqs:SendMessage" in s["Action"]]
+    assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [posts_queue, "Arn"]}]
+    # Nothing else: of the tables only the watches (a conditioned Query), no topics, no state machine.
+    on_tables = [s for s in statements if "Storage" in json.dumps(s["Resource"])]
+    assert [(s["Action"], s["Condition"]) for s in on_tables] == [
+        ("dynamodb:Query", {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["WATCHES"]}})
+    ]
+    assert "Escalation" not in json.dumps([s["Resource"] for s in statements])
