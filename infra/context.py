@@ -75,6 +75,7 @@ class DeploymentSettings(_Strict):
     schedules: dict[str, int]
     base_urls: dict[str, str]
     fetch_concurrency: dict[str, int]
+    credentials: dict[str, str]
     ack_timeout_seconds: AckTimeouts
     level_thresholds: dict[str, dict[str, float]]
     console_url: str
@@ -206,12 +207,20 @@ def load_settings(get: Any) -> DeploymentSettings:
         if not _EMAIL.match(email):
             raise ContextError("Invalid CDK context 'opsEmails': every entry must be an e-mail address")
 
+    credentials = _validated("credentials", value("credentials", {}), dict[str, str])
+    for platform, secret_name in credentials.items():
+        if not re.match(r"^[A-Za-z0-9/_+=.@-]{1,512}$", secret_name):
+            raise ContextError(
+                f"Invalid CDK context 'credentials': {platform} needs a Secrets Manager secret name (got {secret_name!r})"
+            )
+
     return DeploymentSettings(
         watches=watches,
         subscribers=subscribers,
         schedules=schedules,
         base_urls={platform: url.rstrip("/") for platform, url in base_urls.items()},
         fetch_concurrency=concurrency,
+        credentials=credentials,
         ack_timeout_seconds=ack,
         level_thresholds=thresholds,
         console_url=console_url,

@@ -54,6 +54,9 @@ BUCKET_TTL_DAYS = 30
 FETCH_OVERLAP_MINUTES = 10
 FETCH_LOOKBACK_MINUTES = 60
 FETCH_MAX_PAGES = 20
+# Platform credentials (Secrets Manager) are read again after this long, so a rotated cookie or key
+# is picked up without a deploy.
+CREDENTIALS_MAX_AGE_SECONDS = 300
 # Leave this much of the fetcher's time for queueing what was fetched.
 FETCH_TIME_MARGIN_SECONDS = 10
 
@@ -91,6 +94,7 @@ class Env:
     ESCALATION_STATE_MACHINE_ARN = "ESCALATION_STATE_MACHINE_ARN"
     WATCHES = "WATCHES"  # JSON list of Watch
     PLATFORM_BASE_URLS = "PLATFORM_BASE_URLS"  # JSON {platform: base URL}
+    PLATFORM_SECRETS = "PLATFORM_SECRETS"  # JSON {platform: Secrets Manager name of its request headers}
     HTTP_TIMEOUT_SECONDS = "HTTP_TIMEOUT_SECONDS"
     ACK_TIMEOUT_SECONDS = "ACK_TIMEOUT_SECONDS"  # JSON {"yellow": s, "orange": s, "red": s}
     LEVEL_THRESHOLDS = "LEVEL_THRESHOLDS"  # JSON, see crisiswatch.incidents.levels

@@ -32,6 +32,7 @@ class FetcherSettings(_EnvSettings):
     posts_queue_url: str = Field(alias=Env.POSTS_QUEUE_URL)
     state_table: str = Field(alias=Env.STATE_TABLE)
     base_urls: Json[dict[str, str]] = Field(alias=Env.PLATFORM_BASE_URLS)
+    platform_secrets: Json[dict[str, str]] = Field(default={}, alias=Env.PLATFORM_SECRETS)
     http_timeout_seconds: float = Field(default=10.0, gt=0, alias=Env.HTTP_TIMEOUT_SECONDS)
 
 

@@ -12,6 +12,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -104,6 +105,7 @@ class Ingestion(Construct):
                 Env.PLATFORM_BASE_URLS: json.dumps(settings.base_urls, separators=(",", ":")),
                 Env.STATE_TABLE: state_table.table_name,
                 Env.HTTP_TIMEOUT_SECONDS: str(config.DEFAULT_HTTP_TIMEOUT_SECONDS),
+                Env.PLATFORM_SECRETS: json.dumps(settings.credentials, separators=(",", ":")),
             },
             description="Fetches one watch on one platform (paging, cursor, backoff) and enqueues posts",
         )
@@ -125,4 +127,17 @@ class Ingestion(Construct):
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CURSOR_PREFIX}*"]}},
             )
         )
+        # Each platform's request headers (cookie, provider API key): ops create the secrets; the
+        # fetcher may read exactly those.
+        for platform, secret_name in sorted(settings.credentials.items()):
+            secret = secretsmanager.Secret.from_secret_name_v2(self, f"Credentials-{platform}", secret_name)
+            secret.grant_read(self.fetcher)
+            acknowledge(
+                self.fetcher.role,
+                "AwsSolutions-IAM5",
+                f"Read access to the {platform} credentials secret named in the context: Secrets Manager "
+                "appends six random characters to a secret's ARN, which only a wildcard can match.",
+                finding=f"Resource::arn:<AWS::Partition>:secretsmanager:{Stack.of(self).region}:"
+                f"{Stack.of(self).account}:secret:{secret_name}-??????",
+            )
         acknowledge_sqs_consumer(self.fetcher, "the per-platform FetchJobs queues", "their DLQs")

@@ -43,6 +43,7 @@ TEST_CONTEXT: dict[str, Any] = {
     ],
     "schedules": {"weibo": 2, "bilibili": 10},
     "fetchConcurrency": {"bilibili": 3},
+    "credentials": {"bilibili": "crisiswatch/bilibili-cookie"},
     "ackTimeoutSeconds": {"yellow": 3600, "orange": 900, "red": 300},
     "levelThresholds": {"red": {"min_negatives": 100}},
     "consoleUrl": "https://console.example.com/incidents",

@@ -206,6 +206,15 @@ def test_fetcher_environment(resources):
     assert env[Env.HTTP_TIMEOUT_SECONDS] == "10"
 
 
+def test_the_fetcher_reads_exactly_the_credentials_secrets_of_the_context(resources):
+    env = _env(resources, "fetcher")
+    assert json.loads(env[Env.PLATFORM_SECRETS]) == TEST_CONTEXT["credentials"]
+    statements = [s for logical, s in _statements(resources) if logical.startswith("IngestionFetcherRole")]
+    secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in _as_list(s["Action"])]
+    assert len(secret_reads) == 1
+    assert flatten_join(secret_reads[0]["Resource"]).endswith(":secret:crisiswatch/bilibili-cookie-??????")
+
+
 def test_the_fetcher_touches_only_cursor_items(resources):
     statements = [s for logical, s in _statements(resources) if logical.startswith("IngestionFetcherRole")]
     state_table = logical_id(resources, "AWS::DynamoDB::Table", "StorageStateTable")

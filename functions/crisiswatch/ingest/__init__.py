@@ -11,6 +11,7 @@ Platforms plug in through ``ADAPTERS`` (platform name -> adapter, see ``platform
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,6 +98,7 @@ def fetch_posts(
     max_pages: int = 5,
     *,
     since: datetime | None = None,
+    credentials: Mapping[str, str] | None = None,
 ) -> FetchResult:
     """Search ``job.platform`` for each of the watch's keywords and return the matching posts.
 
@@ -107,6 +109,9 @@ def fetch_posts(
     the terms that hit in ``matched_terms``. A repost whose own text does not match is kept when
     the original it reposts matched in this run (and its own text has no word the rule excludes):
     a crisis spreads through such reposts.
+
+    ``credentials`` are HTTP headers sent with every request (a cookie, a provider's API-key header),
+    from the platform's secret; they are never logged.
 
     Raises ``UnsupportedPlatform`` for a platform without adapter, ``FetchError`` /
     ``MalformedResponse`` when a page cannot be fetched or read (nothing is returned then: the job
@@ -126,7 +131,7 @@ def fetch_posts(
     pages = duplicates = 0
     keywords = [k for k in dict.fromkeys(watch.keywords) if k.strip()]
     for keyword in keywords:
-        headers = adapter.headers(base_url, keyword)
+        headers = adapter.headers(base_url, keyword) | dict(credentials or {})
         cursor: str | None = None  # cursor-paged platforms: what the previous page said to ask next
         for page_number in range(adapter.first_page, adapter.first_page + max_pages):
             payload = fetch_payload(
