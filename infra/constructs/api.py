@@ -29,6 +29,32 @@ ROUTES: list[tuple[str, str]] = [
 ]
 
 
+def stage_options(access_logs: logs.ILogGroup, rate_limit: int, burst_limit: int) -> apigw.StageOptions:
+    """One stage setup for both APIs: JSON access logs, X-Ray, error logs without bodies (they carry
+    names of people on duty, providers' posts, signatures), and throttling."""
+    return apigw.StageOptions(
+        stage_name=config.API_STAGE_NAME,
+        access_log_destination=apigw.LogGroupLogDestination(access_logs),
+        access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+            caller=True,
+            http_method=True,
+            ip=True,
+            protocol=True,
+            request_time=True,
+            resource_path=True,
+            response_length=True,
+            status=True,
+            user=True,
+        ),
+        tracing_enabled=True,
+        metrics_enabled=True,
+        logging_level=apigw.MethodLoggingLevel.ERROR,
+        data_trace_enabled=False,
+        throttling_rate_limit=rate_limit,
+        throttling_burst_limit=burst_limit,
+    )
+
+
 class Api(Construct):
     def __init__(
         self,
@@ -78,26 +104,8 @@ class Api(Construct):
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             default_method_options=apigw.MethodOptions(authorization_type=IAM),
-            deploy_options=apigw.StageOptions(
-                stage_name=config.API_STAGE_NAME,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                tracing_enabled=True,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,  # request bodies may carry names of people on duty
-                throttling_rate_limit=config.API_THROTTLE_RATE_LIMIT,
-                throttling_burst_limit=config.API_THROTTLE_BURST_LIMIT,
+            deploy_options=stage_options(
+                self.access_logs, config.API_THROTTLE_RATE_LIMIT, config.API_THROTTLE_BURST_LIMIT
             ),
         )
         self.validator = self.rest_api.add_request_validator(

@@ -19,6 +19,7 @@ from constructs import Construct
 from crisiswatch import config
 from crisiswatch.config import Env
 from crisiswatch.ingest.push import SIGNATURE_HEADER
+from infra.constructs.api import stage_options
 from infra.constructs.function import Runtime, log_retention, make_function
 from infra.constructs.storage import grant_watch_access
 from infra.context import DeploymentSettings
@@ -95,26 +96,8 @@ class Push(Construct):
             description="crisiswatch push API (HMAC-signed requests from providers)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=False,  # the account-level role is set once, by the incidents API
-            deploy_options=apigw.StageOptions(
-                stage_name=config.API_STAGE_NAME,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                tracing_enabled=True,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,  # bodies are the providers' posts; signatures are credentials
-                throttling_rate_limit=config.PUSH_API_THROTTLE_RATE_LIMIT,
-                throttling_burst_limit=config.PUSH_API_THROTTLE_BURST_LIMIT,
+            deploy_options=stage_options(
+                self.access_logs, config.PUSH_API_THROTTLE_RATE_LIMIT, config.PUSH_API_THROTTLE_BURST_LIMIT
             ),
         )
         account = cloud_watch_role_api.node.try_find_child("Account")
