@@ -16,6 +16,12 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(verbose=args.verbose, ack_timeout=args.ack_timeout, report_path=args.report)
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from infra.local.replay import run_replay_command  # dev extras, as for the demo
+
+    return run_replay_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crisiswatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +41,56 @@ def build_parser() -> argparse.ArgumentParser:
         "--report", metavar="FILE", help="also write what happened as JSON (used by the e2e test)"
     )
     demo.set_defaults(func=_demo)
+
+    replay = sub.add_parser(
+        "replay",
+        help="replay recorded Weibo cascades (THU CED format) through the local loop",
+        description="Serve recorded cascades as Weibo search results over simulated time and run "
+        "them through the local loop (see docs/ingest.md, 'Replay').",
+    )
+    replay.add_argument("--events", required=True, metavar="E.csv.gz", help="the CED events file")
+    replay.add_argument("--posts", required=True, metavar="P.csv.gz", help="the CED posts file")
+    replay.add_argument(
+        "--speed",
+        type=float,
+        default=0,
+        metavar="N",
+        help="simulated seconds per wall second (default 0: as fast as possible)",
+    )
+    replay.add_argument(
+        "--events-limit",
+        type=int,
+        default=20,
+        metavar="K",
+        help="the first K selected events (default 20, 0: all)",
+    )
+    replay.add_argument("--event-ids", action="append", metavar="ID[,ID...]", help="only these events")
+    replay.add_argument(
+        "--since", metavar="DATE", help="events whose source post is at or after (China time)"
+    )
+    replay.add_argument("--until", metavar="DATE", help="events whose source post is before (China time)")
+    replay.add_argument(
+        "--hours",
+        type=float,
+        default=24,
+        metavar="H",
+        help="each cascade's first H hours (default 24, 0: all)",
+    )
+    replay.add_argument(
+        "--keywords",
+        action="append",
+        metavar="KW[,KW...]",
+        help="what the watch searches for (default: nouns most selected source posts share)",
+    )
+    replay.add_argument(
+        "--ack-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="wall seconds an alert waits for an acknowledgement per tier (default: the template's)",
+    )
+    replay.add_argument("--verbose", action="store_true", help="show the handlers' structured logs")
+    replay.add_argument("--report", metavar="FILE", help="also write what happened as JSON")
+    replay.set_defaults(func=_replay)
 
     register_scoring(sub)
     register_rules(sub)

@@ -45,6 +45,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from . import formats
 from .channels import PLATFORMS, SimItem, generate_items
+from .replay import ReplayScenario
 from .scenario import Scenario, SimPost, SimUser
 
 FAULTS = ("429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect", "refused", "duplicates")
@@ -118,7 +119,7 @@ class PlatformSimulator:
 
     def __init__(
         self,
-        scenario: Scenario | None = None,
+        scenario: Scenario | ReplayScenario | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -143,8 +144,12 @@ class PlatformSimulator:
         self.clock = clock
         self.api_key = api_key
         self.feed_size = feed_size
+        # A replay (recorded Weibo cascades) has nothing on the other platforms.
         self.items: dict[str, tuple[tuple[SimItem, ...], ...]] = {
-            platform: generate_items(self.scenario, platform, late=late_posts) for platform in PLATFORMS
+            platform: ()
+            if isinstance(self.scenario, ReplayScenario)
+            else generate_items(self.scenario, platform, late=late_posts)
+            for platform in PLATFORMS
         }
         self.requests: list[RequestRecord] = []
         self._faults: list[_Fault] = []
@@ -219,6 +224,8 @@ class PlatformSimulator:
 
     def visible_posts(self) -> list[SimPost]:
         current = self._current_tick
+        if isinstance(self.scenario, ReplayScenario):  # newest first, by simulated time
+            return list(self.scenario.visible_posts(current))
         posts = [p for i, tick in enumerate(self.scenario.ticks) if i <= current for p in tick]
         return sorted(posts, key=lambda p: (p.age_seconds(current), -int(p.id)))
 
