@@ -2,11 +2,12 @@
 
 Two layers, both for python3.12 on arm64 (see crisiswatch.config.LAMBDA_RUNTIME):
 - ``deps``: the run-time dependencies from pyproject.toml ``[project].dependencies`` except boto3
-  (the Lambda runtime ships it) and the NLP packages. Compiled wheels (pydantic-core, wrapt) are
-  fetched for manylinux aarch64 / CPython 3.12, whatever this machine runs.
-- ``nlp``: jieba + snownlp, pure Python (sdists only, so no --platform), trimmed of what the scorer
-  never loads: training corpora, snownlp's Python 2 model files, jieba's paddle model and its
-  Jython pickles.
+  (the Lambda runtime ships it), jieba, and snownlp (training only: the scorer reads the trained
+  model file itself). Compiled wheels (pydantic-core, wrapt) are fetched for manylinux aarch64 /
+  CPython 3.12, whatever this machine runs.
+- ``nlp``: jieba, pure Python (sdist, so no --platform), trimmed of what is never loaded: jieba's
+  paddle model and its Jython pickles. The scorer segments with its own copy of jieba's algorithm
+  and dictionary; jieba is its fallback (HMM mode, or without the shipped dictionary).
 
 The CDK app uses ``LocalPipBundling`` as the ``local`` bundler of an asset, so CDK never pulls the
 bundling image. Run it by hand to inspect a layer: ``python -m layers.build nlp /tmp/nlp``.
@@ -40,7 +41,10 @@ BINARY_PLATFORM_ARGS = [
     "--python-version", PYTHON_VERSION,
     "--implementation", "cp",
 ]  # fmt: skip
-NLP_PACKAGES = ("jieba", "snownlp")
+NLP_PACKAGES = ("jieba",)
+# Needed to train the sentiment model and for the bench's naive baseline, never at run time: the
+# scorer reads the trained model file itself (crisiswatch.scoring.sentiment). Kept out of layers.
+TRAINING_ONLY = ("snownlp",)
 # Shipped by the Lambda Python runtime; a second copy in a layer would shadow the runtime's boto3
 # stack with a botocore that the runtime's boto3 was not built against.
 RUNTIME_PROVIDED = (
@@ -96,7 +100,7 @@ class LayerSpec:
 def layer_spec(name: str) -> LayerSpec:
     deps = project_dependencies()
     if name == "deps":
-        reqs = tuple(r for r in deps if _name(r) not in {"boto3", *NLP_PACKAGES})
+        reqs = tuple(r for r in deps if _name(r) not in {"boto3", *NLP_PACKAGES, *TRAINING_ONLY})
         return LayerSpec(name, reqs, tuple(BINARY_PLATFORM_ARGS), COMMON_TRIM, RUNTIME_PROVIDED, True)
     if name == "nlp":
         reqs = tuple(r for r in deps if _name(r) in NLP_PACKAGES)

@@ -16,9 +16,10 @@ def test_deps_layer_is_pyproject_minus_boto3_and_nlp():
     assert "botocore" in spec.drop_packages
 
 
-def test_nlp_layer_is_jieba_and_snownlp_trimmed():
+def test_nlp_layer_is_jieba_trimmed_and_snownlp_ships_in_no_layer():
     spec = build.layer_spec("nlp")
-    assert {build._name(r) for r in spec.requirements} == {"jieba", "snownlp"}
+    assert {build._name(r) for r in spec.requirements} == {"jieba"}
+    assert "snownlp" not in {build._name(r) for r in build.layer_spec("deps").requirements}
     assert "--no-deps" in spec.pip_args and "--platform" not in spec.pip_args  # pure Python sdists
     assert "jieba/lac_small" in spec.trim and "snownlp/seg/data.txt" in spec.trim
     assert not any(t.endswith(".marshal.3") for t in spec.trim)  # the Python 3 models stay
