@@ -329,7 +329,9 @@ def _api(aws: LocalAws, say: Printer, report: DemoReport) -> None:
         events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
         path = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
         report.executions.append({"name": execution["name"], "status": final["status"], "path": path})
-        say(f"  execution {execution['name']}: {final['status']}  ({' > '.join(path)})")
+        superseded = execution["name"] != f"{incident_id}-{detail['level']}" and path[-1] != "Informed"
+        note = "  stopped: superseded by a higher level (moto says ABORTED or FAILED)" if superseded else ""
+        say(f"  execution {execution['name']}: {final['status']}  ({' > '.join(path)}){note}")
     current = f"{incident_id}-{detail['level']}"
     report.check(
         "the current level's escalation ended acknowledged, superseded ones were stopped, none still runs",

@@ -13,12 +13,13 @@ import pytest
 
 from crisiswatch.config import Env
 from crisiswatch.handlers import fetcher
-from crisiswatch.models import utcnow
+from crisiswatch.models import FetchJob, Watch, utcnow
 from crisiswatch.store.cursors import CursorStore
+from infra.local.runtime import FakeLambdaContext
 from infra.local.simulator import PlatformSimulator, Scenario
-from tests.integration.helpers import dlq_url, queue_depth, stores
+from tests.integration.helpers import dlq_url, queue_depth, sqs_event, stores
 
-FAULTS = ["429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect"]
+FAULTS = ["429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect", "refused", "duplicates"]
 
 
 @pytest.fixture
@@ -86,3 +87,32 @@ def test_a_failing_fetch_leaves_the_cursor_and_the_next_run_catches_up(aws, fres
     visible = {f"weibo#{p.id}" for p in simulator.visible_posts() if p.about_brand}
     assert sorted(_stored_keys(aws)) == sorted(visible)
     assert cursors.get("xianweifang", "weibo") > cursor
+
+
+def test_posts_the_platform_indexes_late_are_found_by_the_overlap(aws, monkeypatch):
+    """Bilibili items that become visible two ticks after their created time (older than the
+    cursor by then) are still fetched, because each run pages back past the cursor."""
+    scenario = Scenario.generate(calm_ticks=1, burst_ticks=3)
+    with PlatformSimulator(scenario, late_posts=True) as simulator:
+        monkeypatch.setenv(Env.PLATFORM_BASE_URLS, json.dumps({"bilibili": simulator.base_url}))
+        fetcher._settings.cache_clear()
+        watch = Watch(
+            id="xianweifang",
+            name="鲜味坊",
+            keywords=scenario.keywords,
+            exclude=list(scenario.exclude),
+            platforms=["bilibili"],
+        )
+        context = FakeLambdaContext(aws.function("crisiswatch.handlers.fetcher"))
+        for _ in scenario.ticks:
+            simulator.advance()
+            job = FetchJob(watch=watch, platform="bilibili", scheduled_at=utcnow())
+            assert fetcher.lambda_handler(sqs_event(job.model_dump_json()), context) == {
+                "batchItemFailures": []
+            }
+            aws.pump(aws.mapping_for("crisiswatch.handlers.scorer"))
+        late = [i for i in simulator.all_items("bilibili") if i.late_ticks and i.about_brand]
+        brand = {i.key for i in simulator.all_items("bilibili") if i.about_brand}
+    fetcher._settings.cache_clear()
+    assert late  # the scenario has some
+    assert sorted(_stored_keys(aws)) == sorted(brand)
