@@ -82,16 +82,6 @@ class DeploymentSettings(_Strict):
     log_level: str
     ops_emails: list[str]
 
-    @property
-    def weibo_base_url(self) -> str:
-        return self.base_urls["weibo"]
-
-    @property
-    def watches_json(self) -> str:
-        return json.dumps(
-            [w.model_dump(mode="json") for w in self.watches], ensure_ascii=False, separators=(",", ":")
-        )
-
 
 def _decode(key: str, value: Any) -> Any:
     """`-c key=[...]` on the CLI gives a string: decode JSON for structured keys."""

@@ -66,6 +66,37 @@ def logical_id(resources: dict[str, dict], cfn_type: str, prefix: str) -> str:
 CUSTOM_RESOURCE_PROVIDER = "AWS679f53fac002430cb0da5b7982bd2287"
 
 
+def expected_stage(rest_api: str, access_logs: str, rate_limit: int, burst_limit: int) -> dict:
+    """The stage every REST API gets from `infra.constructs.api.stage_options`."""
+    from aws_cdk.assertions import Match
+
+    from crisiswatch import config
+
+    return {
+        "RestApiId": {"Ref": rest_api},
+        "StageName": config.API_STAGE_NAME,
+        "TracingEnabled": True,
+        "AccessLogSetting": {
+            "DestinationArn": {"Fn::GetAtt": [access_logs, "Arn"]},
+            "Format": Match.string_like_regexp("requestId"),
+        },
+        "MethodSettings": Match.array_with(
+            [
+                Match.object_like(
+                    {
+                        "HttpMethod": "*",
+                        "ResourcePath": "/*",
+                        "LoggingLevel": "ERROR",
+                        "DataTraceEnabled": False,
+                        "ThrottlingRateLimit": rate_limit,
+                        "ThrottlingBurstLimit": burst_limit,
+                    }
+                )
+            ]
+        ),
+    }
+
+
 def our_functions(resources: dict[str, dict]) -> dict[str, dict]:
     """The project's Lambda functions, without CDK's custom-resource provider."""
     return {

@@ -75,7 +75,7 @@ def test_cli_strings_are_decoded_and_defaults_come_from_config():
     assert s.schedules == {"weibo": 5}
     assert settings().schedules == config.DEFAULT_SCHEDULES_MINUTES
     assert settings().ack_timeout_seconds.model_dump() == config.DEFAULT_ACK_TIMEOUT_SECONDS
-    assert settings().weibo_base_url == config.DEFAULT_BASE_URLS["weibo"]
+    assert settings().base_urls["weibo"] == config.DEFAULT_BASE_URLS["weibo"]
 
 
 def test_cdk_json_example_context_is_valid_and_fake():

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk.assertions import Match
-from infra_helpers import function_by_handler, logical_id, of_type
+from infra_helpers import expected_stage, function_by_handler, logical_id, of_type
 
 from crisiswatch import config
 from crisiswatch.config import Env
@@ -77,34 +76,14 @@ def test_push_acknowledgements_give_the_hmac_reason(app_and_stack):
 
 
 def test_push_stage_logs_traces_and_throttles(template, resources):
-    push_api = logical_id(resources, "AWS::ApiGateway::RestApi", "PushRestApi")
     template.has_resource_properties(
         "AWS::ApiGateway::Stage",
-        {
-            "RestApiId": {"Ref": push_api},
-            "StageName": config.API_STAGE_NAME,
-            "TracingEnabled": True,
-            "AccessLogSetting": {
-                "DestinationArn": {
-                    "Fn::GetAtt": [logical_id(resources, "AWS::Logs::LogGroup", "PushAccessLogs"), "Arn"]
-                },
-                "Format": Match.string_like_regexp("requestId"),
-            },
-            "MethodSettings": Match.array_with(
-                [
-                    Match.object_like(
-                        {
-                            "HttpMethod": "*",
-                            "ResourcePath": "/*",
-                            "LoggingLevel": "ERROR",
-                            "DataTraceEnabled": False,
-                            "ThrottlingRateLimit": config.PUSH_API_THROTTLE_RATE_LIMIT,
-                            "ThrottlingBurstLimit": config.PUSH_API_THROTTLE_BURST_LIMIT,
-                        }
-                    )
-                ]
-            ),
-        },
+        expected_stage(
+            logical_id(resources, "AWS::ApiGateway::RestApi", "PushRestApi"),
+            logical_id(resources, "AWS::Logs::LogGroup", "PushAccessLogs"),
+            config.PUSH_API_THROTTLE_RATE_LIMIT,
+            config.PUSH_API_THROTTLE_BURST_LIMIT,
+        ),
     )
 
 
@@ -137,7 +116,7 @@ def test_push_function_environment_and_grants(resources):
     assert "Fn::Join" in env[Env.PUSH_SECRET_NAME]
     posts_queue = logical_id(resources, "AWS::SQS::Queue", "ScoringPostsQueue")
     assert env[Env.POSTS_QUEUE_URL] == {"Ref": posts_queue}
-    assert Env.WATCHES not in env and Env.STATE_TABLE in env  # watches are read from the state table
+    assert "WATCHES" not in env and Env.STATE_TABLE in env  # watches are read from the state table
     statements = resources[logical_id(resources, "AWS::IAM::Policy", "PushPushRole")]["Properties"][
         "PolicyDocument"
     ]["Statement"]

@@ -178,6 +178,8 @@ def words(tokens: list[str], config: FeatureConfig) -> list[str]:
     negation, intensifiers, scope = config.negation, config.intensifiers, config.negation_scope
     for token in tokens:
         kind, word = _kinds.get(token) or _kind(token)
+        if (kind in (_NEG, _NEG_EMPHATIC) and not negation) or (kind == _INTENSIFIER and not intensifiers):
+            kind = _WORD  # a negator or intensifier with its rule switched off: an ordinary word
         if kind == _WORD:
             if negate:
                 word = NOT + word
@@ -192,22 +194,14 @@ def words(tokens: list[str], config: FeatureConfig) -> list[str]:
             negate, boost = 0, False
             if kind == _MARK:
                 append(word)
-        elif negation and kind in (_NEG, _NEG_EMPHATIC):
+        elif kind in (_NEG, _NEG_EMPHATIC):
             negate = 0 if negate else scope
             append(word)
             if intensifiers and kind == _NEG_EMPHATIC:
                 boost = True
-        elif intensifiers and kind == _INTENSIFIER:
+        elif kind == _INTENSIFIER:
             boost = True
             append(word)
-        else:  # a negator or intensifier with its rule switched off: an ordinary word
-            if negate:
-                word = NOT + word
-                negate -= 1
-            append(word)
-            if boost:
-                append(word)
-                boost = False
     if config.bigrams:
         plain = [t for t in out if t not in _KEEP_PUNCT]
         out.extend(f"{a}|{b}" for a, b in zip(plain, plain[1:], strict=False))

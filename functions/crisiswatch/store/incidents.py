@@ -208,6 +208,3 @@ class IncidentStore:
 
     def mark_escalated(self, incident: Incident, level: Level) -> Incident:
         return self.update(incident.model_copy(update={"escalated_level": level}))
-
-    def close_pointer(self, watch_id: str) -> None:
-        self._db.delete_item(TableName=self._state, Key=_pointer_key(watch_id))
