@@ -42,7 +42,7 @@ deploy: $(PY_STAMP) $(NODE_STAMP)
 
 ## bench: scorer throughput vs the naive SnowNLP call, cold start and layer size, on one core
 bench: $(PY_STAMP)
-	$(BIN)/python -m crisiswatch.scoring.bench
+	$(BIN)/python -m tools.scoring.bench
 
 ## model: retrain the sentiment model from ../shared/data/sentiment (writes functions/crisiswatch/data/)
 model: $(PY_STAMP)

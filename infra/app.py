@@ -6,7 +6,7 @@
 Context comes from cdk.json's "context" (the examples), overlaid with `context=` (in-process) or
 `-c key=value` (CLI). The environment is the `account`/`region` context if given, else
 CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION (set by the CLI from your credentials), else the offline
-defaults in crisiswatch.config (so synth and tests need no AWS credentials).
+defaults in crisiswatch.constants (so synth and tests need no AWS credentials).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ for _path in (ROOT, ROOT / "functions"):  # the `crisiswatch` package and `layer
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks  # noqa: E402
 
-from crisiswatch import config  # noqa: E402
+from crisiswatch import constants  # noqa: E402
 from infra.context import load_settings  # noqa: E402
 from infra.stack import CrisisWatchStack  # noqa: E402
 
@@ -59,10 +59,10 @@ def build_app(
         app.node.set_context(BUNDLING_STACKS, [])
     settings = load_settings(get)
     env = cdk.Environment(
-        account=str(get("account") or os.environ.get("CDK_DEFAULT_ACCOUNT") or config.DEFAULT_ACCOUNT),
-        region=str(get("region") or os.environ.get("CDK_DEFAULT_REGION") or config.DEFAULT_REGION),
+        account=str(get("account") or os.environ.get("CDK_DEFAULT_ACCOUNT") or constants.DEFAULT_ACCOUNT),
+        region=str(get("region") or os.environ.get("CDK_DEFAULT_REGION") or constants.DEFAULT_REGION),
     )
-    stack = CrisisWatchStack(app, config.STACK_NAME, env=env, settings=settings)
+    stack = CrisisWatchStack(app, constants.STACK_NAME, env=env, settings=settings)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return app, stack
 

@@ -1,6 +1,6 @@
 """Deployment settings read from CDK context, validated once before any construct is built.
 
-Every key has a default in `crisiswatch.config` (or in cdk.json for the examples), so a bare
+Every key has a default in `crisiswatch.constants` (or in cdk.json for the examples), so a bare
 `cdk synth` works. Values given on the command line (`-c key=value`) arrive as strings: structured
 keys are decoded from JSON. A bad value fails synth with a message that names the key and the entry.
 """
@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from crisiswatch import config
-from crisiswatch.models import LEVELS, Level, Watch
+from crisiswatch import constants
+from crisiswatch.vocabulary import LEVELS, Level, Watch
 
 _PLATFORM = r"^[a-z][a-z0-9-]{0,29}$"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -138,7 +138,7 @@ def load_settings(get: Any) -> DeploymentSettings:
     if len(set(names)) != len(names):
         raise ContextError(f"Invalid CDK context 'subscribers': duplicate subscriber names in {names}")
 
-    schedules = value("schedules", dict(config.DEFAULT_SCHEDULES_MINUTES))
+    schedules = value("schedules", dict(constants.DEFAULT_SCHEDULES_MINUTES))
     if not isinstance(schedules, dict) or not schedules:
         raise ContextError("Invalid CDK context 'schedules': expected an object such as {\"weibo\": 2}")
     for platform, minutes in schedules.items():
@@ -150,12 +150,12 @@ def load_settings(get: Any) -> DeploymentSettings:
                 f"(got {minutes!r})"
             )
 
-    ack_raw = value("ackTimeoutSeconds", dict(config.DEFAULT_ACK_TIMEOUT_SECONDS))
+    ack_raw = value("ackTimeoutSeconds", dict(constants.DEFAULT_ACK_TIMEOUT_SECONDS))
     ack = _validated("ackTimeoutSeconds", ack_raw, AckTimeouts)
 
     thresholds = _validated("levelThresholds", value("levelThresholds", {}), dict[str, dict[str, float]])
     try:  # the scorer's own parser, so a typo fails synth rather than the scorer's cold start
-        from crisiswatch.incidents.levels import rules_from_overrides
+        from crisiswatch.incidents.policy import rules_from_overrides
     except ImportError:  # pragma: no cover - the domain module is optional for the infra
         rules_from_overrides = None
     if rules_from_overrides is not None:
@@ -164,7 +164,9 @@ def load_settings(get: Any) -> DeploymentSettings:
         except ValueError as e:
             raise ContextError(f"Invalid CDK context 'levelThresholds': {e}") from None
 
-    base_urls = dict(config.DEFAULT_BASE_URLS) | _validated("baseUrls", value("baseUrls", {}), dict[str, str])
+    base_urls = dict(constants.DEFAULT_BASE_URLS) | _validated(
+        "baseUrls", value("baseUrls", {}), dict[str, str]
+    )
     weibo = get("weiboBaseUrl")  # shorthand for baseUrls.weibo
     if weibo is not None:
         base_urls["weibo"] = str(weibo)
@@ -178,7 +180,7 @@ def load_settings(get: Any) -> DeploymentSettings:
         raise ContextError(
             f"Invalid CDK context 'baseUrls': scheduled platform(s) {missing} have no base URL"
         )
-    concurrency = {p: config.FETCHER_MAX_CONCURRENCY for p in schedules} | _validated(
+    concurrency = {p: constants.FETCHER_MAX_CONCURRENCY for p in schedules} | _validated(
         "fetchConcurrency", value("fetchConcurrency", {}), dict[str, int]
     )
     for platform, cap in concurrency.items():

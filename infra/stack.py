@@ -5,14 +5,14 @@ from __future__ import annotations
 from aws_cdk import Stack
 from constructs import Construct
 
-from crisiswatch import config
+from crisiswatch import constants
 from infra.constructs.api import Api
 from infra.constructs.escalation import Escalation
 from infra.constructs.function import Runtime, function_code
 from infra.constructs.ingestion import Ingestion
 from infra.constructs.layers import Layers
 from infra.constructs.observability import Observability
-from infra.constructs.push import Push
+from infra.constructs.push_api import Push
 from infra.constructs.scoring import Scoring
 from infra.constructs.storage import Storage
 from infra.constructs.watch_seed import WatchSeed
@@ -75,11 +75,13 @@ class CrisisWatchStack(Stack):
             "api": self.api.function,
             "push": self.push.function,
         }
-        assert set(self.functions) == set(config.FUNCTIONS), "every config.FUNCTIONS entry needs a Lambda"
+        assert set(self.functions) == set(constants.FUNCTIONS), (
+            "every constants.FUNCTIONS entry needs a Lambda"
+        )
         self.observability = Observability(
             self,
             "Observability",
-            functions={config.FUNCTIONS[k].construct_id: fn for k, fn in self.functions.items()},
+            functions={constants.FUNCTIONS[k].construct_id: fn for k, fn in self.functions.items()},
             dead_letter_queues={
                 **{f"FetchJobs-{p}": dlq for p, dlq in self.ingestion.fetch_dlqs.items()},
                 "Posts": self.scoring.posts_dlq,

@@ -1,6 +1,6 @@
 """Builds the Lambda layers with pip on this machine: no Docker.
 
-Two layers, both for python3.12 on arm64 (see crisiswatch.config.LAMBDA_RUNTIME):
+Two layers, both for python3.12 on arm64 (see crisiswatch.constants.LAMBDA_RUNTIME):
 - ``deps``: the run-time dependencies from pyproject.toml ``[project].dependencies`` except boto3
   (the Lambda runtime ships it), jieba, and snownlp (training only: the scorer reads the trained
   model file itself). Compiled wheels (pydantic-core, wrapt) are fetched for manylinux aarch64 /

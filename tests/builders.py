@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crisiswatch.incidents.model import Incident, IncidentStats, LevelChange, TopPost
-from crisiswatch.models import Author, Engagement, Level, Post, Score, Watch
+from crisiswatch.incidents.record import Incident, IncidentStats, LevelChange, TopPost
+from crisiswatch.vocabulary import Author, Engagement, Level, Post, Score, Watch
 
 NOW = datetime(2026, 11, 21, 2, 30, tzinfo=UTC)  # 10:30 in China
+
+
+def utcnow() -> datetime:
+    """The real time, for tests of handlers that run on the system clock."""
+    return datetime.now(UTC)
 
 
 def watch(**overrides) -> Watch:

@@ -1,5 +1,5 @@
 """Shared fixtures. AWS is always moto: a moto server in this process with our stack provisioned
-from the synthesized CDK template (see infra/local/runtime.py), reset between tests."""
+from the synthesized CDK template (see infra/local/emulator/runtime.py), reset between tests."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ os.environ.update(
         "CDK_DISABLE_CLI_TELEMETRY": "true",
     }
 )
+
+# The local AWS fixtures, for every test directory (after the environment above is in place).
+from tests.stack import _local_aws, aws, scenario, simulator, template  # noqa: E402, F401
 
 
 def pytest_collection_modifyitems(config, items):

@@ -3,7 +3,7 @@
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from crisiswatch.config import METRICS_NAMESPACE, SERVICE
+from crisiswatch.constants import METRICS_NAMESPACE, SERVICE
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)

@@ -8,8 +8,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from crisiswatch import config
-from crisiswatch.config import Env
+from crisiswatch import constants
+from crisiswatch.constants import Env
 from infra.constructs.function import Runtime, log_retention, make_function
 from infra.constructs.storage import Storage, acknowledge_index_access, grant_watch_access
 from infra.nag import acknowledge
@@ -33,7 +33,7 @@ def stage_options(access_logs: logs.ILogGroup, rate_limit: int, burst_limit: int
     """One stage setup for both APIs: JSON access logs, X-Ray, error logs without bodies (they carry
     names of people on duty, providers' posts, signatures), and throttling."""
     return apigw.StageOptions(
-        stage_name=config.API_STAGE_NAME,
+        stage_name=constants.API_STAGE_NAME,
         access_log_destination=apigw.LogGroupLogDestination(access_logs),
         access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
             caller=True,
@@ -105,7 +105,7 @@ class Api(Construct):
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             default_method_options=apigw.MethodOptions(authorization_type=IAM),
             deploy_options=stage_options(
-                self.access_logs, config.API_THROTTLE_RATE_LIMIT, config.API_THROTTLE_BURST_LIMIT
+                self.access_logs, constants.API_THROTTLE_RATE_LIMIT, constants.API_THROTTLE_BURST_LIMIT
             ),
         )
         self.validator = self.rest_api.add_request_validator(

@@ -29,7 +29,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from crisiswatch.config import Env
+from crisiswatch.constants import Env
 from infra.constructs.function import Runtime, log_retention, make_function
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.storage import Storage, acknowledge_index_access

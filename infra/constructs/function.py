@@ -1,4 +1,4 @@
-"""Every crisiswatch Lambda is made here, from its `crisiswatch.config.FunctionSpec`.
+"""Every crisiswatch Lambda is made here, from its `crisiswatch.constants.FunctionSpec`.
 
 Same shape for all: the configured Python runtime on arm64, one code asset (the `functions/`
 package), X-Ray tracing, its own log group with retention, its own role that can write only to that
@@ -18,7 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from crisiswatch import config
+from crisiswatch import constants
 from infra.nag import acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ CODE_EXCLUDES = [
     "**/.DS_Store",
 ]
 
-RUNTIME = lambda_.Runtime(config.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
+RUNTIME = lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
 _RETENTION = {
@@ -48,9 +48,9 @@ _RETENTION = {
 
 def log_retention() -> logs.RetentionDays:
     try:
-        return _RETENTION[config.LOG_RETENTION_DAYS]
+        return _RETENTION[constants.LOG_RETENTION_DAYS]
     except KeyError:
-        raise ValueError(f"config.LOG_RETENTION_DAYS must be one of {sorted(_RETENTION)}") from None
+        raise ValueError(f"constants.LOG_RETENTION_DAYS must be one of {sorted(_RETENTION)}") from None
 
 
 def function_code() -> lambda_.Code:
@@ -77,8 +77,8 @@ def make_function(
     description: str,
     **options: Any,
 ) -> lambda_.Function:
-    """The Lambda for `config.FUNCTIONS[key]`, with construct id `spec.construct_id` in `scope`."""
-    spec = config.FUNCTIONS[key]
+    """The Lambda for `constants.FUNCTIONS[key]`, with construct id `spec.construct_id` in `scope`."""
+    spec = constants.FUNCTIONS[key]
     log_group = logs.LogGroup(
         scope,
         f"{spec.construct_id}Logs",
@@ -107,8 +107,8 @@ def make_function(
         layers=layers,
         description=description,
         environment={
-            "POWERTOOLS_SERVICE_NAME": config.SERVICE,
-            "POWERTOOLS_METRICS_NAMESPACE": config.METRICS_NAMESPACE,
+            "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
             "LOG_LEVEL": shared.log_level,
             **environment,
         },
@@ -123,7 +123,7 @@ def make_function(
         finding="Resource::*",
     )
     runtime_reason = (
-        f"The runtime is pinned in crisiswatch.config.LAMBDA_RUNTIME ({config.LAMBDA_RUNTIME}) because the "
+        f"The runtime is pinned in crisiswatch.constants.LAMBDA_RUNTIME ({constants.LAMBDA_RUNTIME}) because the "
         "layers carry compiled wheels for that CPython (pydantic-core, wrapt); moving it is a deliberate "
         "change that rebuilds the layers and reruns the tests, not a drift."
     )

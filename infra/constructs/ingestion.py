@@ -16,9 +16,9 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from crisiswatch import config
-from crisiswatch.config import Env
-from crisiswatch.store.cursors import CURSOR_PREFIX
+from crisiswatch import constants
+from crisiswatch.aws.cursors import CURSOR_PREFIX
+from crisiswatch.constants import Env
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import dead_letter_queue, work_queue
 from infra.constructs.scoring import acknowledge_sqs_consumer
@@ -39,7 +39,7 @@ class Ingestion(Construct):
         settings: DeploymentSettings,
     ) -> None:
         super().__init__(scope, construct_id)
-        fetcher_spec = config.FUNCTIONS["fetcher"]
+        fetcher_spec = constants.FUNCTIONS["fetcher"]
         # One fetch-jobs queue per platform, each drained by at most `fetch_concurrency[platform]`
         # fetchers: a platform's rate limit holds however many watches there are, and one slow
         # platform does not hold up the others.
@@ -104,7 +104,7 @@ class Ingestion(Construct):
                 Env.POSTS_QUEUE_URL: posts_queue.queue_url,
                 Env.PLATFORM_BASE_URLS: json.dumps(settings.base_urls, separators=(",", ":")),
                 Env.STATE_TABLE: state_table.table_name,
-                Env.HTTP_TIMEOUT_SECONDS: str(config.DEFAULT_HTTP_TIMEOUT_SECONDS),
+                Env.HTTP_TIMEOUT_SECONDS: str(constants.DEFAULT_HTTP_TIMEOUT_SECONDS),
                 Env.PLATFORM_SECRETS: json.dumps(settings.credentials, separators=(",", ":")),
             },
             description="Fetches one watch on one platform (paging, cursor, backoff) and enqueues posts",
@@ -113,7 +113,7 @@ class Ingestion(Construct):
             self.fetcher.add_event_source(
                 sources.SqsEventSource(
                     queue,
-                    batch_size=config.FETCH_JOBS_BATCH_SIZE,
+                    batch_size=constants.FETCH_JOBS_BATCH_SIZE,
                     report_batch_item_failures=True,
                     max_concurrency=settings.fetch_concurrency[platform],
                 )

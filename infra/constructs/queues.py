@@ -6,7 +6,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from crisiswatch import config
+from crisiswatch import constants
 from infra.nag import acknowledge
 
 
@@ -17,7 +17,7 @@ def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
         construct_id,
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
-        retention_period=Duration.days(config.DLQ_RETENTION_DAYS),
+        retention_period=Duration.days(constants.DLQ_RETENTION_DAYS),
     )
     acknowledge(
         dlq,
@@ -42,7 +42,7 @@ def work_queue(
         construct_id,
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
-        visibility_timeout=Duration.seconds(config.VISIBILITY_TIMEOUT_FACTOR * consumer_timeout_seconds),
-        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=config.DLQ_MAX_RECEIVE_COUNT, queue=dlq),
+        visibility_timeout=Duration.seconds(constants.VISIBILITY_TIMEOUT_FACTOR * consumer_timeout_seconds),
+        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=constants.DLQ_MAX_RECEIVE_COUNT, queue=dlq),
     )
     return queue, dlq

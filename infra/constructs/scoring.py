@@ -9,8 +9,8 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from crisiswatch import config
-from crisiswatch.config import Env
+from crisiswatch import constants
+from crisiswatch.constants import Env
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import work_queue
 from infra.constructs.storage import Storage, acknowledge_index_access
@@ -30,7 +30,7 @@ class Scoring(Construct):
         settings: DeploymentSettings,
     ) -> None:
         super().__init__(scope, construct_id)
-        spec = config.FUNCTIONS["scorer"]
+        spec = constants.FUNCTIONS["scorer"]
         self.posts_queue, self.posts_dlq = work_queue(
             self, "PostsQueue", consumer_timeout_seconds=spec.timeout_seconds
         )
@@ -51,8 +51,8 @@ class Scoring(Construct):
         self.scorer.add_event_source(
             sources.SqsEventSource(
                 self.posts_queue,
-                batch_size=config.POSTS_BATCH_SIZE,
-                max_batching_window=Duration.seconds(config.POSTS_BATCHING_WINDOW_SECONDS),
+                batch_size=constants.POSTS_BATCH_SIZE,
+                max_batching_window=Duration.seconds(constants.POSTS_BATCHING_WINDOW_SECONDS),
                 report_batch_item_failures=True,
             )
         )
@@ -94,7 +94,7 @@ def acknowledge_sqs_consumer(fn: Construct, queue: str, dlq: str) -> None:
         fn,
         "Serverless-LambdaDLQ",
         f"Invoked only by the SQS event source on {queue}; failed records return to the queue and after "
-        f"DLQ_MAX_RECEIVE_COUNT ({config.DLQ_MAX_RECEIVE_COUNT}) receives move to {dlq}. An async-invoke DLQ "
+        f"DLQ_MAX_RECEIVE_COUNT ({constants.DLQ_MAX_RECEIVE_COUNT}) receives move to {dlq}. An async-invoke DLQ "
         "would never receive anything.",
     )
     acknowledge(

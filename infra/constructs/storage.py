@@ -8,8 +8,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
-from crisiswatch import config
-from crisiswatch.store.watches import WATCHES_PK
+from crisiswatch import constants
+from crisiswatch.aws.watches import WATCHES_PK
 from infra.nag import acknowledge, arn_of
 
 _S = dynamodb.AttributeType.STRING
@@ -37,7 +37,7 @@ def _table(scope: Construct, construct_id: str, *, sort_key: str | None = None, 
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True
         ),
-        time_to_live_attribute=config.TTL_ATTRIBUTE if ttl else None,
+        time_to_live_attribute=constants.TTL_ATTRIBUTE if ttl else None,
         # Incidents, acknowledgements and cursors are the product's record: a stack deletion or a
         # replacement must not take them with it.
         removal_policy=RemovalPolicy.RETAIN,
@@ -51,7 +51,7 @@ class Storage(Construct):
         self.posts = _table(self, "PostsTable", ttl=True)
         self.incidents = _table(self, "IncidentsTable", pk="incident_id", ttl=False)
         self.incidents.add_global_secondary_index(
-            index_name=config.INCIDENTS_BY_STATUS_INDEX,
+            index_name=constants.INCIDENTS_BY_STATUS_INDEX,
             partition_key=dynamodb.Attribute(name="status", type=_S),
             sort_key=dynamodb.Attribute(name="opened_at", type=_S),
             projection_type=dynamodb.ProjectionType.ALL,
@@ -65,7 +65,7 @@ def acknowledge_index_access(role: IConstruct, table: dynamodb.Table) -> None:
     acknowledge(
         role,
         "AwsSolutions-IAM5",
-        f"Queries the {config.INCIDENTS_BY_STATUS_INDEX} GSI: the grant covers only this table's own indexes "
+        f"Queries the {constants.INCIDENTS_BY_STATUS_INDEX} GSI: the grant covers only this table's own indexes "
         "(<table arn>/index/*), not other tables.",
         finding=f"Resource::{arn_of(table)}/index/*",
     )

@@ -12,7 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from crisiswatch.store.watches import watch_item
+from crisiswatch.aws.watches import watch_item
 from infra.context import DeploymentSettings
 from infra.nag import acknowledge
 

@@ -13,15 +13,15 @@ import sys
 
 import pytest
 
-from crisiswatch.models import Level
-from infra.local.demo import SUBSCRIBERS
+from crisiswatch.vocabulary import Level
+from infra.local.drivers.demo import SUBSCRIBERS
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> dict:
     path = tmp_path_factory.mktemp("demo") / "report.json"
     run = subprocess.run(
-        [sys.executable, "-m", "crisiswatch.cli", "demo", "--ack-timeout", "2", "--report", str(path)],
+        [sys.executable, "-m", "tools.cli", "demo", "--ack-timeout", "2", "--report", str(path)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from crisiswatch.models import Level
+from crisiswatch.vocabulary import Level
 from tests import ced_fixture as fx
 from tests.conftest import SHARED_DATA
 
@@ -21,7 +21,7 @@ from tests.conftest import SHARED_DATA
 def _replay(tmp_path, *args: str, timeout: int = 240) -> dict:
     path = tmp_path / "report.json"
     run = subprocess.run(
-        [sys.executable, "-m", "crisiswatch.cli", "replay", *args, "--report", str(path)],
+        [sys.executable, "-m", "tools.cli", "replay", *args, "--report", str(path)],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -70,11 +70,11 @@ def expected_stage(rest_api: str, access_logs: str, rate_limit: int, burst_limit
     """The stage every REST API gets from `infra.constructs.api.stage_options`."""
     from aws_cdk.assertions import Match
 
-    from crisiswatch import config
+    from crisiswatch import constants
 
     return {
         "RestApiId": {"Ref": rest_api},
-        "StageName": config.API_STAGE_NAME,
+        "StageName": constants.API_STAGE_NAME,
         "TracingEnabled": True,
         "AccessLogSetting": {
             "DestinationArn": {"Fn::GetAtt": [access_logs, "Arn"]},

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from crisiswatch import config
+from crisiswatch import constants
 from infra.app import build_app, cdk_json_context
 from infra.context import ContextError, load_settings
 
@@ -73,9 +73,9 @@ def test_cli_strings_are_decoded_and_defaults_come_from_config():
     s = settings(subscribers=json.dumps([SMS]), schedules='{"weibo": 5}')
     assert s.subscribers[0].level_values == ["orange", "red"]
     assert s.schedules == {"weibo": 5}
-    assert settings().schedules == config.DEFAULT_SCHEDULES_MINUTES
-    assert settings().ack_timeout_seconds.model_dump() == config.DEFAULT_ACK_TIMEOUT_SECONDS
-    assert settings().base_urls["weibo"] == config.DEFAULT_BASE_URLS["weibo"]
+    assert settings().schedules == constants.DEFAULT_SCHEDULES_MINUTES
+    assert settings().ack_timeout_seconds.model_dump() == constants.DEFAULT_ACK_TIMEOUT_SECONDS
+    assert settings().base_urls["weibo"] == constants.DEFAULT_BASE_URLS["weibo"]
 
 
 def test_cdk_json_example_context_is_valid_and_fake():
@@ -86,6 +86,6 @@ def test_cdk_json_example_context_is_valid_and_fake():
 
 def test_environment_defaults_and_context_override(app_and_stack):
     _, stack = app_and_stack
-    assert (stack.account, stack.region) == (config.DEFAULT_ACCOUNT, config.DEFAULT_REGION)
+    assert (stack.account, stack.region) == (constants.DEFAULT_ACCOUNT, constants.DEFAULT_REGION)
     _, other = build_app(context={"account": "123456789012", "region": "eu-west-1"}, skip_bundling=True)
     assert (other.account, other.region) == ("123456789012", "eu-west-1")

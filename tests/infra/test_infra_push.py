@@ -7,9 +7,9 @@ import json
 
 from infra_helpers import expected_stage, function_by_handler, logical_id, of_type
 
-from crisiswatch import config
-from crisiswatch.config import Env
-from infra.constructs.push import HMAC_REASON
+from crisiswatch import constants
+from crisiswatch.constants import Env
+from infra.constructs.push_api import HMAC_REASON
 
 
 def _rest_api_of(method: dict) -> str:
@@ -37,7 +37,7 @@ def test_two_rest_apis_and_one_account_role(resources):
 def test_post_push_is_the_only_method_without_iam(resources):
     push_api = logical_id(resources, "AWS::ApiGateway::RestApi", "PushRestApi")
     incidents_api = logical_id(resources, "AWS::ApiGateway::RestApi", "ApiRestApi")
-    push_fn, _ = function_by_handler(resources, config.FUNCTIONS["push"].handler)
+    push_fn, _ = function_by_handler(resources, constants.FUNCTIONS["push"].handler)
     unauthenticated = {
         k: m for k, m in _methods(resources).items() if m["Properties"]["AuthorizationType"] != "AWS_IAM"
     }
@@ -81,8 +81,8 @@ def test_push_stage_logs_traces_and_throttles(template, resources):
         expected_stage(
             logical_id(resources, "AWS::ApiGateway::RestApi", "PushRestApi"),
             logical_id(resources, "AWS::Logs::LogGroup", "PushAccessLogs"),
-            config.PUSH_API_THROTTLE_RATE_LIMIT,
-            config.PUSH_API_THROTTLE_BURST_LIMIT,
+            constants.PUSH_API_THROTTLE_RATE_LIMIT,
+            constants.PUSH_API_THROTTLE_BURST_LIMIT,
         ),
     )
 
@@ -109,7 +109,7 @@ def test_the_secret_is_generated_and_read_only_by_the_push_function(resources):
 
 
 def test_push_function_environment_and_grants(resources):
-    _, fn = function_by_handler(resources, config.FUNCTIONS["push"].handler)
+    _, fn = function_by_handler(resources, constants.FUNCTIONS["push"].handler)
     env = fn["Properties"]["Environment"]["Variables"]
     secret_id = logical_id(resources, "AWS::SecretsManager::Secret", "PushPushSecret")
     assert secret_id in json.dumps(env[Env.PUSH_SECRET_NAME])  # the name, derived from the secret's ARN

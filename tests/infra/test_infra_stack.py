@@ -1,6 +1,6 @@
 """Template assertions: every resource of the stack, its wiring and its safety settings.
 
-Expected values come from crisiswatch.config, the same module the stack reads.
+Expected values come from crisiswatch.constants, the same module the stack reads.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from infra_helpers import (
     state_machine_definition,
 )
 
-from crisiswatch import config
-from crisiswatch.config import Env
-from crisiswatch.models import Watch
+from crisiswatch import constants
+from crisiswatch.constants import Env
+from crisiswatch.vocabulary import Watch
 
 # --- DynamoDB -----------------------------------------------------------------------------------
 
@@ -41,14 +41,14 @@ def test_three_tables_on_demand_with_pitr_encryption_and_retain(resources):
 def test_posts_table_keys_and_ttl(resources):
     props = resources[logical_id(resources, "AWS::DynamoDB::Table", "StoragePostsTable")]["Properties"]
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert props["TimeToLiveSpecification"] == {"AttributeName": config.TTL_ATTRIBUTE, "Enabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": constants.TTL_ATTRIBUTE, "Enabled": True}
 
 
 def test_incidents_table_has_by_status_index(resources):
     props = resources[logical_id(resources, "AWS::DynamoDB::Table", "StorageIncidentsTable")]["Properties"]
     assert props["KeySchema"] == [{"AttributeName": "incident_id", "KeyType": "HASH"}]
     (gsi,) = props["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == config.INCIDENTS_BY_STATUS_INDEX == "by-status"
+    assert gsi["IndexName"] == constants.INCIDENTS_BY_STATUS_INDEX == "by-status"
     assert gsi["KeySchema"] == [
         {"AttributeName": "status", "KeyType": "HASH"},
         {"AttributeName": "opened_at", "KeyType": "RANGE"},
@@ -63,7 +63,7 @@ def test_state_table_keys_and_ttl(resources):
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    assert props["TimeToLiveSpecification"] == {"AttributeName": config.TTL_ATTRIBUTE, "Enabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": constants.TTL_ATTRIBUTE, "Enabled": True}
 
 
 # --- SQS ------------------------------------------------------------------------------------------
@@ -81,18 +81,18 @@ def test_work_queues_redrive_to_their_own_dlq(resources):
         dlq_id = logical_id(resources, "AWS::SQS::Queue", dlq)
         assert props["RedrivePolicy"] == {
             "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
-            "maxReceiveCount": config.DLQ_MAX_RECEIVE_COUNT,
+            "maxReceiveCount": constants.DLQ_MAX_RECEIVE_COUNT,
         }
         dlq_props = resources[dlq_id]["Properties"]
-        assert dlq_props["MessageRetentionPeriod"] == config.DLQ_RETENTION_DAYS * 86400
+        assert dlq_props["MessageRetentionPeriod"] == constants.DLQ_RETENTION_DAYS * 86400
 
 
 def test_visibility_timeout_is_at_least_six_times_the_consumer_timeout(resources):
-    assert config.VISIBILITY_TIMEOUT_FACTOR >= 6
+    assert constants.VISIBILITY_TIMEOUT_FACTOR >= 6
     for queue, (_, consumer) in WORK_QUEUES.items():
         props = resources[logical_id(resources, "AWS::SQS::Queue", queue)]["Properties"]
-        timeout = config.FUNCTIONS[consumer].timeout_seconds
-        assert props["VisibilityTimeout"] == config.VISIBILITY_TIMEOUT_FACTOR * timeout
+        timeout = constants.FUNCTIONS[consumer].timeout_seconds
+        assert props["VisibilityTimeout"] == constants.VISIBILITY_TIMEOUT_FACTOR * timeout
         assert props["VisibilityTimeout"] >= 6 * timeout
 
 
@@ -124,16 +124,16 @@ def test_event_sources_report_batch_item_failures(resources):
     posts = by_queue[logical_id(resources, "AWS::SQS::Queue", "ScoringPostsQueue")]
     for props in (fetch, fetch_bilibili, posts):
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    fetcher_id, _ = function_by_handler(resources, config.FUNCTIONS["fetcher"].handler)
-    scorer_id, _ = function_by_handler(resources, config.FUNCTIONS["scorer"].handler)
+    fetcher_id, _ = function_by_handler(resources, constants.FUNCTIONS["fetcher"].handler)
+    scorer_id, _ = function_by_handler(resources, constants.FUNCTIONS["scorer"].handler)
     assert fetch["FunctionName"] == fetch_bilibili["FunctionName"] == {"Ref": fetcher_id}
-    assert fetch["BatchSize"] == config.FETCH_JOBS_BATCH_SIZE
+    assert fetch["BatchSize"] == constants.FETCH_JOBS_BATCH_SIZE
     # Each platform's own cap: the default, and bilibili's from the context.
-    assert fetch["ScalingConfig"] == {"MaximumConcurrency": config.FETCHER_MAX_CONCURRENCY}
+    assert fetch["ScalingConfig"] == {"MaximumConcurrency": constants.FETCHER_MAX_CONCURRENCY}
     assert fetch_bilibili["ScalingConfig"] == {"MaximumConcurrency": 3}
     assert posts["FunctionName"] == {"Ref": scorer_id}
-    assert posts["BatchSize"] == config.POSTS_BATCH_SIZE
-    assert posts["MaximumBatchingWindowInSeconds"] == config.POSTS_BATCHING_WINDOW_SECONDS
+    assert posts["BatchSize"] == constants.POSTS_BATCH_SIZE
+    assert posts["MaximumBatchingWindowInSeconds"] == constants.POSTS_BATCHING_WINDOW_SECONDS
 
 
 # --- Lambda -------------------------------------------------------------------------------------
@@ -151,27 +151,29 @@ CAPABILITY = {
 
 def test_functions_live_in_their_capability_construct(app_and_stack):
     _, stack = app_and_stack
-    for key, spec in config.FUNCTIONS.items():
-        assert stack.functions[key].node.path == f"{config.STACK_NAME}/{CAPABILITY[key]}/{spec.construct_id}"
+    for key, spec in constants.FUNCTIONS.items():
+        assert (
+            stack.functions[key].node.path == f"{constants.STACK_NAME}/{CAPABILITY[key]}/{spec.construct_id}"
+        )
 
 
 def test_one_function_per_spec_with_shared_settings(resources):
     functions = our_functions(resources)
-    assert len(functions) == len(config.FUNCTIONS)
+    assert len(functions) == len(constants.FUNCTIONS)
     layers = {k for k in of_type(resources, "AWS::Lambda::LayerVersion")}
     deps = next(k for k in layers if k.startswith("LayersDepsLayer"))
     nlp = next(k for k in layers if k.startswith("LayersNlpLayer"))
-    for key, spec in config.FUNCTIONS.items():
+    for key, spec in constants.FUNCTIONS.items():
         logical, fn = function_by_handler(resources, spec.handler)
         props = fn["Properties"]
-        assert props["Runtime"] == config.LAMBDA_RUNTIME
+        assert props["Runtime"] == constants.LAMBDA_RUNTIME
         assert props["Architectures"] == ["arm64"]
         assert props["Timeout"] == spec.timeout_seconds
         assert props["MemorySize"] == spec.memory_mb
         assert props["TracingConfig"] == {"Mode": "Active"}
         env = props["Environment"]["Variables"]
-        assert env["POWERTOOLS_SERVICE_NAME"] == config.SERVICE
-        assert env["POWERTOOLS_METRICS_NAMESPACE"] == config.METRICS_NAMESPACE
+        assert env["POWERTOOLS_SERVICE_NAME"] == constants.SERVICE
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == constants.METRICS_NAMESPACE
         assert env["LOG_LEVEL"] == "INFO"
         expected_layers = [{"Ref": deps}, {"Ref": nlp}] if spec.needs_nlp else [{"Ref": deps}]
         assert props["Layers"] == expected_layers, key
@@ -179,7 +181,7 @@ def test_one_function_per_spec_with_shared_settings(resources):
 
 
 def _env(resources, key: str) -> dict:
-    _, fn = function_by_handler(resources, config.FUNCTIONS[key].handler)
+    _, fn = function_by_handler(resources, constants.FUNCTIONS[key].handler)
     return fn["Properties"]["Environment"]["Variables"]
 
 
@@ -201,7 +203,7 @@ def test_scheduler_environment(resources):
 def test_fetcher_environment(resources):
     env = _env(resources, "fetcher")
     assert env[Env.POSTS_QUEUE_URL] == _ref(resources, "AWS::SQS::Queue", "ScoringPostsQueue")
-    assert json.loads(env[Env.PLATFORM_BASE_URLS]) == config.DEFAULT_BASE_URLS
+    assert json.loads(env[Env.PLATFORM_BASE_URLS]) == constants.DEFAULT_BASE_URLS
     assert env[Env.STATE_TABLE] == _ref(resources, "AWS::DynamoDB::Table", "StorageStateTable")
     assert env[Env.HTTP_TIMEOUT_SECONDS] == "10"
 
@@ -282,9 +284,9 @@ def test_notifier_and_api_environment(resources):
 
 def test_every_log_group_has_retention(resources):
     groups = of_type(resources, "AWS::Logs::LogGroup")
-    assert len(groups) == len(config.FUNCTIONS) + 3  # + state machine + two APIs' access logs
+    assert len(groups) == len(constants.FUNCTIONS) + 3  # + state machine + two APIs' access logs
     for group in groups.values():
-        assert group["Properties"]["RetentionInDays"] == config.LOG_RETENTION_DAYS >= 30
+        assert group["Properties"]["RetentionInDays"] == constants.LOG_RETENTION_DAYS >= 30
 
 
 # --- IAM ----------------------------------------------------------------------------------------
@@ -376,7 +378,7 @@ def test_least_privilege_grants(resources):
 
 def test_one_schedule_rule_per_platform_targeting_the_scheduler(resources):
     rules = of_type(resources, "AWS::Events::Rule")
-    scheduler_id, _ = function_by_handler(resources, config.FUNCTIONS["scheduler"].handler)
+    scheduler_id, _ = function_by_handler(resources, constants.FUNCTIONS["scheduler"].handler)
     by_platform = {}
     for rule in rules.values():
         (target,) = rule["Properties"]["Targets"]
@@ -512,7 +514,7 @@ def test_state_machine_shape(resources):
 
 def test_state_machine_invokes_only_the_notifier(resources):
     (machine,) = of_type(resources, "AWS::StepFunctions::StateMachine").values()
-    notifier_id, _ = function_by_handler(resources, config.FUNCTIONS["notifier"].handler)
+    notifier_id, _ = function_by_handler(resources, constants.FUNCTIONS["notifier"].handler)
     refs = [p for p in machine["Properties"]["DefinitionString"]["Fn::Join"][1] if isinstance(p, dict)]
     functions = {r["Fn::GetAtt"][0] for r in refs if "Fn::GetAtt" in r}
     assert functions == {notifier_id}
@@ -537,7 +539,7 @@ def _paths(resources) -> dict[str, str]:
 def test_api_routes_all_use_iam_auth_and_validation(resources):
     paths = _paths(resources)
     validator = logical_id(resources, "AWS::ApiGateway::RequestValidator", "ApiRestApi")
-    api_fn, _ = function_by_handler(resources, config.FUNCTIONS["api"].handler)
+    api_fn, _ = function_by_handler(resources, constants.FUNCTIONS["api"].handler)
     routes = set()
     incidents_api = logical_id(resources, "AWS::ApiGateway::RestApi", "ApiRestApi")
     methods = of_type(resources, "AWS::ApiGateway::Method")
@@ -569,8 +571,8 @@ def test_api_stage_logs_traces_and_throttles(template, resources):
         expected_stage(
             logical_id(resources, "AWS::ApiGateway::RestApi", "ApiRestApi"),
             logical_id(resources, "AWS::Logs::LogGroup", "ApiAccessLogs"),
-            config.API_THROTTLE_RATE_LIMIT,
-            config.API_THROTTLE_BURST_LIMIT,
+            constants.API_THROTTLE_RATE_LIMIT,
+            constants.API_THROTTLE_BURST_LIMIT,
         ),
     )
     template.resource_count_is("AWS::ApiGateway::Account", 1)

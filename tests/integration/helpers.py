@@ -9,8 +9,9 @@ import uuid
 
 import boto3
 
-from crisiswatch.config import Env
-from crisiswatch.store import IncidentStore, PostStore
+from crisiswatch.aws.incidents import DynamoIncidentRepository
+from crisiswatch.aws.posts import DynamoPostRepository
+from crisiswatch.constants import Env
 
 
 def sqs_event(*bodies: str, receive_count: int = 1) -> dict:
@@ -32,11 +33,11 @@ def sqs_event(*bodies: str, receive_count: int = 1) -> dict:
     }
 
 
-def stores() -> tuple[PostStore, IncidentStore]:
+def stores() -> tuple[DynamoPostRepository, DynamoIncidentRepository]:
     client = boto3.client("dynamodb")
     return (
-        PostStore(client, os.environ[Env.POSTS_TABLE], os.environ[Env.STATE_TABLE]),
-        IncidentStore(client, os.environ[Env.INCIDENTS_TABLE], os.environ[Env.STATE_TABLE]),
+        DynamoPostRepository(client, os.environ[Env.POSTS_TABLE], os.environ[Env.STATE_TABLE]),
+        DynamoIncidentRepository(client, os.environ[Env.INCIDENTS_TABLE], os.environ[Env.STATE_TABLE]),
     )
 
 

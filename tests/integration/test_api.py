@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from crisiswatch.handlers import api
-from crisiswatch.models import Level
-from infra.local.runtime import FakeLambdaContext
+from crisiswatch.vocabulary import Level
+from infra.local.emulator.runtime import FakeLambdaContext
 from tests.builders import incident
 from tests.integration.helpers import stores
 

@@ -10,11 +10,12 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from crisiswatch.config import SERVICE, Env
+from crisiswatch.constants import SERVICE, Env
 from crisiswatch.handlers import fetcher
-from crisiswatch.models import FetchJob, Watch, utcnow
-from infra.local.runtime import FakeLambdaContext
+from crisiswatch.vocabulary import FetchJob, Watch
+from infra.local.emulator.runtime import FakeLambdaContext
 from infra.local.simulator import PlatformSimulator, Scenario
+from tests.builders import utcnow
 from tests.integration.helpers import sqs_event
 
 API_KEY = "dy-test-key-7f3a"
@@ -27,10 +28,10 @@ def douyin(aws, monkeypatch):
         simulator.advance(2)
         monkeypatch.setenv(Env.PLATFORM_BASE_URLS, json.dumps({"douyin": simulator.base_url}))
         monkeypatch.setenv(Env.PLATFORM_SECRETS, json.dumps({"douyin": "crisiswatch/douyin"}))
-        fetcher._settings.cache_clear()
+        fetcher.wiring.reset()
         parameters.clear_caches()
         yield simulator
-    fetcher._settings.cache_clear()
+    fetcher.wiring.reset()
     parameters.clear_caches()
 
 

@@ -7,27 +7,30 @@ import time
 
 import boto3
 
-from crisiswatch.config import Env
-from crisiswatch.escalation.aws import TokenReleaser, Workflow, execution_arn
+from crisiswatch.aws.incidents import DynamoIncidentRepository
+from crisiswatch.aws.workflow import StepFunctionsWorkflow, execution_arn
+from crisiswatch.clock import SimulatedClock
+from crisiswatch.constants import Env
 from crisiswatch.escalation.service import acknowledge
 from crisiswatch.incidents.detection import escalation_input, execution_name
-from crisiswatch.models import Level
-from crisiswatch.store import IncidentStore
+from crisiswatch.vocabulary import Level
 from tests.builders import NOW, incident
-from tests.integration.conftest import ACK_TIMEOUTS
+from tests.stack import ACK_TIMEOUTS
 
 
-def _store() -> IncidentStore:
-    return IncidentStore(
+def _store() -> DynamoIncidentRepository:
+    return DynamoIncidentRepository(
         boto3.client("dynamodb"), os.environ[Env.INCIDENTS_TABLE], os.environ[Env.STATE_TABLE]
     )
 
 
-def _start(aws, level: Level) -> tuple[IncidentStore, str]:
+def _start(aws, level: Level) -> tuple[DynamoIncidentRepository, str]:
     store = _store()
     created = incident(level=level)
     store.create(created)
-    workflow = Workflow(boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN])
+    workflow = StepFunctionsWorkflow(
+        boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN]
+    )
     assert workflow.start(execution_name(created), escalation_input(created, ACK_TIMEOUTS))
     arn = execution_arn(os.environ[Env.ESCALATION_STATE_MACHINE_ARN], execution_name(created))
     return store, arn
@@ -53,7 +56,12 @@ def test_acknowledgement_ends_the_wait(aws):
     _wait_until(lambda: store.get(incident().incident_id).notifications)
 
     acked, released = acknowledge(
-        store, TokenReleaser(boto3.client("stepfunctions")), incident().incident_id, "王经理", "收到", NOW
+        store,
+        StepFunctionsWorkflow(boto3.client("stepfunctions")),
+        incident().incident_id,
+        "王经理",
+        "收到",
+        SimulatedClock(NOW),
     )
 
     assert released == 1
@@ -103,7 +111,9 @@ def test_blue_informs_without_waiting(aws):
 
 def test_starting_the_same_escalation_twice_runs_it_once(aws):
     _, arn = _start(aws, Level.BLUE)
-    workflow = Workflow(boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN])
+    workflow = StepFunctionsWorkflow(
+        boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN]
+    )
     created = incident(level=Level.BLUE)
     workflow.start(execution_name(created), escalation_input(created, ACK_TIMEOUTS))  # while running
     aws.wait_for_execution(arn)
@@ -117,7 +127,9 @@ def test_starting_the_same_escalation_twice_runs_it_once(aws):
 
 def test_a_notifier_failure_fails_the_execution_visibly(aws):
     # The incident does not exist: the notifier raises, the state machine's catch ends it as failed.
-    workflow = Workflow(boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN])
+    workflow = StepFunctionsWorkflow(
+        boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN]
+    )
     ghost = incident(level=Level.RED)
     workflow.start(execution_name(ghost), escalation_input(ghost, ACK_TIMEOUTS))
     arn = execution_arn(os.environ[Env.ESCALATION_STATE_MACHINE_ARN], execution_name(ghost))

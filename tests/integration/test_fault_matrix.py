@@ -11,12 +11,13 @@ import json
 
 import pytest
 
-from crisiswatch.config import Env
+from crisiswatch.aws.cursors import DynamoCursorStore
+from crisiswatch.constants import Env
 from crisiswatch.handlers import fetcher
-from crisiswatch.models import FetchJob, Watch, utcnow
-from crisiswatch.store.cursors import CursorStore
-from infra.local.runtime import FakeLambdaContext
+from crisiswatch.vocabulary import FetchJob, Watch
+from infra.local.emulator.runtime import FakeLambdaContext
 from infra.local.simulator import PlatformSimulator, Scenario
+from tests.builders import utcnow
 from tests.integration.helpers import dlq_url, queue_depth, sqs_event, stores
 
 FAULTS = ["429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect", "refused", "duplicates"]
@@ -29,9 +30,9 @@ def fresh_simulator(aws, monkeypatch):
     with PlatformSimulator(scenario, retry_after="0", slow_seconds=1.5) as simulator:
         monkeypatch.setenv(Env.PLATFORM_BASE_URLS, json.dumps({"weibo": simulator.base_url}))
         monkeypatch.setenv(Env.HTTP_TIMEOUT_SECONDS, "0.5")
-        fetcher._settings.cache_clear()
+        fetcher.wiring.reset()
         yield simulator
-    fetcher._settings.cache_clear()
+    fetcher.wiring.reset()
 
 
 def _run_tick(aws) -> None:
@@ -64,7 +65,7 @@ def test_no_post_lost_none_counted_twice(aws, fresh_simulator, fault):
 
 def test_a_failing_fetch_leaves_the_cursor_and_the_next_run_catches_up(aws, fresh_simulator):
     simulator = fresh_simulator
-    cursors = CursorStore(
+    cursors = DynamoCursorStore(
         aws.client("dynamodb"), next(n for lid, n in aws.stack.tables.items() if "State" in lid)
     )
     simulator.advance(1)
@@ -95,7 +96,7 @@ def test_posts_the_platform_indexes_late_are_found_by_the_overlap(aws, monkeypat
     scenario = Scenario.generate(calm_ticks=1, burst_ticks=3)
     with PlatformSimulator(scenario, late_posts=True) as simulator:
         monkeypatch.setenv(Env.PLATFORM_BASE_URLS, json.dumps({"bilibili": simulator.base_url}))
-        fetcher._settings.cache_clear()
+        fetcher.wiring.reset()
         watch = Watch(
             id="xianweifang",
             name="鲜味坊",
@@ -113,6 +114,6 @@ def test_posts_the_platform_indexes_late_are_found_by_the_overlap(aws, monkeypat
             aws.pump(aws.mapping_for("crisiswatch.handlers.scorer"))
         late = [i for i in simulator.all_items("bilibili") if i.late_ticks and i.about_brand]
         brand = {i.key for i in simulator.all_items("bilibili") if i.about_brand}
-    fetcher._settings.cache_clear()
+    fetcher.wiring.reset()
     assert late  # the scenario has some
     assert sorted(_stored_keys(aws)) == sorted(brand)

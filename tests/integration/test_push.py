@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from crisiswatch.config import Env
-from crisiswatch.ingest.push import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from crisiswatch.models import utcnow
+from crisiswatch.constants import Env
+from crisiswatch.ingest.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from tests.builders import utcnow
 from tests.integration.helpers import queue_depth
 
 SCORER = "crisiswatch.handlers.scorer"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from crisiswatch.models import Post
+from crisiswatch.vocabulary import Post
 from tests.integration.helpers import dlq_url, queue_depth
 
 

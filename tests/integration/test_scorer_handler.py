@@ -7,9 +7,9 @@ import json
 import pytest
 
 from crisiswatch.handlers import scorer
-from crisiswatch.models import Level, utcnow
-from infra.local.runtime import FakeLambdaContext
-from tests.builders import post
+from crisiswatch.vocabulary import Level
+from infra.local.emulator.runtime import FakeLambdaContext
+from tests.builders import post, utcnow
 from tests.integration.helpers import executions, sqs_event, stores
 
 COMPLAINTS = [
@@ -86,10 +86,10 @@ def easy_levels(monkeypatch):
         "red": {"min_negatives": 1000},
     }
     monkeypatch.setenv("LEVEL_THRESHOLDS", json.dumps(thresholds))
-    scorer._deps.cache_clear()
+    scorer.wiring.reset()
     yield
     monkeypatch.undo()
-    scorer._deps.cache_clear()
+    scorer.wiring.reset()
 
 
 def test_a_rising_level_supersedes_the_lower_escalation(aws, easy_levels):
@@ -116,10 +116,10 @@ def test_a_rising_level_supersedes_the_lower_escalation(aws, easy_levels):
 @pytest.mark.parametrize("field", ["STATE_TABLE", "POSTS_TABLE"])
 def test_a_missing_setting_fails_the_cold_start_naming_it(aws, monkeypatch, field):
     monkeypatch.delenv(field)
-    scorer._deps.cache_clear()
+    scorer.wiring.reset()
     try:
         with pytest.raises(ValueError, match=field):
             _invoke(aws, sqs_event(*_complaints(1)))
     finally:
         monkeypatch.undo()
-        scorer._deps.cache_clear()
+        scorer.wiring.reset()

@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 
 from crisiswatch.handlers import scorer
-from crisiswatch.models import utcnow
-from infra.local.runtime import FakeLambdaContext
-from tests.builders import post
+from infra.local.emulator.runtime import FakeLambdaContext
+from tests.builders import post, utcnow
 from tests.integration.helpers import sqs_event, stores
 
 NEW = {
@@ -73,7 +72,7 @@ def test_the_scheduler_fetches_a_watch_created_through_the_api(aws):
 def test_posts_of_a_deleted_watch_are_dropped_not_retried(aws):
     aws.api("POST", "/watches", body=NEW)
     aws.api("DELETE", "/watches/geek-coffee")
-    scorer._deps.cache_clear()  # a fresh scorer: its watch cache reads the table now
+    scorer.wiring.reset()  # a fresh scorer: its watch cache reads the table now
     event = sqs_event(post("1", watch_id="geek-coffee", created_at=utcnow()).model_dump_json())
     response = scorer.lambda_handler(event, FakeLambdaContext(aws.function("crisiswatch.handlers.scorer")))
     assert response == {"batchItemFailures": []}

@@ -12,13 +12,20 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from crisiswatch.escalation.aws import TokenReleaser
 from crisiswatch.escalation.service import acknowledge
-from crisiswatch.incidents.model import Incident
-from crisiswatch.models import Watch, utcnow
+from crisiswatch.incidents.record import Incident
 from crisiswatch.observability import count_now
-from crisiswatch.store import IncidentNotFound, IncidentResolved, IncidentStore
-from crisiswatch.store.watches import WatchExists, WatchNotFound, WatchStore
+from crisiswatch.ports import (
+    Clock,
+    EscalationWorkflow,
+    IncidentNotFound,
+    IncidentRepository,
+    IncidentResolved,
+    WatchCatalogue,
+    WatchExists,
+    WatchNotFound,
+)
+from crisiswatch.vocabulary import Watch
 
 INCIDENT_ID = r"^[a-z0-9][a-z0-9-]{0,79}$"
 WATCH_ID = Watch.model_fields["id"].metadata[0].pattern
@@ -68,9 +75,10 @@ class WatchList(BaseModel):
 
 @dataclass(frozen=True)
 class ApiDeps:
-    incidents: IncidentStore
-    releaser: TokenReleaser
-    watches: WatchStore
+    incidents: IncidentRepository
+    workflow: EscalationWorkflow  # releases the escalations an acknowledgement answers
+    watches: WatchCatalogue
+    clock: Clock
 
 
 def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
@@ -110,7 +118,13 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
     def ack_incident(incident_id: Annotated[str, Path(pattern=INCIDENT_ID)], body: AckRequest) -> AckResponse:
         try:
             incident, released = acknowledge(
-                deps().incidents, deps().releaser, incident_id, body.by, body.note, utcnow(), caller=caller()
+                deps().incidents,
+                deps().workflow,
+                incident_id,
+                body.by,
+                body.note,
+                deps().clock,
+                caller=caller(),
             )
         except IncidentNotFound as e:
             raise NotFoundError(str(e)) from e
@@ -130,7 +144,7 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
     @app.post("/watches")
     def create_watch(watch: Watch):  # returns a Response: no schema to validate
         try:
-            deps().watches.create(watch, utcnow(), by=caller())
+            deps().watches.create(watch, deps().clock.now(), by=caller())
         except WatchExists as e:
             raise ServiceError(409, f"{e}: use PUT /watches/{watch.id} to change it") from e
         return Response(201, content_types.APPLICATION_JSON, watch.model_dump(mode="json"))
@@ -147,7 +161,7 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
         if watch.id != watch_id:
             raise ServiceError(422, f"body id {watch.id!r} differs from the path's {watch_id!r}")
         try:
-            deps().watches.replace(watch, utcnow(), by=caller())
+            deps().watches.replace(watch, deps().clock.now(), by=caller())
         except WatchNotFound as e:
             raise NotFoundError(f"{e}: use POST /watches to create it") from e
         return watch

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from crisiswatch.config import SMS_MAX_CHARS
-from crisiswatch.incidents.model import Incident
-from crisiswatch.models import Level
+from crisiswatch.constants import SMS_MAX_CHARS
+from crisiswatch.incidents.record import Incident
+from crisiswatch.vocabulary import Level
 
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 

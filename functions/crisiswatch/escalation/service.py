@@ -2,60 +2,76 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from typing import Literal
 
 from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ConfigDict
 
-from crisiswatch.escalation.aws import AlertPublisher, TokenReleaser
 from crisiswatch.escalation.messages import render_alert
-from crisiswatch.incidents.model import Acknowledgement, Incident, Notification
-from crisiswatch.models import Level
-from crisiswatch.store import IncidentStore
+from crisiswatch.incidents.record import Acknowledgement, Incident, Notification
+from crisiswatch.ports import AlertPublisher, Clock, EscalationWorkflow, IncidentRepository
+from crisiswatch.vocabulary import Level
 
 logger = Logger(child=True)
 
 
-def notify(
-    store: IncidentStore,
-    publisher: AlertPublisher,
-    incident_id: str,
-    tier: Level,
-    kind: str,
-    now: datetime,
-    wait_token: str | None = None,
-    console_url: str = "",
-) -> Notification:
-    """Render the alert from the incident as it is now, publish it, and remember the wait token."""
-    incident = store.get(incident_id)
-    alert = render_alert(incident, tier, kind, console_url)
-    message_id = publisher.publish(alert, tier)
-    notification = Notification(
-        at=now,
-        level=incident.level,
-        tier=tier,
-        kind=kind,
-        message_id=message_id,
-        sms=alert.sms,
-        subject=alert.subject,
-    )
-    store.record_notification(incident_id, notification, wait_token)
-    logger.info("alert published", incident_id=incident_id, tier=tier.value, kind=kind, message_id=message_id)
-    return notification
+class NotifyRequest(BaseModel):
+    """What the escalation sends the notifier (see infra/constructs/escalation.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+    incident_id: str
+    tier: Level
+    kind: Literal["alert", "unacknowledged"]
+    task_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Notifier:
+    incidents: IncidentRepository
+    publisher: AlertPublisher
+    clock: Clock
+    console_url: str = ""
+
+    def notify(self, request: NotifyRequest) -> Notification:
+        """Render the alert from the incident as it is now, publish it, and remember the wait token."""
+        incident = self.incidents.get(request.incident_id)
+        alert = render_alert(incident, request.tier, request.kind, self.console_url)
+        message_id = self.publisher.publish(alert, request.tier)
+        notification = Notification(
+            at=self.clock.now(),
+            level=incident.level,
+            tier=request.tier,
+            kind=request.kind,
+            message_id=message_id,
+            sms=alert.sms,
+            subject=alert.subject,
+        )
+        self.incidents.record_notification(request.incident_id, notification, request.task_token)
+        logger.info(
+            "alert published",
+            incident_id=request.incident_id,
+            tier=request.tier.value,
+            kind=request.kind,
+            message_id=message_id,
+        )
+        return notification
 
 
 def acknowledge(
-    store: IncidentStore,
-    releaser: TokenReleaser,
+    incidents: IncidentRepository,
+    workflow: EscalationWorkflow,
     incident_id: str,
     by: str,
     note: str,
-    now: datetime,
+    clock: Clock,
     caller: str = "",
 ) -> tuple[Incident, int]:
     """Record who acknowledged which level, and end every escalation waiting on this incident."""
-    current = store.get(incident_id)
+    now = clock.now()
+    current = incidents.get(incident_id)
     ack = Acknowledgement(by=by, at=now, level=current.level, note=note, caller=caller)
-    incident, tokens = store.acknowledge(incident_id, ack)
-    released = releaser.release(tokens, {"acknowledged_by": by, "at": now.isoformat()})
+    incident, tokens = incidents.acknowledge(incident_id, ack)
+    released = workflow.release(tokens, {"acknowledged_by": by, "at": now.isoformat()})
     logger.info("incident acknowledged", incident_id=incident_id, level=ack.level.value, released=released)
     return incident, released

@@ -1,33 +1,32 @@
-"""API Gateway (REST, IAM auth) -> the incidents API."""
-
-from __future__ import annotations
-
-from functools import lru_cache
+"""API Gateway (REST, IAM auth) -> the incidents and watches API (crisiswatch.api.app)."""
 
 import boto3
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crisiswatch.api.app import ApiDeps, build_app
-from crisiswatch.escalation.aws import TokenReleaser
+from crisiswatch.aws.incidents import DynamoIncidentRepository
+from crisiswatch.aws.watches import DynamoWatchCatalogue
+from crisiswatch.aws.workflow import StepFunctionsWorkflow
+from crisiswatch.environment import ApiSettings
 from crisiswatch.observability import logger, tracer
-from crisiswatch.settings import ApiSettings
-from crisiswatch.store import IncidentStore
-from crisiswatch.store.watches import WatchStore
+from crisiswatch.ports import Clock
+from crisiswatch.wiring import Wiring
 
 
-@lru_cache(maxsize=1)
-def _deps() -> ApiDeps:
+def build(clock: Clock) -> ApiDeps:
     settings = ApiSettings.from_env()
     dynamodb = boto3.client("dynamodb")
     return ApiDeps(
-        incidents=IncidentStore(dynamodb, settings.incidents_table),
-        releaser=TokenReleaser(boto3.client("stepfunctions")),
-        watches=WatchStore(dynamodb, settings.state_table),
+        incidents=DynamoIncidentRepository(dynamodb, settings.incidents_table),
+        workflow=StepFunctionsWorkflow(boto3.client("stepfunctions")),
+        watches=DynamoWatchCatalogue(dynamodb, settings.state_table),
+        clock=clock,
     )
 
 
-app = build_app(_deps)
+wiring = Wiring(build)
+app = build_app(wiring.get)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

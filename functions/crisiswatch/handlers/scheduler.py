@@ -1,66 +1,36 @@
 """EventBridge schedule -> one fetch job per watch on the scheduled platform."""
 
-from __future__ import annotations
-
-from datetime import timedelta
-from functools import lru_cache
-
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
-from crisiswatch.config import FETCH_LOOKBACK_MINUTES
-from crisiswatch.models import FetchJob, utcnow
+from crisiswatch.aws.queues import SqsQueue
+from crisiswatch.aws.watches import DynamoWatchCatalogue
+from crisiswatch.environment import SchedulerSettings
+from crisiswatch.ingest.scheduling import ScheduleEvent, Scheduler
 from crisiswatch.observability import MetricUnit, logger, metrics, tracer
-from crisiswatch.queues import send_all
-from crisiswatch.settings import SchedulerSettings
-from crisiswatch.store.watches import WatchStore
+from crisiswatch.ports import Clock
+from crisiswatch.wiring import Wiring
 
 
-class UnknownPlatform(Exception):
-    pass
+def build(clock: Clock) -> Scheduler:
+    settings = SchedulerSettings.from_env()
+    sqs = boto3.client("sqs")
+    return Scheduler(
+        watches=DynamoWatchCatalogue(boto3.client("dynamodb"), settings.state_table),
+        fetch_queues={platform: SqsQueue(sqs, url) for platform, url in settings.fetch_queue_urls.items()},
+        clock=clock,
+    )
 
 
-class ScheduleEvent(BaseModel):
-    platform: str
-    lookback_minutes: int = Field(default=FETCH_LOOKBACK_MINUTES, gt=0, le=24 * 60)
-
-
-@lru_cache(maxsize=1)
-def _settings() -> SchedulerSettings:
-    return SchedulerSettings.from_env()
-
-
-@lru_cache(maxsize=1)
-def _sqs():
-    return boto3.client("sqs")
-
-
-@lru_cache(maxsize=1)
-def _dynamodb():
-    return boto3.client("dynamodb")
+wiring = Wiring(build)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    settings = _settings()
     schedule = ScheduleEvent.model_validate(event)
-    now = utcnow()
-    watches = WatchStore(_dynamodb(), settings.state_table).list()
-    since = now - timedelta(minutes=schedule.lookback_minutes)
-    jobs = [
-        FetchJob(watch=watch, platform=schedule.platform, scheduled_at=now, since=since).model_dump_json()
-        for watch in watches
-        if schedule.platform in watch.platforms
-    ]
-    queue_url = settings.fetch_queue_urls.get(schedule.platform)
-    if queue_url is None:
-        raise UnknownPlatform(
-            f"no fetch queue for platform {schedule.platform!r}: {sorted(settings.fetch_queue_urls)}"
-        )
-    send_all(_sqs(), queue_url, jobs)
-    metrics.add_metric(name="FetchJobsScheduled", unit=MetricUnit.Count, value=len(jobs))
-    logger.info("fetch jobs scheduled", platform=schedule.platform, jobs=len(jobs))
-    return {"platform": schedule.platform, "jobs": len(jobs)}
+    jobs = wiring.get().schedule(schedule)
+    metrics.add_metric(name="FetchJobsScheduled", unit=MetricUnit.Count, value=jobs)
+    logger.info("fetch jobs scheduled", platform=schedule.platform, jobs=jobs)
+    return {"platform": schedule.platform, "jobs": jobs}

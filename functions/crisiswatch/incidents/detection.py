@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from crisiswatch.config import DETAILED_STATEMENT_SECONDS, FIRST_STATEMENT_SECONDS, PROGRESS_REPORT_SECONDS
-from crisiswatch.incidents.levels import DEFAULT_RULES, LevelRule, WindowStats, decide_level
-from crisiswatch.incidents.model import Deadlines, Incident, IncidentStats, LevelChange, TopPost
-from crisiswatch.models import Level, Watch
+from crisiswatch.constants import DETAILED_STATEMENT_SECONDS, FIRST_STATEMENT_SECONDS, PROGRESS_REPORT_SECONDS
+from crisiswatch.incidents.policy import DEFAULT_RULES, LevelRule, WindowStats, decide_level
+from crisiswatch.incidents.record import Deadlines, Incident, IncidentStats, LevelChange, TopPost
+from crisiswatch.vocabulary import Level, Watch
 
 WINDOW_HOURS = 6
 TOP_POSTS = 5

@@ -7,12 +7,17 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from crisiswatch.escalation.aws import Workflow
 from crisiswatch.incidents.detection import WINDOW_HOURS, assess, escalation_input, execution_name
-from crisiswatch.incidents.levels import LevelRule
-from crisiswatch.incidents.model import Incident, TopPost
-from crisiswatch.models import Post, Score, Watch
-from crisiswatch.store import IncidentAlreadyOpen, IncidentStore, PostStore, StaleIncident
+from crisiswatch.incidents.policy import LevelRule
+from crisiswatch.incidents.record import Incident, TopPost
+from crisiswatch.ports import (
+    EscalationWorkflow,
+    IncidentAlreadyOpen,
+    IncidentRepository,
+    PostRepository,
+    StaleIncident,
+)
+from crisiswatch.vocabulary import Post, Score, Watch
 
 logger = Logger(child=True)
 MAX_ATTEMPTS = 3
@@ -38,9 +43,9 @@ def reassess_watch(
     watch: Watch,
     candidates: Iterable[TopPost],
     now: datetime,
-    posts: PostStore,
-    incidents: IncidentStore,
-    workflow: Workflow,
+    posts: PostRepository,
+    incidents: IncidentRepository,
+    workflow: EscalationWorkflow,
     rules: tuple[LevelRule, ...],
     ack_timeouts: dict[str, int],
 ) -> tuple[Incident | None, bool]:
@@ -75,7 +80,10 @@ def reassess_watch(
 
 
 def _escalate_if_needed(
-    incident: Incident, incidents: IncidentStore, workflow: Workflow, ack_timeouts: dict[str, int]
+    incident: Incident,
+    incidents: IncidentRepository,
+    workflow: EscalationWorkflow,
+    ack_timeouts: dict[str, int],
 ) -> Incident:
     if not incident.needs_escalation:
         return incident

@@ -2,7 +2,7 @@
 
 ``fetch_posts`` is the one entry point the fetcher handler calls::
 
-    result = fetch_posts(job, base_url, HttpClient(timeout=5), now=utcnow())
+    result = fetch_posts(job, base_url, HttpClient(timeout=5), now=clock.now())
 
 Platforms plug in through ``ADAPTERS`` (platform name -> adapter, see ``platform.PlatformAdapter``);
 ``register_adapter`` adds one. Registered: weibo, bilibili, news (RSS/Atom), douyin and xiaohongshu
@@ -17,16 +17,16 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from crisiswatch.config import SERVICE
+from crisiswatch.constants import SERVICE
 from crisiswatch.ingest.bilibili import BilibiliAdapter
 from crisiswatch.ingest.errors import FetchError, IngestError, MalformedResponse, UnsupportedPlatform
 from crisiswatch.ingest.feeds import FeedAdapter
 from crisiswatch.ingest.http import HttpClient, JsonClient
 from crisiswatch.ingest.platform import PlatformAdapter, SearchPage, fetch_payload
 from crisiswatch.ingest.provider import SHIPPED_PROVIDERS, load_provider
-from crisiswatch.ingest.rules import rule_for
 from crisiswatch.ingest.weibo import WeiboAdapter
-from crisiswatch.models import FetchJob, Post
+from crisiswatch.rules import rule_for
+from crisiswatch.vocabulary import FetchJob, Post
 
 __all__ = [
     "ADAPTERS",

@@ -29,8 +29,7 @@ from urllib.parse import quote, urlencode
 from pydantic import BeforeValidator, Field, ValidationError
 
 from crisiswatch.ingest.errors import FetchError, MalformedResponse, excerpt
-from crisiswatch.ingest.platform import SearchPage
-from crisiswatch.ingest.scalars import (
+from crisiswatch.ingest.fields import (
     IdString,
     Lenient,
     describe,
@@ -40,7 +39,8 @@ from crisiswatch.ingest.scalars import (
     json_excerpt,
     parse_count,
 )
-from crisiswatch.models import Author, Engagement, Post, Watch
+from crisiswatch.ingest.platform import SearchPage
+from crisiswatch.vocabulary import Author, Engagement, Post, Watch
 
 PLATFORM = "bilibili"
 SEARCH_PATH = "/x/web-interface/search/type"

@@ -30,9 +30,9 @@ from urllib.parse import quote, urlsplit
 import feedparser
 
 from crisiswatch.ingest.errors import MalformedResponse, excerpt
+from crisiswatch.ingest.fields import html_to_text, join_text
 from crisiswatch.ingest.platform import SearchPage
-from crisiswatch.ingest.scalars import html_to_text, join_text
-from crisiswatch.models import Author, Engagement, Post, Watch
+from crisiswatch.vocabulary import Author, Engagement, Post, Watch
 
 PLATFORM = "news"
 DEFAULT_PATH = "/rss/search?q={keyword}"

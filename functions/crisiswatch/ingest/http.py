@@ -40,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aws_lambda_powertools import Logger
 
-from crisiswatch.config import SERVICE
+from crisiswatch.constants import SERVICE
 from crisiswatch.ingest.errors import FetchError, MalformedResponse, excerpt
 
 logger = Logger(service=SERVICE, child=True)

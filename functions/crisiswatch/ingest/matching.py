@@ -7,8 +7,8 @@ default rule applies: any keyword (OR), and no exclusion word. Comparison is on 
 
 from __future__ import annotations
 
-from crisiswatch.ingest.rules import Match, fold, rule_for
-from crisiswatch.models import Watch
+from crisiswatch.rules import Match, fold, rule_for
+from crisiswatch.vocabulary import Watch
 
 __all__ = ["Match", "excluded", "fold", "match", "matches"]
 

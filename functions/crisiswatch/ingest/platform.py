@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from crisiswatch.models import Post, Watch
+from crisiswatch.vocabulary import Post, Watch
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,7 @@ from jmespath.parser import ParsedResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from crisiswatch.ingest.errors import FetchError, MalformedResponse, excerpt
-from crisiswatch.ingest.platform import SearchPage
-from crisiswatch.ingest.scalars import (
+from crisiswatch.ingest.fields import (
     describe,
     from_epoch,
     from_iso,
@@ -55,7 +54,8 @@ from crisiswatch.ingest.scalars import (
     json_excerpt,
     parse_count,
 )
-from crisiswatch.models import Author, Engagement, Post, Watch
+from crisiswatch.ingest.platform import SearchPage
+from crisiswatch.vocabulary import Author, Engagement, Post, Watch
 
 SHIPPED_PROVIDERS = ("douyin", "xiaohongshu")
 PROVIDERS_DIR = Path(__file__).resolve().parent.parent / "data" / "providers"

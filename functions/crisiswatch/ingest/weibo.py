@@ -34,8 +34,7 @@ from urllib.parse import quote
 from pydantic import Field, ValidationError
 
 from crisiswatch.ingest.errors import FetchError, MalformedResponse, excerpt
-from crisiswatch.ingest.platform import SearchPage
-from crisiswatch.ingest.scalars import (
+from crisiswatch.ingest.fields import (
     CHINA_TZ,
     Count,
     IdString,
@@ -46,7 +45,8 @@ from crisiswatch.ingest.scalars import (
     json_excerpt,
     parse_count,
 )
-from crisiswatch.models import Author, Engagement, Post, Watch
+from crisiswatch.ingest.platform import SearchPage
+from crisiswatch.vocabulary import Author, Engagement, Post, Watch
 
 PLATFORM = "weibo"
 POST_URL = "https://m.weibo.cn/detail/{id}"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from crisiswatch.models import Author, Engagement
+from crisiswatch.vocabulary import Author, Engagement
 
 VERIFIED_NAMES = {
     0: "verified personal",

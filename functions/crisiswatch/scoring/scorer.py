@@ -1,4 +1,4 @@
-"""The scorer: a post in, a :class:`~crisiswatch.models.Score` out.
+"""The scorer: a post in, a :class:`~crisiswatch.vocabulary.Score` out.
 
 ``Scorer(...)`` is cheap: the jieba dictionary, the sentiment model and the lexicon are loaded on
 the first score and cached for the life of the process (a Lambda container), shared by every
@@ -11,9 +11,9 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from crisiswatch.models import Author, Engagement, Post, Score
 from crisiswatch.scoring import features, lexicon, risk, segment, sentiment
 from crisiswatch.scoring.normalize import Normalized, normalize, to_simplified
+from crisiswatch.vocabulary import Author, Engagement, Post, Score
 
 # How many of the words that pushed the sentiment are named in the reasons.
 TOP_WORDS = 3

@@ -44,8 +44,8 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qs, quote, urlsplit
 
 from . import formats
+from .cascades import ReplayScenario
 from .channels import PLATFORMS, SimItem, generate_items
-from .replay import ReplayScenario
 from .scenario import Scenario, SimPost, SimUser
 
 FAULTS = ("429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect", "refused", "duplicates")
@@ -399,6 +399,13 @@ class PlatformSimulator:
             return
         self._record(path, answer.status)
         handler.reply_raw(answer.status, answer.body, answer.content_type, answer.headers)
+
+    def answer(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        """What a GET of `path` (with its query) would answer, without HTTP and without faults:
+        the in-process client of the memory runtime (`InProcessClient`)."""
+        answer = self._route(path, headers)
+        self._record(path, answer.status)
+        return answer.status, answer.body
 
     def _route(self, path: str, headers: dict[str, str], fault: str | None = None) -> _Answer:
         parts = urlsplit(path)

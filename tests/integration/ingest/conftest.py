@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from crisiswatch.ingest.http import HttpClient
-from crisiswatch.models import FetchJob, Watch
+from crisiswatch.vocabulary import FetchJob, Watch
 from infra.local.simulator import PlatformSimulator, Scenario
 
 

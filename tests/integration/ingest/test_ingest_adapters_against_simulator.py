@@ -19,7 +19,7 @@ from crisiswatch.ingest import ADAPTERS, FetchResult, fetch_posts, register_adap
 from crisiswatch.ingest.errors import FetchError, MalformedResponse
 from crisiswatch.ingest.http import HttpClient
 from crisiswatch.ingest.provider import load_provider
-from crisiswatch.models import FetchJob, Watch
+from crisiswatch.vocabulary import FetchJob, Watch
 from infra.local.simulator import TICK_SECONDS, PlatformSimulator, Scenario
 from infra.local.simulator.channels import SimItem
 from infra.local.simulator.formats import article_url

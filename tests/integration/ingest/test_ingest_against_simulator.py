@@ -10,7 +10,7 @@ import pytest
 
 from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.http import HttpClient
-from crisiswatch.models import FetchJob, Watch
+from crisiswatch.vocabulary import FetchJob, Watch
 from infra.local.simulator import PlatformSimulator, Scenario
 
 

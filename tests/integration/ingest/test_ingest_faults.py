@@ -11,7 +11,7 @@ import pytest
 from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.errors import FetchError, MalformedResponse
 from crisiswatch.ingest.http import HttpClient
-from crisiswatch.models import FetchJob
+from crisiswatch.vocabulary import FetchJob
 from infra.local.simulator import PlatformSimulator
 
 

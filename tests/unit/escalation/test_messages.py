@@ -4,8 +4,8 @@ import pytest
 
 from crisiswatch.escalation.messages import main_category, render_alert, render_sms
 from crisiswatch.incidents.detection import assess
-from crisiswatch.incidents.levels import WindowStats
-from crisiswatch.models import LEVELS, Level
+from crisiswatch.incidents.policy import WindowStats
+from crisiswatch.vocabulary import LEVELS, Level
 from tests.builders import NOW, incident, top_post, watch
 
 

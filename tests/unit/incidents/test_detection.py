@@ -1,8 +1,8 @@
 from datetime import timedelta
 
 from crisiswatch.incidents.detection import assess, escalation_input, execution_name, merge_top_posts
-from crisiswatch.incidents.levels import WindowStats
-from crisiswatch.models import Level
+from crisiswatch.incidents.policy import WindowStats
+from crisiswatch.vocabulary import Level
 from tests.builders import NOW, incident, top_post, watch
 
 QUIET = WindowStats(mentions=30, negatives=1)

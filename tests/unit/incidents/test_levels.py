@@ -1,13 +1,13 @@
 import pytest
 
-from crisiswatch.incidents.levels import (
+from crisiswatch.incidents.policy import (
     DEFAULT_RULES,
     InvalidThresholds,
     WindowStats,
     decide_level,
     rules_from_overrides,
 )
-from crisiswatch.models import Level
+from crisiswatch.vocabulary import Level
 
 
 def stats(mentions: int, negatives: int, high_risk: int = 0) -> WindowStats:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from crisiswatch.models import FetchJob, Watch
+from crisiswatch.vocabulary import FetchJob, Watch
 
 # 2026-11-21 00:05 in China: just after midnight, so "昨天"/"今天" are easy to get wrong.
 NOW = datetime(2026, 11, 20, 16, 5, tzinfo=UTC)

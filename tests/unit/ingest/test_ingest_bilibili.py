@@ -13,7 +13,7 @@ import pytest
 from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.bilibili import BilibiliAdapter, parse_search_page
 from crisiswatch.ingest.errors import FetchError, MalformedResponse
-from crisiswatch.models import FetchJob, Watch
+from crisiswatch.vocabulary import FetchJob, Watch
 from tests.unit.ingest.conftest import NOW
 
 Builder = Callable[..., dict[str, Any]]

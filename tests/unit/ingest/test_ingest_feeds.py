@@ -12,7 +12,7 @@ import pytest
 from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.errors import MalformedResponse
 from crisiswatch.ingest.feeds import FeedAdapter, feed_url, parse_search_page
-from crisiswatch.models import FetchJob, Watch
+from crisiswatch.vocabulary import FetchJob, Watch
 
 
 def rss(*items: str, title: str = "新闻搜索") -> bytes:

@@ -11,7 +11,7 @@ import pytest
 
 from crisiswatch.ingest import ADAPTERS, SearchPage, UnsupportedPlatform, fetch_posts, register_adapter
 from crisiswatch.ingest.errors import MalformedResponse
-from crisiswatch.models import FetchJob, Post, Watch
+from crisiswatch.vocabulary import FetchJob, Post, Watch
 
 Builder = Callable[..., dict[str, Any]]
 END = {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}

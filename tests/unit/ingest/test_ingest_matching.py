@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crisiswatch.ingest.matching import excluded, fold, matches
-from crisiswatch.models import Watch
+from crisiswatch.vocabulary import Watch
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from crisiswatch.ingest.provider import (
     load_provider,
     parse_mapping,
 )
-from crisiswatch.models import FetchJob, Watch
+from crisiswatch.vocabulary import FetchJob, Watch
 
 
 def aweme(aweme_id: str = "7301", now: datetime | None = None, **fields: Any) -> dict[str, Any]:

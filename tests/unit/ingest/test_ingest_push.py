@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from crisiswatch.config import PUSH_MAX_BODY_BYTES, PUSH_MAX_POSTS
-from crisiswatch.ingest import push
-from crisiswatch.ingest.push import (
+from crisiswatch.constants import PUSH_MAX_BODY_BYTES, PUSH_MAX_POSTS
+from crisiswatch.ingest import webhook as push
+from crisiswatch.ingest.webhook import (
     BodyTooLarge,
     InvalidBatch,
     MalformedBody,
@@ -22,7 +22,7 @@ from crisiswatch.ingest.push import (
     sign,
     verify_signature,
 )
-from crisiswatch.models import Watch
+from crisiswatch.vocabulary import Watch
 
 SECRET = b"s3cr3t-shared-with-the-provider"
 NOW = datetime(2026, 11, 20, 16, 5, tzinfo=UTC)

@@ -14,10 +14,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from crisiswatch.cli import build_parser
 from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.matching import excluded, matches
-from crisiswatch.ingest.rules import (
+from crisiswatch.rules import (
     MAX_DEPTH,
     And,
     Match,
@@ -32,7 +31,8 @@ from crisiswatch.ingest.rules import (
     render,
     rule_for,
 )
-from crisiswatch.models import FetchJob, Watch
+from crisiswatch.vocabulary import FetchJob, Watch
+from tools.cli import build_parser
 
 
 def hit(rule: str, text: str) -> Match:

@@ -10,7 +10,7 @@ import pytest
 
 from crisiswatch.ingest.errors import FetchError, MalformedResponse
 from crisiswatch.ingest.weibo import WeiboAdapter, html_to_text, parse_count, parse_search_page
-from crisiswatch.models import Watch
+from crisiswatch.vocabulary import Watch
 
 Builder = Callable[..., dict[str, Any]]
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crisiswatch.models import Author, Engagement, Post
+from crisiswatch.vocabulary import Author, Engagement, Post
 
 
 def make_post(

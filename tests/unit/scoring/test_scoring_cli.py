@@ -1,7 +1,7 @@
 import argparse
 import json
 
-from crisiswatch.scoring import cli
+from tools.scoring import cli
 
 
 def _parser():
@@ -40,7 +40,7 @@ def test_train_without_data_fails_cleanly(tmp_path):
 
 
 def test_metrics():
-    from crisiswatch.scoring.evaluate import metrics
+    from tools.scoring.evaluate import metrics
 
     m = metrics([0, 0, 1, 1], [0, 1, 1, 1])
     assert m["accuracy"] == 0.75 and m["neg_recall"] == 0.5 and m["neg_precision"] == 1.0

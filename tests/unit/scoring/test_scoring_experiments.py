@@ -1,7 +1,7 @@
 """Recipe experiments: the same cross-validation as ``train-sentiment``, nothing written."""
 
-from crisiswatch.scoring import experiments, train
 from crisiswatch.scoring.features import FeatureConfig
+from tools.scoring import experiments, train
 
 POS = [
     "味道很好，下次还来",

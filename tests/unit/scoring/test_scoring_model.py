@@ -7,8 +7,9 @@ from collections import Counter
 
 import pytest
 
-from crisiswatch.scoring import segment, sentiment, train
+from crisiswatch.scoring import segment, sentiment
 from crisiswatch.scoring.features import FeatureConfig
+from tools.scoring import train
 
 LOAD_WITHOUT_SNOWNLP = """
 import sys
@@ -133,7 +134,7 @@ def test_train_on_tiny_synthetic_data_is_deterministic(tmp_path):
 
 
 def test_snownlp_reads_the_shipped_model_with_its_own_loader():
-    from crisiswatch.scoring import snownlp_core
+    from tools.scoring import snownlp_core
 
     bayes = snownlp_core.bayes_class()()
     bayes.load(str(sentiment.MODEL_FILE)[: -len(".3")])  # Bayes.load appends ".3" on Python 3
@@ -147,7 +148,7 @@ def test_snownlp_reads_the_shipped_model_with_its_own_loader():
 
 
 def test_weighted_trainer_is_snownlps_train_when_weights_are_one():
-    from crisiswatch.scoring import snownlp_core
+    from tools.scoring import snownlp_core
 
     docs = [["好吃", "推荐"], ["难吃", "差", "差"], ["好吃", "差"], ["一般"]]
     labels = [1, 0, 0, 1]

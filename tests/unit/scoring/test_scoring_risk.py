@@ -1,7 +1,7 @@
 import pytest
 
-from crisiswatch.models import Author, Engagement
 from crisiswatch.scoring import risk
+from crisiswatch.vocabulary import Author, Engagement
 
 W = risk.RiskWeights()
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crisiswatch.models import Score
 from crisiswatch.scoring import Scorer, segment
+from crisiswatch.vocabulary import Score
 
 
 def test_score_returns_model_with_reasons(scorer, post):

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from crisiswatch.scoring import segment, sentiment, train
+from crisiswatch.scoring import segment, sentiment
 from crisiswatch.scoring.normalize import normalize
+from tools.scoring import train
 
 REPO = Path(__file__).resolve().parents[3]
 SHARED_DATA = Path(os.environ.get("CRISISWATCH_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crisiswatch.ingest.weibo import parse_created_at
-from infra.local.replay import Pacer
+from infra.local.drivers.replay import Pacer
 from infra.local.simulator import PlatformSimulator
-from infra.local.simulator import replay as ced
-from infra.local.simulator.replay import (
+from infra.local.simulator import cascades as ced
+from infra.local.simulator.cascades import (
     EMPTY_REPOST,
     ReplayScenario,
     load_replay,

@@ -1,0 +1,210 @@
+"""DynamoDB: incidents, the open-incident pointer per watch, and the escalation wait tokens.
+
+Wait tokens (Step Functions task tokens) live in the incident item but never in the Incident model,
+so they cannot leak through the API or into logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from crisiswatch.aws.items import error_code, from_item, to_item, to_value
+from crisiswatch.incidents.record import Acknowledgement, Incident, Notification, Status
+from crisiswatch.ports import IncidentAlreadyOpen, IncidentNotFound, IncidentResolved, StaleIncident
+from crisiswatch.vocabulary import Level
+
+OPEN_POINTER_SK = "OPEN_INCIDENT"
+MAX_NOTIFICATIONS = 50
+
+
+def _pointer_key(watch_id: str) -> dict:
+    return {"pk": to_value(f"WATCH#{watch_id}"), "sk": to_value(OPEN_POINTER_SK)}
+
+
+class DynamoIncidentRepository:
+    def __init__(self, client, incidents_table: str, state_table: str | None = None):
+        """`state_table` holds each watch's open-incident pointer: needed to open incidents and to
+        find a watch's open one, not to read, notify or acknowledge."""
+        self._db = client
+        self._incidents = incidents_table
+        self._state_table = state_table
+
+    @property
+    def _state(self) -> str:
+        if self._state_table is None:
+            raise RuntimeError("this repository was made without the state table")
+        return self._state_table
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get(self, incident_id: str) -> Incident:
+        raw = self._db.get_item(
+            TableName=self._incidents, Key={"incident_id": to_value(incident_id)}, ConsistentRead=True
+        ).get("Item")
+        if not raw:
+            raise IncidentNotFound(incident_id)
+        return Incident.model_validate(from_item(raw))
+
+    def open_incident(self, watch_id: str) -> Incident | None:
+        raw = self._db.get_item(TableName=self._state, Key=_pointer_key(watch_id), ConsistentRead=True).get(
+            "Item"
+        )
+        if not raw:
+            return None
+        return self.get(from_item(raw)["incident_id"])
+
+    def list(
+        self, status: Status, limit: int, cursor: str | None = None
+    ) -> tuple[list[Incident], str | None]:
+        """Newest first. `cursor` is the opaque value returned by the previous page."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._incidents,
+            "IndexName": "by-status",
+            "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":s": to_value(status)},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            opened_at, incident_id = cursor.split("|", 1)
+            kwargs["ExclusiveStartKey"] = {
+                "incident_id": to_value(incident_id),
+                "status": to_value(status),
+                "opened_at": to_value(opened_at),
+            }
+        page = self._db.query(**kwargs)
+        incidents = [Incident.model_validate(from_item(raw)) for raw in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        next_cursor = f"{from_item(last)['opened_at']}|{from_item(last)['incident_id']}" if last else None
+        return incidents, next_cursor
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def create(self, incident: Incident) -> None:
+        """Open the incident and point the watch at it; fails if the watch has one open already."""
+        item = to_item(incident.model_dump(mode="json")) | {"wait_tokens": {"M": {}}}
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._state,
+                            "Item": {
+                                **_pointer_key(incident.watch_id),
+                                "incident_id": to_value(incident.incident_id),
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._incidents,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(incident_id)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as e:
+            if error_code(e) == "TransactionCanceledException":
+                raise IncidentAlreadyOpen(incident.watch_id) from e
+            raise
+
+    def update(self, incident: Incident) -> Incident:
+        """Write the incident's fields if nobody changed it since it was read (version check)."""
+        new = incident.model_copy(update={"version": incident.version + 1})
+        fields = new.model_dump(mode="json")
+        del fields["incident_id"]
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": to_value(value) for i, value in enumerate(fields.values()) if value is not None}
+        sets = [f"#f{i} = :v{i}" for i, value in enumerate(fields.values()) if value is not None]
+        removes = [f"#f{i}" for i, value in enumerate(fields.values()) if value is None]
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self._db.update_item(
+                TableName=self._incidents,
+                Key={"incident_id": to_value(incident.incident_id)},
+                UpdateExpression=expression,
+                ConditionExpression="#version = :expected",
+                ExpressionAttributeNames=names | {"#version": "version"},
+                ExpressionAttributeValues=values | {":expected": to_value(incident.version)},
+            )
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                raise StaleIncident(incident.incident_id) from e
+            raise
+        return new
+
+    def record_notification(
+        self, incident_id: str, notification: Notification, wait_token: str | None
+    ) -> None:
+        """Append a sent notification and, when the sender waits for an answer, its task token."""
+        expression = "SET notifications = list_append(if_not_exists(notifications, :empty), :n)"
+        values = {":n": to_value([notification.model_dump(mode="json")]), ":empty": {"L": []}}
+        names: dict[str, str] = {}
+        if wait_token:
+            # Keyed by the token itself: several escalations of one incident may wait at once.
+            expression += ", wait_tokens.#token = :token"
+            names["#token"] = hashlib.sha256(wait_token.encode()).hexdigest()[:32]
+            values[":token"] = to_value(wait_token)
+        try:
+            self._db.update_item(
+                TableName=self._incidents,
+                Key={"incident_id": to_value(incident_id)},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(incident_id)",
+                ExpressionAttributeValues=values,
+                **({"ExpressionAttributeNames": names} if names else {}),
+            )
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                raise IncidentNotFound(incident_id) from e
+            raise
+
+    def acknowledge(self, incident_id: str, ack: Acknowledgement) -> tuple[Incident, list[str]]:
+        """Record the acknowledgement and hand back every wait token it releases.
+
+        Taking the tokens out in the same write means two people acknowledging at once release
+        each waiting escalation exactly once.
+        """
+        try:
+            old = self._db.update_item(
+                TableName=self._incidents,
+                Key={"incident_id": to_value(incident_id)},
+                UpdateExpression="SET #s = :ack, acknowledgements = list_append(if_not_exists("
+                "acknowledgements, :empty), :a), wait_tokens = :none, version = version + :one",
+                ConditionExpression="attribute_exists(incident_id) AND #s <> :resolved",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":ack": to_value("acknowledged"),
+                    ":resolved": to_value("resolved"),
+                    ":a": to_value([ack.model_dump(mode="json")]),
+                    ":empty": {"L": []},
+                    ":none": {"M": {}},
+                    ":one": to_value(1),
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                current = self.get(incident_id)  # raises IncidentNotFound when it does not exist
+                raise IncidentResolved(current.incident_id) from e
+            raise
+        before = from_item(old["Attributes"])
+        tokens = list((before.pop("wait_tokens", None) or {}).values())
+        incident = Incident.model_validate(before)
+        incident = incident.model_copy(
+            update={
+                "status": "acknowledged",
+                "acknowledgements": [*incident.acknowledgements, ack],
+                "version": incident.version + 1,
+            }
+        )
+        return incident, tokens
+
+    def mark_escalated(self, incident: Incident, level: Level) -> Incident:
+        return self.update(incident.model_copy(update={"escalated_level": level}))

@@ -1,0 +1,98 @@
+"""The incident record as analysts see it (the API returns it; the store persists it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from crisiswatch.vocabulary import Level
+
+Status = Literal["open", "acknowledged", "resolved"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class TopPost(_Model):
+    key: str
+    url: str = ""
+    author: str = ""
+    followers: int = 0
+    verified_type: int = -1
+    text: str
+    created_at: datetime
+    risk: float
+    negative: float
+    categories: dict[str, list[str]] = Field(default_factory=dict)
+    reasons: list[str] = Field(default_factory=list)
+
+
+class LevelChange(_Model):
+    level: Level
+    at: datetime
+    reason: str
+
+
+class Deadlines(_Model):
+    """The crisis-PR clocks, started when the incident first reached orange or red."""
+
+    first_statement: datetime
+    detailed_statement: datetime
+    progress_report: datetime
+
+
+class Acknowledgement(_Model):
+    by: str
+    at: datetime
+    level: Level
+    note: str = ""
+    caller: str = ""  # the IAM identity that called the API
+
+
+class Notification(_Model):
+    at: datetime
+    level: Level  # the incident's level when it was sent
+    tier: Level  # who was told: subscribers of this level (above `level` after an escalation)
+    kind: str
+    message_id: str
+    sms: str
+    subject: str
+
+
+class IncidentStats(_Model):
+    window_hours: int
+    mentions: int
+    negatives: int
+    negative_share: float
+    high_risk: int
+    reach: int
+
+
+class Incident(_Model):
+    incident_id: str
+    watch_id: str
+    watch_name: str
+    status: Status = "open"
+    opened_at: datetime
+    updated_at: datetime
+    level: Level
+    level_reason: str
+    history: list[LevelChange]
+    escalated_level: Level | None = None
+    stats: IncidentStats
+    top_posts: list[TopPost] = Field(default_factory=list)
+    deadlines: Deadlines | None = None
+    acknowledgements: list[Acknowledgement] = Field(default_factory=list)
+    notifications: list[Notification] = Field(default_factory=list)
+    version: int = 0
+
+    @property
+    def acknowledged_level(self) -> Level | None:
+        return max((a.level for a in self.acknowledgements), default=None)
+
+    @property
+    def needs_escalation(self) -> bool:
+        return self.escalated_level is None or self.level > self.escalated_level

@@ -1,0 +1,117 @@
+"""A signed push from a data provider, received: verify, validate, match, queue.
+
+    receiver.accept(PushRequest.from_api_event(event))   # -> (accepted, dropped) or PushRejected
+
+Pushed posts pass the watch's rules like fetched ones; those that do not match are acknowledged,
+not queued. Never logged: the secret, the signature, the body.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from crisiswatch.ingest.webhook import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    BodyTooLarge,
+    InvalidBatch,
+    MalformedBody,
+    PushRejected,
+    SignatureRejected,
+    check_body_size,
+    parse_batch,
+    verify_signature,
+)
+from crisiswatch.ports import Clock, Queue, SecretReader
+from crisiswatch.rules import rule_for
+from crisiswatch.watches import WatchCache
+
+logger = Logger(child=True)
+
+# The answer for each way a push can be refused; anything else is our failure (5xx, retry).
+STATUS: dict[type[PushRejected], int] = {
+    SignatureRejected: 401,
+    BodyTooLarge: 413,
+    MalformedBody: 400,
+    InvalidBatch: 422,
+}
+
+
+def status_of(rejection: PushRejected) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(rejection, kind)), 400)
+
+
+def api_response(status: int, payload: dict) -> dict:
+    """The API Gateway (proxy integration) answer."""
+    body = json.dumps(payload, ensure_ascii=False)
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
+
+
+def rejected_response(rejection: PushRejected) -> dict:
+    status = status_of(rejection)
+    fields = [err["field"] for err in rejection.errors]
+    logger.warning("push rejected", status=status, reason=rejection.reason, fields=fields)
+    return api_response(
+        status, {"message": rejection.reason} | ({"errors": rejection.errors} if fields else {})
+    )
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    body: bytes
+    timestamp: str | None
+    signature: str | None
+
+    @classmethod
+    def from_api_event(cls, event: dict) -> PushRequest:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}  # any spelling
+        body = event.get("body") or ""
+        if event.get("isBase64Encoded"):
+            try:
+                raw = base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError):
+                raise MalformedBody("body is not valid base64") from None
+        else:
+            # Without binary media types, API Gateway hands over the body as text: the UTF-8 bytes
+            # the provider signed. Anything else fails the signature, which is the right answer.
+            raw = body.encode("utf-8", errors="replace")
+        return cls(raw, headers.get(TIMESTAMP_HEADER.lower()), headers.get(SIGNATURE_HEADER.lower()))
+
+
+@dataclass(frozen=True)
+class PushReceiver:
+    secrets: SecretReader
+    secret_name: str
+    watches: WatchCache
+    posts: Queue
+    clock: Clock
+
+    def accept(self, request: PushRequest) -> tuple[int, int]:
+        """(accepted, dropped); raises PushRejected."""
+        now = self.clock.now()
+        check_body_size(request.body)  # before any work on it
+        secret = self.secrets.get(self.secret_name).encode()
+        verify_signature(secret, request.timestamp, request.body, request.signature, now)
+        watches = self.watches.all()
+        batch = parse_batch(request.body, watches)
+        rule = rule_for(watches[batch.watch_id], batch.platform)
+        posts = []
+        for post in batch.to_posts(fetched_at=now):
+            match = rule.match(post.text)
+            if match.matched:
+                posts.append(post.model_copy(update={"matched_terms": match.terms}))
+        self.posts.send_all([post.model_dump_json() for post in posts])
+        dropped = len(batch.posts) - len(posts)
+        logger.info(
+            "push accepted",
+            watch_id=batch.watch_id,
+            platform=batch.platform,
+            accepted=len(posts),
+            dropped=dropped,
+        )
+        return len(posts), dropped

@@ -1,0 +1,155 @@
+"""The domain's vocabulary: posts, scores, watches and alert levels.
+
+Every payload that crosses a boundary (platform JSON, SQS body, state-machine input, API body) is
+parsed into one of these models at the edge; domain code only ever sees validated models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from crisiswatch.rules import RuleSyntaxError, parse_rule
+
+
+class Level(StrEnum):
+    """The four colours of China's emergency-response law, least severe first."""
+
+    BLUE = "blue"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        return LEVELS.index(self)
+
+    def __lt__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    def next_up(self) -> Level | None:
+        """The tier above this one, or None at red."""
+        return LEVELS[self.rank + 1] if self.rank + 1 < len(LEVELS) else None
+
+    @property
+    def chinese(self) -> str:
+        return {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}[self.value]
+
+
+LEVELS: list[Level] = [Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Author(_Model):
+    id: str
+    name: str = ""
+    followers: int = Field(default=0, ge=0)
+    # Weibo's verified_type: -1 none, 0 personal (orange V), 1-7 organisations (blue V:
+    # 1 government, 2 enterprise, 3 media, 4 campus, 5 website, 6 app, 7 group), 220+ big V.
+    verified_type: int = -1
+
+
+class Engagement(_Model):
+    reposts: int = Field(default=0, ge=0)
+    comments: int = Field(default=0, ge=0)
+    likes: int = Field(default=0, ge=0)
+    views: int = Field(default=0, ge=0)
+
+
+class Post(_Model):
+    """One normalized item from any platform, as it travels on the posts queue."""
+
+    platform: str
+    post_id: str
+    url: str = ""
+    author: Author
+    text: str
+    created_at: datetime
+    engagement: Engagement = Engagement()
+    repost_of: str | None = None
+    fetched_at: datetime
+    watch_id: str
+    matched_terms: list[str] = Field(default_factory=list, description="the watch's terms this post hit")
+
+    @field_validator("created_at", "fetched_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    @property
+    def key(self) -> str:
+        """The business key every write is idempotent on."""
+        return f"{self.platform}#{self.post_id}"
+
+
+class Score(_Model):
+    """What the scorer concluded about one post, with the reasons a person can check."""
+
+    negative: float = Field(ge=0.0, le=1.0, description="probability that the post is negative")
+    categories: dict[str, list[str]] = Field(
+        default_factory=dict, description="crisis category -> the words that hit it"
+    )
+    risk: float = Field(ge=0.0, le=1.0)
+    reasons: list[str] = Field(default_factory=list)
+
+    @property
+    def is_negative(self) -> bool:
+        return self.negative >= 0.5
+
+
+class Watch(_Model):
+    """What one team monitors: a brand, product or person."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    name: str
+    keywords: list[str] = Field(min_length=1, description="any of these terms matches (OR)")
+    exclude: list[str] = Field(default_factory=list, description="a post with any of these is dropped")
+    brand_terms: list[str] = Field(default_factory=list, description="kept whole by jieba")
+    platforms: list[str] = Field(default_factory=lambda: ["weibo"])
+    # Per platform, a rule expression that a fetched post must match (see crisiswatch.rules);
+    # where none is given, any keyword matches and any exclusion word drops the post.
+    rules: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_parse(cls, rules: dict[str, str]) -> dict[str, str]:
+        if rules:
+            for platform, expression in rules.items():
+                try:
+                    parse_rule(expression)
+                except RuleSyntaxError as e:
+                    raise ValueError(f"rules[{platform!r}]: {e}") from None
+        return rules
+
+
+class FetchJob(_Model):
+    """One unit of fetching work on the fetch-jobs queue: one watch on one platform."""
+
+    watch: Watch
+    platform: str
+    scheduled_at: datetime
+    # Page back until posts are older than this (an overlap of several schedule periods, so that
+    # posts the platform indexes late are still found; duplicates are stored once).
+    since: datetime | None = None

@@ -1,0 +1,144 @@
+"""Push: a separate REST API (`POST /push`) for providers that push posts, signed with a shared
+secret (HMAC), in front of the push Lambda, which sends them to the posts queue.
+
+The incidents API keeps IAM auth on every method. Providers cannot sign SigV4, so this API's one
+method has no API Gateway authorization: the HMAC signature, checked by the function with the
+secret from Secrets Manager, is its authentication.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from crisiswatch import constants
+from crisiswatch.constants import Env
+from crisiswatch.ingest.webhook import SIGNATURE_HEADER
+from infra.constructs.api import stage_options
+from infra.constructs.function import Runtime, log_retention, make_function
+from infra.constructs.storage import grant_watch_access
+from infra.context import DeploymentSettings
+from infra.nag import acknowledge
+
+PUSH_PATH = "/push"
+HMAC_REASON = (
+    f"Providers that push posts cannot sign SigV4 requests, so POST {PUSH_PATH} has no API Gateway "
+    f"authorization: every request must carry an HMAC-SHA256 signature ({SIGNATURE_HEADER}) over its "
+    "timestamp and raw body with the shared secret in Secrets Manager, which the push function verifies "
+    "(constant-time, with a replay window) before anything is queued; that check is its authentication."
+)
+
+
+class Push(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: Runtime,
+        posts_queue: sqs.IQueue,
+        state_table: dynamodb.ITable,
+        settings: DeploymentSettings,
+        cloud_watch_role_api: apigw.RestApi,
+    ) -> None:
+        """`cloud_watch_role_api`: the RestApi that sets API Gateway's account-level CloudWatch role
+        (one per account and region); this API's stage logs through it, so it deploys after it."""
+        super().__init__(scope, construct_id)
+        # The value is generated at deploy time and never appears in the template; ops read it in
+        # the console (or with the CLI) and hand it to the provider out of band.
+        self.secret = secretsmanager.Secret(
+            self,
+            "PushSecret",
+            description="crisiswatch push API: HMAC-SHA256 secret shared with the providers that push posts",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+        acknowledge(
+            self.secret,
+            "AwsSolutions-SMG4",
+            "Rotation is out of scope for now: the secret is shared with each push provider out of band, so a "
+            "rotation needs a coordinated two-secret overlap that neither side implements yet.",
+        )
+
+        self.function = make_function(
+            self,
+            "push",
+            shared,
+            {
+                Env.POSTS_QUEUE_URL: posts_queue.queue_url,
+                Env.PUSH_SECRET_NAME: self.secret.secret_name,
+                Env.STATE_TABLE: state_table.table_name,
+            },
+            description="Push API: verifies a provider's HMAC signature, validates, sends posts to the queue",
+        )
+        self.secret.grant_read(self.function)
+        posts_queue.grant_send_messages(self.function)
+        grant_watch_access(self.function, state_table, ["dynamodb:Query"])
+        acknowledge(
+            self.function,
+            "Serverless-LambdaDLQ",
+            "Invoked only synchronously by API Gateway: the provider gets the error and retries; an async DLQ "
+            "would never receive anything.",
+        )
+
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention(), removal_policy=RemovalPolicy.RETAIN
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            description="crisiswatch push API (HMAC-signed requests from providers)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=False,  # the account-level role is set once, by the incidents API
+            deploy_options=stage_options(
+                self.access_logs,
+                constants.PUSH_API_THROTTLE_RATE_LIMIT,
+                constants.PUSH_API_THROTTLE_BURST_LIMIT,
+            ),
+        )
+        account = cloud_watch_role_api.node.try_find_child("Account")
+        if account is not None:
+            self.rest_api.deployment_stage.node.add_dependency(account)
+
+        # A coarse shape at the gateway (JSON object with the three fields, posts a list): junk is
+        # turned away before it costs an invocation. The function validates everything in full.
+        model = self.rest_api.add_model(
+            "PushBatchModel",
+            content_type="application/json",
+            model_name="PushBatch",
+            schema=apigw.JsonSchema(
+                schema=apigw.JsonSchemaVersion.DRAFT4,
+                type=apigw.JsonSchemaType.OBJECT,
+                required=["watch_id", "platform", "posts"],
+                properties={
+                    "watch_id": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+                    "platform": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+                    "posts": apigw.JsonSchema(type=apigw.JsonSchemaType.ARRAY),
+                },
+            ),
+        )
+        self.validator = self.rest_api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        self.method = self.rest_api.root.resource_for_path(PUSH_PATH).add_method(
+            "POST",
+            apigw.LambdaIntegration(self.function, allow_test_invoke=False),
+            authorization_type=apigw.AuthorizationType.NONE,
+            request_validator=self.validator,
+            request_models={"application/json": model},
+        )
+        acknowledge(self.method, "AwsSolutions-APIG4", HMAC_REASON)
+        acknowledge(self.method, "AwsSolutions-COG4", HMAC_REASON)
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "No WAF (out of scope for now): the one method rejects every request without a valid HMAC "
+            "signature before anything is queued, bodies are capped at 256 KB, and stage throttling "
+            f"({constants.PUSH_API_THROTTLE_RATE_LIMIT} rps, burst {constants.PUSH_API_THROTTLE_BURST_LIMIT}) caps volume.",
+        )

@@ -1,0 +1,190 @@
+"""The memory runtime: the functions' services on the in-memory adapters and one simulated clock.
+
+Wired like the Lambdas wire them (crisiswatch.handlers.*.build), with `crisiswatch.memory` instead
+of `crisiswatch.aws`: scheduler -> one fetch queue per platform -> fetcher (the real adapters,
+paging and cursors, against the platform simulator through `InProcessClient`) -> posts queue ->
+scorer (`Intake`: score, store once, assess) -> escalation (`MemoryWorkflow`: notify, wait for an
+acknowledgement on the simulated clock, escalate) -> notifier -> alerts; and the API's routes.
+Queues deliver as Lambda's SQS poller does: batches of the template's sizes, a failed record
+retried, and moved to a dead-letter list after `DLQ_MAX_RECEIVE_COUNT` receives.
+
+No AWS, no sockets, no wall-clock waits: what the replay and the detection evaluation run on.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from crisiswatch.api.app import ApiDeps, build_app
+from crisiswatch.clock import SimulatedClock
+from crisiswatch.constants import (
+    DEFAULT_ACK_TIMEOUT_SECONDS,
+    DLQ_MAX_RECEIVE_COUNT,
+    FETCH_JOBS_BATCH_SIZE,
+    POSTS_BATCH_SIZE,
+)
+from crisiswatch.escalation.service import Notifier
+from crisiswatch.incidents.intake import Intake
+from crisiswatch.incidents.policy import rules_from_overrides
+from crisiswatch.ingest.credentials import PlatformCredentials
+from crisiswatch.ingest.fetching import Fetcher
+from crisiswatch.ingest.http import JsonClient
+from crisiswatch.ingest.scheduling import ScheduleEvent, Scheduler
+from crisiswatch.memory.messaging import MemoryAlertPublisher, MemoryQueue, MemorySecrets, Message
+from crisiswatch.memory.store import (
+    MemoryCursorStore,
+    MemoryIncidentRepository,
+    MemoryPostRepository,
+    MemoryWatchCatalogue,
+)
+from crisiswatch.memory.workflow import MemoryWorkflow
+from crisiswatch.vocabulary import Watch
+from crisiswatch.watches import WatchCache
+
+FETCH_SECONDS = 60  # what the fetcher's Lambda timeout would leave it (constants.FUNCTIONS)
+
+
+@dataclass
+class Drained:
+    delivered: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+
+    def __iadd__(self, other: Drained) -> Drained:
+        self.delivered += other.delivered
+        self.failed += other.failed
+        self.dead_lettered += other.dead_lettered
+        return self
+
+
+@dataclass
+class MemoryRuntime:
+    watches: Sequence[Watch]
+    base_urls: Mapping[str, str]
+    http: JsonClient
+    clock: SimulatedClock
+    ack_timeouts: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_ACK_TIMEOUT_SECONDS))
+    level_thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    platform_secrets: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        clock = self.clock
+        self.posts = MemoryPostRepository()
+        self.incidents = MemoryIncidentRepository()
+        self.cursors = MemoryCursorStore()
+        self.catalogue = MemoryWatchCatalogue(list(self.watches))
+        self.alerts = MemoryAlertPublisher()
+        self.fetch_queues = {platform: MemoryQueue(f"fetch-{platform}") for platform in self.base_urls}
+        self.posts_queue = MemoryQueue("posts")
+        self.dead_letters: dict[str, list[str]] = {}
+        self.notifier = Notifier(self.incidents, self.alerts, clock)
+        self.workflow = MemoryWorkflow(self.notifier.notify, clock)
+        self.scheduler = Scheduler(self.catalogue, self.fetch_queues, clock)
+        self.fetcher = Fetcher(
+            cursors=self.cursors,
+            posts=self.posts_queue,
+            base_urls=self.base_urls,
+            credentials=PlatformCredentials(MemorySecrets(self.secrets), self.platform_secrets),
+            http=lambda seconds_left: self.http,
+            clock=clock,
+        )
+        self.intake = Intake(
+            watches=WatchCache(self.catalogue, max_age=0),
+            posts=self.posts,
+            incidents=self.incidents,
+            workflow=self.workflow,
+            clock=clock,
+            rules=rules_from_overrides(self.level_thresholds),
+            ack_timeouts=dict(self.ack_timeouts),
+        )
+        self.app = build_app(lambda: ApiDeps(self.incidents, self.workflow, self.catalogue, clock))
+
+    # -- event sources -------------------------------------------------------------------------
+
+    def tick(self, platform: str) -> tuple[Drained, Drained]:
+        """One schedule tick of `platform`, run to the end: (fetch jobs, posts) drained."""
+        self.scheduler.schedule(ScheduleEvent(platform=platform))
+        fetched = self.pump_fetcher(platform)
+        scored = self.pump_scorer()
+        self.workflow.advance()
+        return fetched, scored
+
+    def pump_fetcher(self, platform: str) -> Drained:
+        def run(messages: list[Message]) -> set[int]:
+            failed = set()
+            for i, message in enumerate(messages):
+                try:
+                    self.fetcher.run_message(message.body, FETCH_SECONDS)
+                except Exception:  # logged by the fetcher; the queue retries it
+                    failed.add(i)
+            return failed
+
+        return self._drain(self.fetch_queues[platform], FETCH_JOBS_BATCH_SIZE, run)
+
+    def pump_scorer(self) -> Drained:
+        def run(messages: list[Message]) -> set[int]:
+            batch = self.intake.batch()
+            failed = set()
+            for i, message in enumerate(messages):
+                try:
+                    batch.add_message(message.body)
+                except Exception:  # this record fails alone (partial batch response)
+                    failed.add(i)
+            try:
+                batch.finish()
+            except Exception:  # re-assessing failed: the whole batch is retried
+                return set(range(len(messages)))
+            return failed
+
+        return self._drain(self.posts_queue, POSTS_BATCH_SIZE, run)
+
+    def _drain(
+        self, queue: MemoryQueue, batch_size: int, run: Callable[[list[Message]], set[int]]
+    ) -> Drained:
+        drained = Drained()
+        while messages := queue.receive(batch_size):
+            failed = run(messages)
+            for i, message in enumerate(messages):
+                if i not in failed:
+                    drained.delivered += 1
+                elif message.receives >= DLQ_MAX_RECEIVE_COUNT:
+                    self.dead_letters.setdefault(queue.name, []).append(message.body)
+                    drained.failed += 1
+                    drained.dead_lettered += 1
+                else:
+                    drained.failed += 1
+                    queue.retry(message)
+        return drained
+
+    def api(self, method: str, path: str, body: Any = None, query: dict | None = None) -> tuple[int, Any]:
+        """The API's routes as API Gateway would call them after IAM auth."""
+        event = {
+            "resource": path,
+            "path": path,
+            "httpMethod": method,
+            "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {"Content-Type": ["application/json"]},
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+            "pathParameters": None,
+            "requestContext": {
+                "resourcePath": path,
+                "httpMethod": method,
+                "path": path,
+                "stage": "local",
+                "requestId": str(uuid.uuid4()),
+                "identity": {
+                    "userArn": "arn:aws:iam::000000000000:user/local-analyst",
+                    "caller": "local-analyst",
+                },
+            },
+            "body": None if body is None else json.dumps(body, ensure_ascii=False),
+            "isBase64Encoded": False,
+        }
+        response = self.app.resolve(event, None)
+        return response["statusCode"], json.loads(response.get("body") or "null")

@@ -1,0 +1,226 @@
+"""The repositories' contract: posts and counters, incidents, cursors, watches.
+
+Each test runs on the DynamoDB adapters (moto, the template's tables) and on the in-memory ones."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from crisiswatch.incidents.policy import counts_of
+from crisiswatch.incidents.record import Acknowledgement, Notification
+from crisiswatch.ports import (
+    IncidentAlreadyOpen,
+    IncidentNotFound,
+    IncidentResolved,
+    StaleIncident,
+    WatchExists,
+    WatchNotFound,
+)
+from crisiswatch.vocabulary import Engagement, Level
+from tests.builders import NOW, incident, post, score, watch
+
+
+class Posts:
+    """The repository, saving with the counts the domain derives from each post."""
+
+    def __init__(self, repository):
+        self.repository = repository
+
+    def save(self, p, s, now):
+        return self.repository.save(p, s, counts_of(p, s), now)
+
+    def __getattr__(self, name):
+        return getattr(self.repository, name)
+
+
+def test_a_post_is_stored_and_counted_once(ports):
+    posts = Posts(ports.posts)
+    assert posts.save(post("1"), score(negative=0.9, risk=0.8), NOW) is True
+    assert posts.save(post("1"), score(negative=0.9, risk=0.8), NOW) is False  # redelivered
+    assert posts.save(post("2", text="鲜味坊真好吃"), score(negative=0.1, risk=0.05), NOW) is True
+
+    window = posts.window("xianweifang", NOW, hours=6)
+    assert (window.mentions, window.negatives, window.high_risk, window.reach) == (2, 1, 1, 1200)
+    assert window.risk_sum == pytest.approx(0.85)
+    assert posts.get("weibo#1")["score#xianweifang"]["risk"] == 0.8
+
+
+def test_a_post_two_watches_match_is_stored_once_and_counted_for_each(ports):
+    posts = Posts(ports.posts)
+    assert posts.save(post("1"), score(), NOW) is True
+    assert posts.save(post("1", watch_id="other-brand"), score(risk=0.2), NOW) is True
+    assert posts.save(post("1", watch_id="other-brand"), score(risk=0.2), NOW) is False
+    assert posts.window("xianweifang", NOW, 6).mentions == 1
+    assert posts.window("other-brand", NOW, 6).mentions == 1
+    stored = posts.get("weibo#1")
+    assert stored["watch_ids"] == {"xianweifang", "other-brand"}
+    assert (stored["score#xianweifang"]["risk"], stored["score#other-brand"]["risk"]) == (0.8, 0.2)
+
+
+def test_a_post_seen_again_refreshes_its_engagement_and_keeps_the_previous_poll(ports):
+    posts = Posts(ports.posts)
+    first = post("1")
+    later = NOW + timedelta(minutes=2)
+    grown = first.model_copy(update={"engagement": Engagement(reposts=250, comments=40, likes=900)})
+    posts.save(first, score(), NOW)
+
+    assert posts.save(grown, score(), later) is False  # not counted again...
+    stored = posts.get("weibo#1")  # ...but its counters moved on
+    assert stored["post"]["engagement"]["reposts"] == 250
+    assert stored["previous_engagement"]["reposts"] == 10
+    assert (stored["previous_seen_at"], stored["seen_at"]) == (NOW.isoformat(), later.isoformat())
+    assert posts.window("xianweifang", later, 6).mentions == 1
+
+
+def test_the_window_covers_only_its_hours(ports):
+    posts = Posts(ports.posts)
+    posts.save(post("old", created_at=NOW - timedelta(hours=7)), score(), NOW)
+    posts.save(post("new", created_at=NOW - timedelta(hours=5)), score(), NOW)
+    posts.save(post("future", created_at=NOW + timedelta(hours=2)), score(), NOW)  # clock skew: counted now
+    assert posts.window("xianweifang", NOW, hours=6).mentions == 2
+
+
+def test_one_open_incident_per_watch(ports):
+    incidents = ports.incidents
+    incidents.create(incident())
+    with pytest.raises(IncidentAlreadyOpen):
+        incidents.create(incident(incident_id="xianweifang-20261121-0300"))
+    assert incidents.open_incident("xianweifang").incident_id == incident().incident_id
+    assert incidents.open_incident("another-watch") is None
+
+
+def test_updates_are_optimistically_locked(ports):
+    incidents = ports.incidents
+    incidents.create(incident())
+    first = incidents.update(incident(level=Level.RED))
+    assert first.version == 1 and incidents.get(first.incident_id).level == Level.RED
+    with pytest.raises(StaleIncident):
+        incidents.update(incident(level=Level.RED))  # written against version 0
+
+
+def test_acknowledging_releases_every_waiting_token_once(ports):
+    incidents = ports.incidents
+    incidents.create(incident())
+    for token in ("token-a", "token-b"):
+        note = Notification(
+            at=NOW, level=Level.ORANGE, tier=Level.RED, kind="alert", message_id=token, sms="s", subject="s"
+        )
+        incidents.record_notification(incident().incident_id, note, wait_token=token)
+    ack = Acknowledgement(by="王经理", at=NOW, level=Level.ORANGE)
+
+    acked, tokens = incidents.acknowledge(incident().incident_id, ack)
+    again, tokens_again = incidents.acknowledge(incident().incident_id, ack)
+
+    assert sorted(tokens) == ["token-a", "token-b"]  # two escalations waiting at the same tier
+    assert tokens_again == []
+    assert acked.status == "acknowledged" and len(again.acknowledgements) == 2
+    stored = incidents.get(incident().incident_id)
+    assert "wait_tokens" not in stored.model_dump()  # never part of what the API returns
+    assert [n.message_id for n in stored.notifications] == ["token-a", "token-b"]
+
+
+def test_acknowledging_unknown_or_resolved_incidents_says_which(ports):
+    incidents = ports.incidents
+    ack = Acknowledgement(by="王经理", at=NOW, level=Level.ORANGE)
+    with pytest.raises(IncidentNotFound):
+        incidents.acknowledge("nope", ack)
+    incidents.create(incident())
+    incidents.update(incident(status="resolved"))
+    with pytest.raises(IncidentResolved):
+        incidents.acknowledge(incident().incident_id, ack)
+
+
+def test_listing_pages_newest_first_by_status(ports):
+    incidents = ports.incidents
+    for minute in range(5):
+        incidents.create(
+            incident(
+                incident_id=f"w{minute}-1", watch_id=f"w{minute}", opened_at=NOW + timedelta(minutes=minute)
+            )
+        )
+    page, cursor = incidents.list("open", limit=3)
+    rest, end = incidents.list("open", limit=3, cursor=cursor)
+    assert [i.incident_id for i in page + rest] == ["w4-1", "w3-1", "w2-1", "w1-1", "w0-1"]
+    assert end is None
+    assert incidents.list("resolved", limit=3) == ([], None)
+
+
+def test_a_full_last_page_still_gives_a_cursor_and_the_next_page_is_empty(ports):
+    for minute in range(2):
+        ports.incidents.create(
+            incident(
+                incident_id=f"w{minute}-1", watch_id=f"w{minute}", opened_at=NOW + timedelta(minutes=minute)
+            )
+        )
+    page, cursor = ports.incidents.list("open", limit=2)
+    assert [i.incident_id for i in page] == ["w1-1", "w0-1"]
+    rest, end = ports.incidents.list("open", limit=2, cursor=cursor) if cursor else ([], None)
+    assert (rest, end) == ([], None)
+
+
+def test_an_acknowledged_incident_lists_under_its_new_status(ports):
+    ports.incidents.create(incident())
+    ports.incidents.acknowledge(
+        incident().incident_id, Acknowledgement(by="王经理", at=NOW, level=Level.ORANGE)
+    )
+    assert [i.incident_id for i in ports.incidents.list("acknowledged", limit=5)[0]] == [
+        incident().incident_id
+    ]
+    assert ports.incidents.list("open", limit=5)[0] == []
+    assert ports.incidents.open_incident("xianweifang").status == "acknowledged"  # still the watch's open one
+
+
+def test_a_notification_for_an_unknown_incident_says_so(ports):
+    note = Notification(
+        at=NOW, level=Level.ORANGE, tier=Level.ORANGE, kind="alert", message_id="m", sms="s", subject="s"
+    )
+    with pytest.raises(IncidentNotFound):
+        ports.incidents.record_notification("nope", note, wait_token=None)
+    with pytest.raises(IncidentNotFound):
+        ports.incidents.get("nope")
+
+
+def test_mark_escalated_is_version_checked_too(ports):
+    ports.incidents.create(incident())
+    escalated = ports.incidents.mark_escalated(incident(), Level.ORANGE)
+    assert (escalated.escalated_level, escalated.version) == (Level.ORANGE, 1)
+    assert ports.incidents.get(incident().incident_id).escalated_level == Level.ORANGE
+    with pytest.raises(StaleIncident):
+        ports.incidents.mark_escalated(incident(), Level.RED)
+
+
+def test_cursors_only_move_forward(ports):
+    cursors = ports.cursors
+    assert cursors.get("w", "weibo") is None
+    assert cursors.advance("w", "weibo", NOW, NOW) is True
+    assert cursors.advance("w", "weibo", NOW - timedelta(minutes=1), NOW) is False  # an older, slower job
+    assert cursors.advance("w", "weibo", NOW, NOW) is False  # the same mark
+    assert cursors.get("w", "weibo") == NOW
+    assert cursors.advance("w", "weibo", NOW + timedelta(seconds=1), NOW) is True
+    assert cursors.get("w", "weibo") == NOW + timedelta(seconds=1)
+    assert cursors.get("w", "bilibili") is None  # per watch and platform
+
+
+def test_watches_create_read_replace_delete(ports):
+    watches = ports.watches
+    assert watches.list() == []
+    watches.create(watch(id="b-brand"), NOW, by="ops")
+    watches.create(watch(id="a-brand", rules={"weibo": "鲜味坊 NOT 招聘"}), NOW)
+    with pytest.raises(WatchExists):
+        watches.create(watch(id="a-brand"), NOW)
+    assert [w.id for w in watches.list()] == ["a-brand", "b-brand"]  # in id order
+    assert watches.get("a-brand").rules == {"weibo": "鲜味坊 NOT 招聘"}
+
+    watches.replace(watch(id="a-brand", keywords=["鲜味坊", "XWF"]), NOW)
+    assert watches.get("a-brand").keywords == ["鲜味坊", "XWF"]
+    with pytest.raises(WatchNotFound):
+        watches.replace(watch(id="c-brand"), NOW)
+
+    watches.delete("a-brand")
+    with pytest.raises(WatchNotFound):
+        watches.get("a-brand")
+    with pytest.raises(WatchNotFound):
+        watches.delete("a-brand")
+    assert [w.id for w in watches.list()] == ["b-brand"]

@@ -1,0 +1,1 @@
+"""Offline tooling, never deployed: the `crisiswatch` command, training, experiments, benchmark, evaluation."""

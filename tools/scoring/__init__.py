@@ -1,0 +1,1 @@
+"""Training, evaluation, experiments and the benchmark of the scorer (offline; the scorer itself is crisiswatch.scoring)."""
