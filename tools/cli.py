@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wall seconds an alert waits for an acknowledgement per tier (default: the template's)",
     )
+    replay.add_argument(
+        "--engine",
+        choices=("moto", "memory"),
+        default="moto",
+        help="moto: the embedded local AWS, end to end (default); memory: the same services on "
+        "in-memory adapters and the simulated clock, hundreds of times faster",
+    )
     replay.add_argument("--verbose", action="store_true", help="show the handlers' structured logs")
     replay.add_argument("--report", metavar="FILE", help="also write what happened as JSON")
     replay.set_defaults(func=_replay)

@@ -109,7 +109,7 @@ class IncidentRepository(Protocol):
 
     def update(self, incident: Incident) -> Incident:
         """Write it if its version is still the stored one (StaleIncident otherwise); returns it
-        with the version incremented."""
+        with the version incremented. The append-only lists (record.APPEND_ONLY) are left as stored."""
         ...
 
     def record_notification(

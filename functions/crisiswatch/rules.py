@@ -109,6 +109,7 @@ def _chinese_table() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=4096)  # a text is matched again on every page it appears on (reposts embed it)
 def fold(text: str) -> str:
     """The form rule terms and post texts are compared in.
 

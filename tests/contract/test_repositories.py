@@ -224,3 +224,20 @@ def test_watches_create_read_replace_delete(ports):
     with pytest.raises(WatchNotFound):
         watches.delete("a-brand")
     assert [w.id for w in watches.list()] == ["b-brand"]
+
+
+def test_an_update_from_an_earlier_read_keeps_what_was_appended_since(ports):
+    incidents = ports.incidents
+    incidents.create(incident())
+    read = incidents.get(incident().incident_id)
+    note = Notification(
+        at=NOW, level=Level.ORANGE, tier=Level.ORANGE, kind="alert", message_id="m1", sms="s", subject="s"
+    )
+    incidents.record_notification(read.incident_id, note, wait_token=None)  # the notifier, meanwhile
+
+    incidents.update(read.model_copy(update={"level": Level.RED}))  # the scorer, from its read
+    incidents.mark_escalated(incidents.get(read.incident_id), Level.RED)
+
+    stored = incidents.get(read.incident_id)
+    assert stored.level == Level.RED and stored.escalated_level == Level.RED
+    assert [n.message_id for n in stored.notifications] == ["m1"]

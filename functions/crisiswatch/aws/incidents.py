@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from crisiswatch.aws.items import error_code, from_item, to_item, to_value
-from crisiswatch.incidents.record import Acknowledgement, Incident, Notification, Status
+from crisiswatch.incidents.record import APPEND_ONLY, Acknowledgement, Incident, Notification, Status
 from crisiswatch.ports import IncidentAlreadyOpen, IncidentNotFound, IncidentResolved, StaleIncident
 from crisiswatch.vocabulary import Level
 
@@ -117,8 +117,7 @@ class DynamoIncidentRepository:
     def update(self, incident: Incident) -> Incident:
         """Write the incident's fields if nobody changed it since it was read (version check)."""
         new = incident.model_copy(update={"version": incident.version + 1})
-        fields = new.model_dump(mode="json")
-        del fields["incident_id"]
+        fields = new.model_dump(mode="json", exclude=APPEND_ONLY | {"incident_id"})
         names = {f"#f{i}": name for i, name in enumerate(fields)}
         values = {f":v{i}": to_value(value) for i, value in enumerate(fields.values()) if value is not None}
         sets = [f"#f{i} = :v{i}" for i, value in enumerate(fields.values()) if value is not None]

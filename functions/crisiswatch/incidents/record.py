@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from crisiswatch.vocabulary import Level
 
 Status = Literal["open", "acknowledged", "resolved"]
+# Written only by their own atomic appends (IncidentRepository.record_notification, .acknowledge):
+# an update made from an earlier read never puts back these lists as they were then, or a
+# notification sent meanwhile would be lost (acknowledgements also bump the version; notifications
+# do not).
+APPEND_ONLY = frozenset({"notifications", "acknowledgements"})
 
 
 class _Model(BaseModel):

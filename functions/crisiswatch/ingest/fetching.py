@@ -9,7 +9,7 @@ count it lands in the dead-letter queue.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from aws_lambda_powertools import Logger
@@ -49,16 +49,27 @@ class Fetcher:
     def run(self, job: FetchJob, remaining_seconds: float) -> FetchResult:
         now = self.clock.now()
         cursor = self.cursors.get(job.watch.id, job.platform)
+        since = cursor - self.overlap if cursor else job.since
         result = fetch_posts(
             job,
             self.base_urls[job.platform],
             self.http(remaining_seconds - FETCH_TIME_MARGIN_SECONDS),
             now,
             max_pages=self.max_pages,
-            since=cursor - self.overlap if cursor else job.since,
+            since=since,
             credentials=self.credentials.headers(job.platform),
         )
-        self.posts.send_all([post.model_dump_json() for post in result.posts])
-        if result.posts:  # queued: safe to move on
-            self.cursors.advance(job.watch.id, job.platform, max(p.created_at for p in result.posts), now)
-        return result
+        # The last page reaches back past `since`: what is older was queued by an earlier run
+        # (while it was in that run's window), or is later than the overlap promises to catch.
+        fresh = [p for p in result.posts if since is None or p.created_at >= since]
+        self.posts.send_all([post.model_dump_json() for post in fresh])
+        if fresh:  # queued: safe to move on
+            self.cursors.advance(job.watch.id, job.platform, max(p.created_at for p in fresh), now)
+        logger.info(
+            "queued",
+            watch_id=job.watch.id,
+            platform=job.platform,
+            queued=len(fresh),
+            stale=len(result.posts) - len(fresh),
+        )
+        return replace(result, posts=fresh)

@@ -12,6 +12,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Annotated, Any
 
@@ -175,13 +176,17 @@ class _TextExtractor(HTMLParser):
 _RE_SPACES = re.compile(r"[ \t\r\u00a0\u200b\u3000]+")
 
 
+@lru_cache(maxsize=4096)  # an original travels embedded in each of its reposts: one parse, not one per repost
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment (see ``_TextExtractor``), entities decoded, whitespace tidied:
     runs of spaces become one, blank lines go."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.parts)
+    if "<" in html or "&" in html:
+        parser = _TextExtractor()
+        parser.feed(html)
+        parser.close()
+        text = "".join(parser.parts)
+    else:  # no markup, no entities: what the parser would hand back as it is (most reposts)
+        text = html
     lines = (_RE_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 

@@ -255,6 +255,7 @@ class _PageBuilder:
         self.posts: list[Post] = []
         self.skipped: list[str] = []
         self.mblogs_seen = 0
+        self._originals: dict[str, Post | None] = {}  # key -> the original, read once per page
 
     def card(self, card: Any, where: str) -> None:
         if not isinstance(card, dict):
@@ -285,15 +286,22 @@ class _PageBuilder:
         if mblog.retweeted_status is not None:
             # The original travels inside the repost: keep it too when it is readable (a deleted
             # original is not, and that is no reason to lose the repost).
-            try:
-                original = to_post(
-                    Mblog.model_validate(mblog.retweeted_status), self.watch, self.fetched_at, self.now
-                )
-            except (ValidationError, ValueError):
-                pass
-            else:
+            original = self._original(post.repost_of, mblog.retweeted_status)
+            if original is not None:
                 self.posts.append(original)
         self.posts.append(post)
+
+    def _original(self, key: str | None, raw: dict) -> Post | None:
+        """The embedded original; the same one in several reposts of a page is read once."""
+        if key in self._originals:
+            return self._originals[key]
+        try:
+            original = to_post(Mblog.model_validate(raw), self.watch, self.fetched_at, self.now)
+        except (ValidationError, ValueError):
+            original = None
+        if key is not None:
+            self._originals[key] = original
+        return original
 
 
 def parse_search_page(payload: Any, watch: Watch, fetched_at: datetime, now: datetime) -> SearchPage:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crisiswatch.incidents.policy import WindowStats, hour_bucket
-from crisiswatch.incidents.record import Acknowledgement, Incident, Notification, Status
+from crisiswatch.incidents.record import APPEND_ONLY, Acknowledgement, Incident, Notification, Status
 from crisiswatch.ports import (
     IncidentAlreadyOpen,
     IncidentNotFound,
@@ -128,9 +128,10 @@ class MemoryIncidentRepository:
         if stored is None or stored.get("version") != incident.version:
             raise StaleIncident(incident.incident_id)
         new = incident.model_copy(update={"version": incident.version + 1})
-        # Like the DynamoDB update: every field of the model is written, the lists of what was
-        # appended meanwhile (notifications, acknowledgements) included.
-        self._incidents[incident.incident_id] = _dump(new)
+        # Like the DynamoDB update: every field but the append-only lists, which keep what was
+        # appended since the caller's read.
+        kept = {name: stored[name] for name in APPEND_ONLY if name in stored}
+        self._incidents[incident.incident_id] = _dump(new) | kept
         return new
 
     def record_notification(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from crisiswatch.scoring import features, lexicon, risk, segment, sentiment
 from crisiswatch.scoring.normalize import Normalized, normalize, to_simplified
@@ -17,6 +18,8 @@ from crisiswatch.vocabulary import Author, Engagement, Post, Score
 
 # How many of the words that pushed the sentiment are named in the reasons.
 TOP_WORDS = 3
+# Texts whose analysis a scorer keeps (a few MB at most): re-fetched and repeated texts score once.
+TEXT_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Scorer:
         self._lexicon = crisis_lexicon
         self.weights = weights or risk.RiskWeights()
         self._ready = False
+        self._analyse_text = lru_cache(maxsize=TEXT_CACHE)(self._text)
 
     @property
     def model(self) -> sentiment.SentimentModel:
@@ -95,16 +99,32 @@ class Scorer:
         self, text: str, author: Author | None = None, engagement: Engagement | None = None
     ) -> Analysis:
         self._prepare()
+        t = self._analyse_text(text)
+        f = risk.factors(t.negative, t.severity, engagement, author, t.subject, self.weights)
+        reasons = [*t.reasons_before, *_author_and_engagement(author, engagement), *t.reasons_after]
+        return Analysis(t.normalized, t.tokens, t.negative, t.categories, t.brands, t.subject, f, reasons)
+
+    def _text(self, text: str) -> _TextAnalysis:
+        """What depends on the text alone: the same text is analysed once per `TEXT_CACHE` posts
+        (a re-fetched post, a repost chain quoting the same words)."""
         model = self.model
         norm = normalize(text)
         tokens = features.tokens(norm, model.features)
         negative = model.bayes.negative(tokens)
         categories = self.lexicon.match(norm.text)
-        severity = self.lexicon.severity(categories)
         brands, subject = self._subject(norm)
-        f = risk.factors(negative, severity, engagement, author, subject, self.weights)
-        reasons = self._reasons(norm, tokens, negative, categories, brands, subject, author, engagement)
-        return Analysis(norm, tokens, negative, categories, brands, subject, f, reasons)
+        before, after = self._text_reasons(norm, tokens, negative, categories, brands, subject)
+        return _TextAnalysis(
+            norm,
+            tokens,
+            negative,
+            categories,
+            self.lexicon.severity(categories),
+            brands,
+            subject,
+            before,
+            after,
+        )
 
     def _subject(self, norm: Normalized) -> tuple[list[str], float]:
         if not self.brand_terms:
@@ -118,7 +138,7 @@ class Scorer:
             return quoted, 1.0 if not norm.own else self.weights.subject_in_chain
         return [], self.weights.subject_absent
 
-    def _reasons(
+    def _text_reasons(
         self,
         norm: Normalized,
         tokens: list[str],
@@ -126,37 +146,48 @@ class Scorer:
         categories: dict[str, list[str]],
         brands: list[str],
         subject: float,
-        author: Author | None,
-        engagement: Engagement | None,
-    ) -> list[str]:
-        reasons: list[str] = []
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The reasons the text gives: those before the author's and engagement's, and those after."""
+        before: list[str] = []
         if not tokens:
-            reasons.append(f"negative {negative:.2f} (no words to score)")
+            before.append(f"negative {negative:.2f} (no words to score)")
         else:
             # Name the words that pushed toward the verdict (negative words when negative).
             sign = 1.0 if negative >= 0.5 else -1.0
             pushes = sorted(self.model.bayes.contributions(tokens), key=lambda tv: -sign * tv[1])
             words = list(dict.fromkeys(t for t, v in pushes if sign * v > 0))[:TOP_WORDS]
             detail = f" ({', '.join(_readable(w) for w in words)})" if words else ""
-            reasons.append(f"negative {negative:.2f}{detail}")
+            before.append(f"negative {negative:.2f}{detail}")
         for cid, words in categories.items():
-            reasons.append(f"{self.lexicon.categories[cid].label}: {', '.join(words)}")
-        who = risk.author_reason(author)
-        if who:
-            reasons.append(who)
-        eng = risk.engagement_reason(engagement)
-        if eng:
-            reasons.append(eng)
+            before.append(f"{self.lexicon.categories[cid].label}: {', '.join(words)}")
+        after: list[str] = []
         if self.brand_terms:
             if subject == 1.0:
-                reasons.append(f"brand is the subject: {', '.join(brands)}")
+                after.append(f"brand is the subject: {', '.join(brands)}")
             elif brands:
-                reasons.append(f"brand only in the quoted repost: {', '.join(brands)}")
+                after.append(f"brand only in the quoted repost: {', '.join(brands)}")
             else:
-                reasons.append("brand not mentioned")
+                after.append("brand not mentioned")
         if not norm.own and norm.chain:
-            reasons.append("bare repost: scored the quoted words")
-        return reasons
+            after.append("bare repost: scored the quoted words")
+        return tuple(before), tuple(after)
+
+
+@dataclass(frozen=True)
+class _TextAnalysis:
+    normalized: Normalized
+    tokens: list[str]
+    negative: float
+    categories: dict[str, list[str]]
+    severity: float
+    brands: list[str]
+    subject: float
+    reasons_before: tuple[str, ...]
+    reasons_after: tuple[str, ...]
+
+
+def _author_and_engagement(author: Author | None, engagement: Engagement | None) -> list[str]:
+    return [reason for reason in (risk.author_reason(author), risk.engagement_reason(engagement)) if reason]
 
 
 def _normalize_term(term: str) -> str:

@@ -18,27 +18,13 @@ from pathlib import Path
 from typing import TextIO
 
 from crisiswatch.vocabulary import Level
-from infra.local.emulator.runtime import ACCOUNT, REGION, Delivery, LocalAws
+from infra.local.drivers.common import SUBSCRIBERS, Printer
+from infra.local.emulator import ACCOUNT, REGION
+from infra.local.emulator.runtime import Delivery, LocalAws
 from infra.local.emulator.template import synthesize
 from infra.local.simulator import PlatformSimulator, Scenario
 
 WATCH_ID = "xianweifang"
-SUBSCRIBERS = [
-    {
-        "name": "analysts",
-        "protocol": "email",
-        "endpoint": "analysts@example.com",
-        "levels": ["blue", "yellow", "orange", "red"],
-    },
-    {
-        "name": "pr-duty",
-        "protocol": "email",
-        "endpoint": "pr-duty@example.com",
-        "levels": ["yellow", "orange", "red"],
-    },
-    {"name": "pr-duty-phone", "protocol": "sms", "endpoint": "+8613800000001", "levels": ["orange", "red"]},
-    {"name": "management", "protocol": "sms", "endpoint": "+8613800000002", "levels": ["red"]},
-]
 
 
 def demo_context(scenario: Scenario, weibo_base_url: str, ack_timeout: int) -> dict:
@@ -87,17 +73,6 @@ class DemoReport:
             "executions": self.executions,
             "ticks": self.ticks,
         }
-
-
-class Printer:
-    def __init__(self, out: TextIO):
-        self.out = out
-
-    def __call__(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
-
-    def section(self, title: str) -> None:
-        self(f"\n=== {title} " + "=" * max(0, 78 - len(title)))
 
 
 def run_scenario(

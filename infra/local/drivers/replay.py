@@ -41,10 +41,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from infra.local.drivers.demo import SUBSCRIBERS, Printer
-from infra.local.emulator.runtime import ACCOUNT, REGION, LocalAws
-from infra.local.emulator.template import synthesize
-from infra.local.simulator import TICK_SECONDS, PlatformSimulator
+from crisiswatch.clock import SimulatedClock
+from infra.local.drivers.common import SUBSCRIBERS, Printer
+from infra.local.drivers.engines import Engine, open_engine
+from infra.local.emulator import ACCOUNT, REGION
+from infra.local.simulator import TICK_SECONDS
 from infra.local.simulator.cascades import CHINA_TZ, ReplayScenario, load_replay, parse_moment
 
 WATCH_ID = "replay"
@@ -53,6 +54,7 @@ TICK_PLATFORM = "weibo"
 
 @dataclass
 class ReplayReport:
+    engine: str = "moto"
     keywords: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     ticks: list[dict] = field(default_factory=list)
@@ -84,6 +86,7 @@ class ReplayReport:
     def to_json(self) -> dict:
         return {
             "passed": self.passed,
+            "engine": self.engine,
             "checks": [{"name": n, "ok": ok, "detail": d} for n, ok, d in self.checks],
             "keywords": self.keywords,
             "events": self.events,
@@ -101,19 +104,6 @@ class ReplayReport:
             "alerts": self.alerts,
             "ticks": self.ticks,
         }
-
-
-class SimulatedClock:
-    """The replay's now, in epoch seconds, moved by the replay loop."""
-
-    def __init__(self, epoch: float) -> None:
-        self.epoch = epoch
-
-    def time(self) -> float:
-        return self.epoch
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.epoch, UTC)
 
 
 class Pacer:
@@ -184,33 +174,17 @@ def _duration(seconds: float) -> str:
 
 
 class _Loop:
-    """One replay on one LocalAws: the ticks, what they printed, the alerts seen so far."""
+    """One replay on one engine: the ticks, what they printed, the alerts seen so far."""
 
-    def __init__(
-        self,
-        aws: LocalAws,
-        sim: PlatformSimulator,
-        replay: ReplayScenario,
-        clock: SimulatedClock,
-        say: Printer,
-    ):
-        self.aws, self.sim, self.replay, self.clock, self.say = aws, sim, replay, clock, say
-        self.score = aws.mapping_for("crisiswatch.handlers.scorer")
-        self.posts_table = next(name for lid, name in aws.stack.tables.items() if "Posts" in lid)
+    def __init__(self, engine: Engine, replay: ReplayScenario, clock: SimulatedClock, say: Printer):
+        self.engine, self.replay, self.clock, self.say = engine, replay, clock, say
         self.seen_alerts: set[str] = set()
         self.stored = 0
         self.failures: list[str] = []
 
-    def incidents(self) -> list[dict]:
-        status, listing = self.aws.api("GET", "/incidents", query={"status": "open", "limit": "100"})
-        if status != 200:
-            raise RuntimeError(f"GET /incidents -> {status}: {listing}")
-        details = []
-        for item in listing["incidents"]:
-            status, detail = self.aws.api("GET", f"/incidents/{item['incident_id']}")
-            if status == 200:
-                details.append(detail)
-        return details
+    @property
+    def epoch(self) -> float:
+        return self.clock.now().timestamp()
 
     def new_alerts(self, incidents: list[dict], report: ReplayReport) -> None:
         for incident in incidents:
@@ -227,16 +201,13 @@ class _Loop:
     def tick(self, current: int, report: ReplayReport) -> None:
         started = time.monotonic()
         new = len(self.replay.new_at(current))
-        self.aws.tick(TICK_PLATFORM)
-        fetched = self.aws.pump_all("crisiswatch.handlers.fetcher")
-        scored = self.aws.pump(self.score)
-        stored = self.aws.client("dynamodb").scan(TableName=self.posts_table, Select="COUNT")["Count"]
-        incidents = self.incidents()
+        posts, failed = self.engine.tick(TICK_PLATFORM)
+        stored = self.engine.stored_posts()
+        incidents = self.engine.open_incidents()
         took = time.monotonic() - started
-        posts = scored["delivered"] + scored["failed"]
         report.posts_fetched += posts
         line = (
-            f"{_cst(self.clock.epoch)}  +{new:4} new, {self.replay.visible_count(current):6} visible | "
+            f"{_cst(self.epoch)}  +{new:4} new, {self.replay.visible_count(current):6} visible | "
             f"fetched {posts:4}, stored +{stored - self.stored:4} | "
         )
         if incidents:
@@ -252,7 +223,7 @@ class _Loop:
         report.ticks.append(
             {
                 "tick": current,
-                "at": self.clock.epoch,
+                "at": self.epoch,
                 "new": new,
                 "fetched": posts,
                 "stored": stored - self.stored,
@@ -263,18 +234,18 @@ class _Loop:
             }
         )
         self.stored = stored
-        if fetched["failed"] or scored["failed"]:
-            self.failures.append(f"{_cst(self.clock.epoch)}: fetch {fetched}, score {scored}")
+        if failed:
+            self.failures.append(f"{_cst(self.epoch)}: {failed}")
         self.new_alerts(incidents, report)
 
     def settle(self, report: ReplayReport, timeout: float) -> list[dict]:
         """Wait (wall clock) for the alerts of the last level changes: escalations run async."""
         deadline = time.monotonic() + timeout
         while True:
-            incidents = self.incidents()
+            incidents = self.engine.open_incidents()
             self.new_alerts(incidents, report)
             done = all(any(n["tier"] == i["level"] for n in i.get("notifications", [])) for i in incidents)
-            if done or time.monotonic() > deadline:
+            if done or not self.engine.escalates_on_wall_clock or time.monotonic() > deadline:
                 return incidents
             time.sleep(0.2)
 
@@ -295,6 +266,7 @@ def run_replay(
     hours: float | None = 24.0,
     keywords: list[str] | None = None,
     ack_timeout: int | None = None,
+    engine: str = "moto",
     out: TextIO = sys.stdout,
     handler_log: TextIO | None = None,
     log_level: str = "WARNING",
@@ -317,6 +289,7 @@ def run_replay(
             hours,
             keywords,
             ack_timeout,
+            engine,
             log_level,
             sleep,
         )
@@ -334,10 +307,11 @@ def _run(
     hours,
     keywords,
     ack_timeout,
+    engine,
     log_level,
     sleep,
 ) -> ReplayReport:
-    report = ReplayReport()
+    report = ReplayReport(engine=engine)
     say.section("Reading the recording")
     loading = time.monotonic()
     replay = load_replay(
@@ -371,49 +345,46 @@ def _run(
         return report
     report.keywords = keywords
 
-    clock = SimulatedClock(replay.start)
+    clock = SimulatedClock(datetime.fromtimestamp(replay.start, UTC))
     started = time.monotonic()
-    with PlatformSimulator(replay, clock=clock.time) as sim:
-        template = synthesize(replay_context(keywords, sim.base_url, ack_timeout))
-        with LocalAws(template, log_level=log_level) as aws:
-            aws.run_on(clock)
-            say(f"platform simulator at {sim.base_url}, local AWS at {aws.endpoint}")
-            loop = _Loop(aws, sim, replay, clock, say)
-            say.section(
-                f"Replaying at {'full speed' if not speed else f'{speed:g} simulated s per wall s'} "
-                "(one tick = 2 simulated minutes)"
-            )
-            report.setup_seconds = time.monotonic() - started
-            started = time.monotonic()
-            pacer = Pacer(speed, sleep=sleep)
-            current = -1
-            while (nxt := replay.next_tick(current)) is not None:
-                if nxt > current + 1:
-                    if current >= 0:
-                        say(
-                            f"  ... {_duration((nxt - current - 1) * TICK_SECONDS)} without new posts skipped"
-                        )
-                    report.ticks_skipped += nxt - current - 1
-                    pacer.restart()  # an idle stretch is skipped, not waited for
-                pacer.wait(TICK_SECONDS)
-                sim.advance(nxt - current)
-                current = nxt
-                clock.epoch = replay.now_at(current)
-                loop.tick(current, report)
-                report.ticks_run += 1
-            report.simulated_seconds = replay.now_at(current) - replay.start
-            report.check(
-                "every fetch job and every post was processed, in every tick",
-                not loop.failures,
-                "; ".join(loop.failures[:5])
-                + (f" and {len(loop.failures) - 5} more" if len(loop.failures) > 5 else ""),
-            )
-            incidents = loop.settle(report, timeout=10)
-            report.wall_seconds = time.monotonic() - started
-            report.posts_stored = loop.stored
-            report.duplicates = report.posts_fetched - loop.stored
-            report.incidents = incidents
-            _summary(say, report, incidents)
+    with open_engine(
+        engine, replay, clock, lambda base_url: replay_context(keywords, base_url, ack_timeout), log_level
+    ) as running:
+        say(f"running on the {running.describe()}")
+        loop = _Loop(running, replay, clock, say)
+        say.section(
+            f"Replaying at {'full speed' if not speed else f'{speed:g} simulated s per wall s'} "
+            "(one tick = 2 simulated minutes)"
+        )
+        report.setup_seconds = time.monotonic() - started
+        started = time.monotonic()
+        pacer = Pacer(speed, sleep=sleep)
+        current = -1
+        while (nxt := replay.next_tick(current)) is not None:
+            if nxt > current + 1:
+                if current >= 0:
+                    say(f"  ... {_duration((nxt - current - 1) * TICK_SECONDS)} without new posts skipped")
+                report.ticks_skipped += nxt - current - 1
+                pacer.restart()  # an idle stretch is skipped, not waited for
+            pacer.wait(TICK_SECONDS)
+            running.simulator.advance(nxt - current)
+            current = nxt
+            clock.set(datetime.fromtimestamp(replay.now_at(current), UTC))
+            loop.tick(current, report)
+            report.ticks_run += 1
+        report.simulated_seconds = replay.now_at(current) - replay.start
+        report.check(
+            "every fetch job and every post was processed, in every tick",
+            not loop.failures,
+            "; ".join(loop.failures[:5])
+            + (f" and {len(loop.failures) - 5} more" if len(loop.failures) > 5 else ""),
+        )
+        incidents = loop.settle(report, timeout=10)
+        report.wall_seconds = time.monotonic() - started
+        report.posts_stored = loop.stored
+        report.duplicates = report.posts_fetched - loop.stored
+        report.incidents = incidents
+        _summary(say, report, incidents)
     return report
 
 
@@ -462,6 +433,7 @@ def run_replay_command(args: argparse.Namespace) -> int:
         "hours": args.hours or None,
         "keywords": [k for part in args.keywords or [] for k in part.split(",") if k] or None,
         "ack_timeout": args.ack_timeout,
+        "engine": args.engine,
     }
     if args.verbose:
         report = run_replay(args.events, args.posts, args.speed, log_level="INFO", **kwargs)

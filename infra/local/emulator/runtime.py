@@ -30,10 +30,9 @@ import boto3
 import requests
 from botocore.exceptions import ClientError
 
+from infra.local.emulator import ACCOUNT, REGION
 from infra.local.emulator.cloudformation import Created, Resolver, UnsupportedTemplate
 
-ACCOUNT = "123456789012"  # moto's default account
-REGION = "ap-northeast-1"
 LOCAL_ROLE = "crisiswatch-local-lambda"
 
 

@@ -34,7 +34,7 @@ import hashlib
 import logging
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -323,6 +323,7 @@ class ReplayScenario:
     events: list[CedEvent]
     by_id: dict[str, ReplayPost] = field(repr=False, default_factory=dict)
     _ticks: list[int] = field(repr=False, default_factory=list)
+    _matching: dict[str, tuple[list[ReplayPost], list[int]]] = field(repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id = {p.id: p for p in self.posts}
@@ -369,6 +370,18 @@ class ReplayScenario:
     def visible_posts(self, current: int) -> list[ReplayPost]:
         """The posts visible once ``current`` is, newest first (ties: the higher id first)."""
         return self.posts[: self.visible_count(current)][::-1]
+
+    def visible_matching(
+        self, key: str, matches: Callable[[ReplayPost], bool], current: int
+    ) -> list[ReplayPost]:
+        """``visible_posts(current)`` that ``matches``, without a scan: the posts matching ``key``
+        (the caller's name for ``matches``) are found once, and a search reads a prefix of them."""
+        found = self._matching.get(key)
+        if found is None:
+            posts = [p for p in self.posts if matches(p)]
+            found = self._matching[key] = (posts, [p.tick for p in posts])
+        posts, ticks = found
+        return posts[: bisect_right(ticks, current)][::-1]
 
     def new_at(self, tick: int) -> list[ReplayPost]:
         return self.posts[bisect_right(self._ticks, tick - 1) : self.visible_count(tick)]

@@ -83,13 +83,18 @@ class _Fault(NamedTuple):
 
 class _Answer(NamedTuple):
     status: int
-    body: bytes
+    raw: bytes | None  # the body, or None for a JSON `payload` not yet encoded
     content_type: str = JSON_TYPE
     headers: dict[str, str] | None = None
+    payload: Any = None
+
+    @property
+    def body(self) -> bytes:
+        return self.raw if self.raw is not None else json.dumps(self.payload, ensure_ascii=False).encode()
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> _Answer:
-    return _Answer(status, json.dumps(body, ensure_ascii=False).encode(), JSON_TYPE, headers)
+    return _Answer(status, None, JSON_TYPE, headers, payload=body)
 
 
 def fold(text: str) -> str:
@@ -152,6 +157,7 @@ class PlatformSimulator:
             for platform in PLATFORMS
         }
         self.requests: list[RequestRecord] = []
+        self._haystacks: dict[str, str] = {}
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -289,14 +295,15 @@ class PlatformSimulator:
         term = fold(keyword).strip()
         fuzzy = term[:2] if len(term) >= 3 else None
         current = self._current_tick
-        by_id = self.scenario.by_id
-        hits = []
-        for post in self.visible_posts():
-            haystack = fold(post.text)
-            if post.repost_of:
-                haystack += "\n" + fold(by_id[post.repost_of].text)
-            if term and (term in haystack or (fuzzy and fuzzy in haystack)):
-                hits.append(post)
+
+        def matches(post: SimPost) -> bool:
+            haystack = self._haystack(post)
+            return bool(term) and (term in haystack or bool(fuzzy and fuzzy in haystack))
+
+        if isinstance(self.scenario, ReplayScenario):  # thousands of posts: an index per term
+            hits = self.scenario.visible_matching(term, matches, current)
+        else:
+            hits = [post for post in self.visible_posts() if matches(post)]
         start = (page - 1) * self.page_size
         chunk = hits[max(0, start - repeat) : start + self.page_size] if page >= 1 else []
         if not chunk:
@@ -325,6 +332,16 @@ class PlatformSimulator:
                 "scheme": f"sinaweibo://cardlist?containerid={quote(cid, safe='')}",
             },
         }
+
+    def _haystack(self, post: SimPost) -> str:
+        """What the search looks in: the post's text and the original it reposts, folded once."""
+        haystack = self._haystacks.get(post.id)
+        if haystack is None:
+            haystack = fold(post.text)
+            if post.repost_of:
+                haystack += "\n" + fold(self.scenario.by_id[post.repost_of].text)
+            self._haystacks[post.id] = haystack
+        return haystack
 
     def _mblog(self, post: SimPost, current: int, *, embedded: bool = False) -> dict[str, Any]:
         reposts, comments, likes = post.counts_at(current)
@@ -400,12 +417,13 @@ class PlatformSimulator:
         self._record(path, answer.status)
         handler.reply_raw(answer.status, answer.body, answer.content_type, answer.headers)
 
-    def answer(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    def answer(self, path: str, headers: dict[str, str]) -> tuple[int, bytes | None, Any]:
         """What a GET of `path` (with its query) would answer, without HTTP and without faults:
-        the in-process client of the memory runtime (`InProcessClient`)."""
+        (status, body, payload). A JSON answer comes as its `payload`, not encoded (body None):
+        the in-process client of the memory runtime (`InProcessClient`) needs no round trip."""
         answer = self._route(path, headers)
         self._record(path, answer.status)
-        return answer.status, answer.body
+        return answer.status, answer.raw, answer.payload
 
     def _route(self, path: str, headers: dict[str, str], fault: str | None = None) -> _Answer:
         parts = urlsplit(path)
