@@ -14,6 +14,7 @@ No AWS, no sockets, no wall-clock waits: what the replay and the detection evalu
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,12 +54,7 @@ class Drained:
     delivered: int = 0
     failed: int = 0
     dead_lettered: int = 0
-
-    def __iadd__(self, other: Drained) -> Drained:
-        self.delivered += other.delivered
-        self.failed += other.failed
-        self.dead_lettered += other.dead_lettered
-        return self
+    seconds: float = 0.0  # wall time the consumer spent on it
 
 
 @dataclass
@@ -82,6 +78,7 @@ class MemoryRuntime:
         self.fetch_queues = {platform: MemoryQueue(f"fetch-{platform}") for platform in self.base_urls}
         self.posts_queue = MemoryQueue("posts")
         self.dead_letters: dict[str, list[str]] = {}
+        self.seconds: dict[str, float] = {}  # per queue: the consumer's wall time so far
         self.notifier = Notifier(self.incidents, self.alerts, clock)
         self.workflow = MemoryWorkflow(self.notifier.notify, clock)
         self.scheduler = Scheduler(self.catalogue, self.fetch_queues, clock)
@@ -146,7 +143,7 @@ class MemoryRuntime:
     def _drain(
         self, queue: MemoryQueue, batch_size: int, run: Callable[[list[Message]], set[int]]
     ) -> Drained:
-        drained = Drained()
+        drained, started = Drained(), time.perf_counter()
         while messages := queue.receive(batch_size):
             failed = run(messages)
             for i, message in enumerate(messages):
@@ -159,6 +156,8 @@ class MemoryRuntime:
                 else:
                     drained.failed += 1
                     queue.retry(message)
+        drained.seconds = time.perf_counter() - started
+        self.seconds[queue.name] = self.seconds.get(queue.name, 0.0) + drained.seconds
         return drained
 
     def api(self, method: str, path: str, body: Any = None, query: dict | None = None) -> tuple[int, Any]:

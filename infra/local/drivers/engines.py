@@ -43,6 +43,8 @@ class Engine(Protocol):
         """Each open incident as `GET /incidents/{id}` returns it."""
         ...
 
+    def stage_seconds(self) -> dict[str, float]: ...
+
 
 def _incidents(api: Callable[..., tuple[int, Any]]) -> list[dict]:
     status, listing = api("GET", "/incidents", query={"status": "open", "limit": "100"})
@@ -78,6 +80,9 @@ class EmulatorEngine:
     def stored_posts(self) -> int:
         return self.aws.client("dynamodb").scan(TableName=self._posts_table, Select="COUNT")["Count"]
 
+    def stage_seconds(self) -> dict[str, float]:
+        return {}  # the handlers run inside moto's calls: not measured apart
+
     def open_incidents(self) -> list[dict]:
         return _incidents(self.aws.api)
 
@@ -99,6 +104,10 @@ class MemoryEngine:
 
     def stored_posts(self) -> int:
         return len(self.runtime.posts)
+
+    def stage_seconds(self) -> dict[str, float]:
+        """Wall seconds per consumer: the fetcher's queue(s) and the scorer's."""
+        return {name: round(seconds, 3) for name, seconds in self.runtime.seconds.items()}
 
     def open_incidents(self) -> list[dict]:
         # What GET /incidents/{id} returns (the incident's JSON), straight from the repository:

@@ -70,6 +70,7 @@ class ReplayReport:
     setup_seconds: float = 0.0  # synthesizing the template, provisioning the local AWS
     wall_seconds: float = 0.0  # the ticks, from the first to the last alert
     simulated_seconds: int = 0
+    stage_seconds: dict = field(default_factory=dict)  # memory engine: wall seconds per consumer
 
     def check(self, name: str, ok: bool, detail: str = "") -> bool:
         self.checks.append((name, bool(ok), detail))
@@ -100,6 +101,10 @@ class ReplayReport:
             "wall_seconds": round(self.wall_seconds, 3),
             "simulated_seconds": self.simulated_seconds,
             "effective_speed": round(self.effective_speed, 1),
+            "posts_replayed_per_second": round(self.posts_replayed / self.wall_seconds, 1)
+            if self.wall_seconds
+            else 0,
+            "stage_seconds": self.stage_seconds,
             "incidents": self.incidents,
             "alerts": self.alerts,
             "ticks": self.ticks,
@@ -384,6 +389,7 @@ def _run(
         report.posts_stored = loop.stored
         report.duplicates = report.posts_fetched - loop.stored
         report.incidents = incidents
+        report.stage_seconds = running.stage_seconds()
         _summary(say, report, incidents)
     return report
 
