@@ -44,7 +44,7 @@ deploy: $(PY_STAMP) $(NODE_STAMP)
 bench: $(PY_STAMP)
 	$(BIN)/python -m tools.scoring.bench
 
-## model: retrain the sentiment model from ../shared/data/sentiment (writes functions/crisiswatch/data/)
+## model: retrain the sentiment model from ../shared/data/sentiment (writes functions/crisiswatch/scoring/data/)
 model: $(PY_STAMP)
 	$(BIN)/crisiswatch train-sentiment --data-dir ../shared/data/sentiment
 
