@@ -76,30 +76,45 @@ def _import_nodes(tree: ast.AST) -> Iterable[ast.Import | ast.ImportFrom]:
         stack.extend(ast.iter_child_nodes(node))
 
 
-def module_imports(path: Path, module: str, known: Mapping[str, Path] | set[str]) -> set[str]:
-    """The modules of ``known`` that ``module`` (its source at ``path``) imports, relative imports resolved.
+def absolute_imports(path: Path, module: str) -> list[tuple[str, tuple[str, ...]]]:
+    """``(module, names)`` per import in ``module`` (its source at ``path``), relative ones resolved.
 
-    ``import a.b`` is an import of ``a.b``; ``from pkg import name`` of ``pkg.name`` when that is a
-    module, else of ``pkg``. Parent packages, which Python imports first, are left to ``closure``.
+    ``import a.b`` gives ``("a.b", ())``; ``from .x import y, z`` in ``pkg.mod`` gives
+    ``("pkg.x", ("y", "z"))``.
     """
     tree = ast.parse(path.read_bytes(), filename=str(path))
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
-    found: set[str] = set()
+    found: list[tuple[str, tuple[str, ...]]] = []
     for node in _import_nodes(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name in known)
+            found.extend((alias.name, ()) for alias in node.names)
             continue
         if node.level:
             if node.level - 1 > len(package):
                 raise ValueError(f"{path}: relative import beyond the top-level package")
-            base = ".".join(
-                [*package[: len(package) - node.level + 1], *([node.module] if node.module else [])]
-            )
+            head = package[: len(package) - node.level + 1]
+            base = ".".join([*head, *([node.module] if node.module else [])])
         else:
             base = node.module or ""
-        for alias in node.names:
-            if f"{base}.{alias.name}" in known:
-                found.add(f"{base}.{alias.name}")
+        found.append((base, tuple(alias.name for alias in node.names)))
+    return found
+
+
+def module_imports(path: Path, module: str, known: Mapping[str, Path] | set[str]) -> set[str]:
+    """The modules of ``known`` that ``module`` imports.
+
+    ``import a.b`` is an import of ``a.b``; ``from pkg import name`` of ``pkg.name`` when that is a
+    module, else of ``pkg``. Parent packages, which Python imports first, are left to ``closure``.
+    """
+    found: set[str] = set()
+    for base, names in absolute_imports(path, module):
+        if not names:
+            if base in known:
+                found.add(base)
+            continue
+        for name in names:
+            if f"{base}.{name}" in known:
+                found.add(f"{base}.{name}")
             elif base in known:
                 found.add(base)
     found.discard(module)
