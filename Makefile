@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test synth deploy lint format bench model clean
+.PHONY: demo test synth deploy lint format bench sizes model clean
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -44,7 +44,11 @@ deploy: $(PY_STAMP) $(NODE_STAMP)
 bench: $(PY_STAMP)
 	$(BIN)/python -m tools.scoring.bench
 
-## model: retrain the sentiment model from ../shared/data/sentiment (writes functions/crisiswatch/data/)
+## sizes: per function, code asset and layer sizes (unzipped/zipped), handler import time; last line JSON
+sizes: $(PY_STAMP)
+	$(BIN)/python -m tools.package_report
+
+## model: retrain the sentiment model from ../shared/data/sentiment (writes functions/crisiswatch/scoring/data/)
 model: $(PY_STAMP)
 	$(BIN)/crisiswatch train-sentiment --data-dir ../shared/data/sentiment
 

@@ -8,7 +8,7 @@ from constructs import Construct
 from crisiswatch import constants
 from infra.constructs.api import Api
 from infra.constructs.escalation import Escalation
-from infra.constructs.function import Runtime, function_code
+from infra.constructs.function import Runtime
 from infra.constructs.ingestion import Ingestion
 from infra.constructs.layers import Layers
 from infra.constructs.observability import Observability
@@ -31,9 +31,7 @@ class CrisisWatchStack(Stack):
         )
         self.settings = settings
         layers = Layers(self, "Layers")
-        shared = Runtime(
-            code=function_code(), deps_layer=layers.deps, nlp_layer=layers.nlp, log_level=settings.log_level
-        )
+        shared = Runtime(deps_layer=layers.deps, nlp_layer=layers.nlp, log_level=settings.log_level)
         self.storage = Storage(self, "Storage")
         self.watch_seed = WatchSeed(self, "WatchSeed", state_table=self.storage.state, settings=settings)
         self.escalation = Escalation(

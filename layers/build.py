@@ -6,8 +6,11 @@ Two layers, both for python3.12 on arm64 (see crisiswatch.constants.LAMBDA_RUNTI
   model file itself). Compiled wheels (pydantic-core, wrapt) are fetched for manylinux aarch64 /
   CPython 3.12, whatever this machine runs.
 - ``nlp``: jieba, pure Python (sdist, so no --platform), trimmed of what is never loaded: jieba's
-  paddle model and its Jython pickles. The scorer segments with its own copy of jieba's algorithm
-  and dictionary; jieba is its fallback (HMM mode, or without the shipped dictionary).
+  paddle model, its Jython pickles, and ``jieba.analyse`` and ``jieba.posseg`` (keyword extraction
+  and part-of-speech tagging, 11.7 MB: nothing in crisiswatch imports them). The scorer segments
+  with its own copy of jieba's algorithm and dictionary; jieba is its fallback (HMM mode, or
+  without the shipped dictionary), which needs only ``jieba/__init__``, ``dict.txt`` and
+  ``jieba.finalseg``.
 
 The CDK app uses ``LocalPipBundling`` as the ``local`` bundler of an asset, so CDK never pulls the
 bundling image. Run it by hand to inspect a layer: ``python -m layers.build nlp /tmp/nlp``.
@@ -58,12 +61,14 @@ RUNTIME_PROVIDED = (
     "urllib3",
 )
 
-# Relative to python/ in the layer. Each path was checked against what jieba.lcut, jieba.analyse
-# and snownlp's sentiment/seg models open at run time.
+# Relative to python/ in the layer. Each path was checked against what jieba.lcut (HMM on and off)
+# opens at run time; tests/infra/test_infra_layers.py checks that no crisiswatch module imports a
+# trimmed package.
 NLP_TRIM = (
     "jieba/lac_small",  # paddle model, only for jieba.enable_paddle()
     "jieba/finalseg/*.p",  # Jython-only pickles; CPython imports the .py tables
-    "jieba/posseg/*.p",
+    "jieba/analyse",  # keyword extraction (TF-IDF, TextRank, 6 MB idf.txt): never imported
+    "jieba/posseg",  # part-of-speech tagging (5.7 MB of tables): never imported
     "snownlp/seg/data.txt",  # training corpora
     "snownlp/sentiment/neg.txt",
     "snownlp/sentiment/pos.txt",

@@ -1,7 +1,7 @@
 """Every crisiswatch Lambda is made here, from its `crisiswatch.constants.FunctionSpec`.
 
-Same shape for all: the configured Python runtime on arm64, one code asset (the `functions/`
-package), X-Ray tracing, its own log group with retention, its own role that can write only to that
+Same shape for all: the configured Python runtime on arm64, its own code asset (what its handler
+imports, see `infra.packaging`), X-Ray tracing, its own log group with retention, its own role that can write only to that
 log group (no AWSLambdaBasicExecutionRole: that managed policy lets a function create any log group),
 the shared `deps` layer and, for functions that segment Chinese text, the `nlp` layer.
 """
@@ -9,7 +9,6 @@ the shared `deps` layer and, for functions that segment Chinese text, the `nlp` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
@@ -19,20 +18,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from crisiswatch import constants
+from infra import packaging
 from infra.nag import acknowledge
-
-ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS_DIR = ROOT / "functions"
-# Never shipped: caches, packaging metadata, tests, local data.
-CODE_EXCLUDES = [
-    "**/__pycache__",
-    "**/*.pyc",
-    "*.egg-info",
-    "**/.pytest_cache",
-    "**/.ruff_cache",
-    "**/tests",
-    "**/.DS_Store",
-]
 
 RUNTIME = lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -53,16 +40,20 @@ def log_retention() -> logs.RetentionDays:
         raise ValueError(f"constants.LOG_RETENTION_DAYS must be one of {sorted(_RETENTION)}") from None
 
 
-def function_code() -> lambda_.Code:
-    """The `functions/` directory: the importable `crisiswatch` package. One asset for all functions."""
-    return lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=CODE_EXCLUDES)
+def function_code(key: str) -> lambda_.Code:
+    """The code asset of `constants.FUNCTIONS[key]`: `functions/` minus everything its handler does not
+    import (`infra.packaging.asset_excludes`), so each function ships only the modules and package
+    data it runs. Excludes rather than a staging directory: CDK's own copy and fingerprint of
+    `functions/` do the work, the asset hash changes exactly when a shipped file does, and no
+    temporary directory has to outlive the synth."""
+    handler = constants.FUNCTIONS[key].handler
+    return lambda_.Code.from_asset(str(packaging.FUNCTIONS_DIR), exclude=packaging.asset_excludes(handler))
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """What every function shares: code, layers, log level."""
+    """What every function shares: layers, log level (the code is per function)."""
 
-    code: lambda_.Code
     deps_layer: lambda_.ILayerVersion
     nlp_layer: lambda_.ILayerVersion
     log_level: str
@@ -98,7 +89,7 @@ def make_function(
         runtime=RUNTIME,
         architecture=ARCHITECTURE,
         handler=spec.handler,
-        code=shared.code,
+        code=function_code(key),
         timeout=Duration.seconds(spec.timeout_seconds),
         memory_size=spec.memory_mb,
         tracing=lambda_.Tracing.ACTIVE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from infra import packaging
 from layers import build
 
 
@@ -28,3 +29,21 @@ def test_nlp_layer_is_jieba_trimmed_and_snownlp_ships_in_no_layer():
 def test_asset_hash_is_stable_and_distinct():
     assert build.asset_hash("deps") == build.asset_hash("deps")
     assert build.asset_hash("deps") != build.asset_hash("nlp")
+
+
+def test_nlp_layer_drops_jieba_subpackages_no_lambda_code_imports():
+    spec = build.layer_spec("nlp")
+    dropped = {"jieba.analyse", "jieba.posseg"}
+    assert {"jieba/analyse", "jieba/posseg"} <= set(spec.trim)  # 11.7 MB of the 18 MB jieba installs
+    modules = packaging.discover_modules(packaging.FUNCTIONS_DIR, packaging.PACKAGE)
+    importers = {
+        module
+        for module, path in modules.items()
+        for base, names in packaging.absolute_imports(path, module)
+        if base in dropped or (base == "jieba" and {f"jieba.{n}" for n in names} & dropped)
+    }
+    assert importers == set(), "a trimmed jieba subpackage is imported by Lambda code"
+    # jieba's fallback (HMM mode, no shipped dictionary) needs its dictionary and finalseg.
+    assert not any(
+        t.startswith(("jieba/dict.txt", "jieba/finalseg/__init__", "jieba/__init__")) for t in spec.trim
+    )

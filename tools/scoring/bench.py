@@ -122,7 +122,7 @@ def layer_size() -> dict[str, float]:
         size = _size(folder, tuple(folder / s for s in skip))
         sizes[name] = round(size / 1e6, 2)
         total += size
-    data = Path(__file__).resolve().parents[2] / "functions" / "crisiswatch" / "data"
+    data = Path(__file__).resolve().parents[2] / "functions" / "crisiswatch" / "scoring" / "data"
     sizes["crisiswatch_data"] = round(_size(data) / 1e6, 2)
     total += _size(data)
     sizes["total"] = round(total / 1e6, 2)
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         result["naive_posts_per_s"] = round(naive_rate, 1)
         result["ratio"] = round(scorer_rate / naive_rate, 1)
-    data = Path(__file__).resolve().parents[2] / "functions" / "crisiswatch" / "data"
+    data = Path(__file__).resolve().parents[2] / "functions" / "crisiswatch" / "scoring" / "data"
     result["model_files_kb"] = {
         p.name: round(p.stat().st_size / 1024) for p in sorted(data.iterdir()) if p.is_file()
     }

@@ -74,7 +74,7 @@ def register(subparsers: Any) -> None:
     train = subparsers.add_parser("train-sentiment", help="retrain the sentiment model on Weibo text")
     train.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="the shared sentiment data folder")
     train.add_argument(
-        "--out", default=None, help="folder for the model files (default: the package's data/)"
+        "--out", default=None, help="folder for the model files (default: crisiswatch/scoring/data/)"
     )
     train.add_argument("--folds", type=int, default=5)
     train.add_argument("--seed", type=int, default=20261121)

@@ -5,11 +5,11 @@ scorer does, trains snownlp's naive-Bayes classifier with snownlp's own code (``
 ``AddOneProb``, loaded by ``snownlp_core`` without snownlp's slow package import; ``Bayes.train``'s
 loop with a weight per document), prunes rare words and writes:
 
-- ``data/sentiment.marshal.3``: the model in snownlp's format (``Bayes.save``), gzip'd marshal;
-- ``data/sentiment.json``: how tokens are made, the decision threshold and the probability scale,
+- ``scoring/data/sentiment.marshal.3``: the model in snownlp's format (``Bayes.save``), gzip'd marshal;
+- ``scoring/data/sentiment.json``: how tokens are made, the decision threshold and the probability scale,
   both chosen by k-fold cross-validation on the hand-labelled weibo2018 training set, and the
   cross-validated figures;
-- ``data/jieba_dict.marshal.gz``: the trimmed jieba prefix dictionary the model was trained with.
+- ``scoring/data/jieba_dict.marshal.gz``: the trimmed jieba prefix dictionary the model was trained with.
 
 Everything is seeded: the same data gives byte-identical files.
 """

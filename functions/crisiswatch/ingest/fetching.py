@@ -1,4 +1,6 @@
-"""One fetch job: page the platform back to the job's cursor (minus an overlap), queue what matched,
+"""Fetching a watch's posts: ``fetch_posts`` (search, page, de-duplicate, match) and ``Fetcher``.
+
+``Fetcher`` runs one fetch job: page the platform back to the job's cursor (minus an overlap), queue what matched,
 and only then move the cursor.
 
 A job whose fetch fails (retries exhausted, malformed page) queues nothing and leaves the cursor
@@ -9,19 +11,142 @@ count it lands in the dead-letter queue.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from crisiswatch.constants import FETCH_MAX_PAGES, FETCH_OVERLAP_MINUTES, FETCH_TIME_MARGIN_SECONDS
-from crisiswatch.ingest import FetchResult, fetch_posts
+from crisiswatch.constants import FETCH_MAX_PAGES, FETCH_OVERLAP_MINUTES, FETCH_TIME_MARGIN_SECONDS, SERVICE
+from crisiswatch.ingest.adapters import adapter_for
 from crisiswatch.ingest.credentials import PlatformCredentials
 from crisiswatch.ingest.http import JsonClient
+from crisiswatch.ingest.platform import fetch_payload
 from crisiswatch.ports import Clock, CursorStore, Queue
-from crisiswatch.vocabulary import FetchJob
+from crisiswatch.rules import rule_for
+from crisiswatch.vocabulary import FetchJob, Post
 
-logger = Logger(child=True)
+logger = Logger(service=SERVICE, child=True)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one fetch run produced.
+
+    ``posts``: unique posts that match the watch, in the order first seen (newest first per keyword).
+    ``pages_fetched``: search pages requested successfully. ``matched``: ``len(posts)``.
+    ``dropped``: unique posts the search returned that the watch does not match (or excludes).
+    ``duplicates``: posts seen again in this run (other keyword, other page, embedded original).
+    ``skipped``: one reason per item that could not be read. ``terms``: post key -> terms that hit.
+    """
+
+    posts: list[Post]
+    pages_fetched: int
+    matched: int
+    dropped: int
+    duplicates: int = 0
+    skipped: list[str] = field(default_factory=list)
+    terms: dict[str, list[str]] = field(default_factory=dict)
+
+
+def fetch_posts(
+    job: FetchJob,
+    base_url: str,
+    client: JsonClient,
+    now: datetime,
+    max_pages: int = 5,
+    *,
+    since: datetime | None = None,
+    credentials: Mapping[str, str] | None = None,
+) -> FetchResult:
+    """Search ``job.platform`` for each of the watch's keywords and return the matching posts.
+
+    For each keyword, pages are fetched until the platform has no more or ``max_pages`` were read,
+    or (with ``since``, e.g. the previous run's time minus a margin) once a page reaches posts
+    older than ``since``: results are newest first, so older pages were seen by earlier runs.
+    A post matches the watch's rule for the platform (``ingest.rules.rule_for``); kept posts carry
+    the terms that hit in ``matched_terms``. A repost whose own text does not match is kept when
+    the original it reposts matched in this run (and its own text has no word the rule excludes):
+    a crisis spreads through such reposts.
+
+    ``credentials`` are HTTP headers sent with every request (a cookie, a provider's API-key header),
+    from the platform's secret; they are never logged.
+
+    Raises ``UnsupportedPlatform`` for a platform without adapter, ``FetchError`` /
+    ``MalformedResponse`` when a page cannot be fetched or read (nothing is returned then: the job
+    is retried as a whole, and downstream writes are idempotent on the post key).
+    """
+    if max_pages < 1:
+        raise ValueError("max_pages must be at least 1")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    adapter = adapter_for(job.platform)
+    watch = job.watch
+    rule = rule_for(watch, job.platform)
+
+    kept: list[Post] = []
+    terms_by_key: dict[str, list[str] | None] = {}  # every post seen; None = dropped
+    skipped: list[str] = []
+    pages = duplicates = 0
+    keywords = [k for k in dict.fromkeys(watch.keywords) if k.strip()]
+    for keyword in keywords:
+        headers = adapter.headers(base_url, keyword) | dict(credentials or {})
+        cursor: str | None = None  # cursor-paged platforms: what the previous page said to ask next
+        for page_number in range(adapter.first_page, adapter.first_page + max_pages):
+            payload = fetch_payload(
+                adapter, client, base_url, keyword, page_number, cursor=cursor, headers=headers
+            )
+            page = adapter.parse_search_page(payload, watch, now, now)
+            pages += 1
+            skipped.extend(f"{keyword} p{page_number} {reason}" for reason in page.skipped)
+            for post in page.posts:
+                if post.key in terms_by_key:
+                    duplicates += 1
+                    continue
+                found = rule.match(post.text)
+                terms = found.terms if found.matched else None
+                original = terms_by_key.get(post.repost_of) if post.repost_of else None
+                if terms is None and original is not None and not rule.excludes(post.text):
+                    terms = list(original)
+                terms_by_key[post.key] = terms
+                if terms is not None:
+                    kept.append(post.model_copy(update={"matched_terms": terms}))
+            if not page.has_more:
+                break
+            # The last post of a page is always a direct search hit (embedded originals come
+            # before their repost), so its time is where the real-time results have reached.
+            if since is not None and page.posts and page.posts[-1].created_at < since:
+                break
+            cursor = page.next_cursor
+
+    result = FetchResult(
+        posts=kept,
+        pages_fetched=pages,
+        matched=len(kept),
+        dropped=len(terms_by_key) - len(kept),
+        duplicates=duplicates,
+        skipped=skipped,
+        terms={post.key: post.matched_terms for post in kept},
+    )
+    if skipped:
+        logger.warning(
+            "items skipped",
+            watch_id=watch.id,
+            platform=job.platform,
+            count=len(skipped),
+            reasons=skipped[:10],
+        )
+    logger.info(
+        "fetched",
+        watch_id=watch.id,
+        platform=job.platform,
+        pages=pages,
+        matched=result.matched,
+        dropped=result.dropped,
+        duplicates=duplicates,
+        skipped=len(skipped),
+    )
+    return result
+
 
 # Given the seconds left before the function must stop, an HTTP client that respects them.
 HttpClientFactory = Callable[[float], JsonClient]

@@ -1,8 +1,8 @@
 """What every platform adapter provides, and what one page of search results looks like.
 
 Adding a platform means writing one module with an adapter object that satisfies
-``PlatformAdapter`` and registering it (see ``crisiswatch.ingest.register_adapter``); the paging,
-de-duplication and matching loop in ``crisiswatch.ingest.fetch_posts`` stays as it is.
+``PlatformAdapter`` and registering it (see ``crisiswatch.ingest.adapters.register_adapter``); the paging,
+de-duplication and matching loop in ``crisiswatch.ingest.fetching.fetch_posts`` stays as it is.
 """
 
 from __future__ import annotations

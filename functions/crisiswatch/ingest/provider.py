@@ -3,7 +3,7 @@
 Douyin's and Xiaohongshu's own web APIs need signed requests (a_bogus / x-s signatures computed by
 obfuscated JavaScript), so teams buy their search results from data providers that sign for them.
 Each provider has its own JSON; a mapping file says where in it each Post field is, so a new
-provider is a new JSON file, not new code. We ship ``data/providers/douyin.json`` and
+provider is a new JSON file, not new code. We ship ``ingest/providers/douyin.json`` and
 ``xiaohongshu.json``::
 
     adapter = load_provider("douyin", headers={"X-Api-Key": key})   # or .with_credentials(key)
@@ -58,7 +58,8 @@ from crisiswatch.ingest.platform import SearchPage
 from crisiswatch.vocabulary import Author, Engagement, Post, Watch
 
 SHIPPED_PROVIDERS = ("douyin", "xiaohongshu")
-PROVIDERS_DIR = Path(__file__).resolve().parent.parent / "data" / "providers"
+# crisiswatch/ingest/providers/: package data of crisiswatch.ingest, it ships with the package.
+PROVIDERS_DIR = Path(__file__).resolve().parent / "providers"
 PLACEHOLDERS = frozenset({"keyword", "page", "cursor", "page_size"})
 
 

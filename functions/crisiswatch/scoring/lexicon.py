@@ -1,4 +1,4 @@
-"""Crisis categories from our versioned lexicon (``data/crisis_lexicon.json``).
+"""Crisis categories from our versioned lexicon (``scoring/data/crisis_lexicon.json``).
 
 All terms of all categories go into one regular expression, longest first, so a post is scanned
 once whatever the size of the lexicon. A match right after a negator ("没有变质") does not count.
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# crisiswatch/scoring/data/: package data of crisiswatch.scoring, it ships with the package.
+DATA_DIR = Path(__file__).resolve().parent / "data"
 LEXICON_FILE = DATA_DIR / "crisis_lexicon.json"
 
 

@@ -3,7 +3,7 @@
 jieba's own start-up builds (or reads from /tmp) a 9 MB cache of its 349,000-word dictionary: about
 0.6 s, and more on a Lambda cold start where /tmp is empty. We ship instead jieba's prefix
 dictionary trimmed to its words of frequency 10 or more, plus the negators, intensifiers and crisis
-terms it knows (``data/jieba_dict.marshal.gz``, built by
+terms it knows (``scoring/data/jieba_dict.marshal.gz``, built by
 ``train-sentiment`` from jieba's own ``dict.txt``): 0.09 s to load. The sentiment model is trained
 on the same dictionary it runs with, so trimming changes nothing between training and serving.
 
@@ -31,7 +31,8 @@ from math import log
 from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# crisiswatch/scoring/data/: package data of crisiswatch.scoring, it ships with the package.
+DATA_DIR = Path(__file__).resolve().parent / "data"
 DICT_FILE = DATA_DIR / "jieba_dict.marshal.gz"
 # The frequency given to an added brand term: high enough that jieba never splits it.
 BRAND_FREQ = 100_000

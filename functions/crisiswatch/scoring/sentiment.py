@@ -27,7 +27,8 @@ from pathlib import Path
 
 from crisiswatch.scoring.features import FeatureConfig
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# crisiswatch/scoring/data/: package data of crisiswatch.scoring, it ships with the package.
+DATA_DIR = Path(__file__).resolve().parent / "data"
 MODEL_FILE = DATA_DIR / "sentiment.marshal.3"
 META_FILE = DATA_DIR / "sentiment.json"
 

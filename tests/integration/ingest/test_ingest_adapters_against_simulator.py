@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crisiswatch.ingest import ADAPTERS, FetchResult, fetch_posts, register_adapter
+from crisiswatch.ingest.adapters import ADAPTERS, register_adapter
 from crisiswatch.ingest.errors import FetchError, MalformedResponse
+from crisiswatch.ingest.fetching import FetchResult, fetch_posts
 from crisiswatch.ingest.http import HttpClient
 from crisiswatch.ingest.provider import load_provider
 from crisiswatch.vocabulary import FetchJob, Watch

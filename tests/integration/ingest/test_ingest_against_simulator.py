@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crisiswatch.ingest import fetch_posts
+from crisiswatch.ingest.fetching import fetch_posts
 from crisiswatch.ingest.http import HttpClient
 from crisiswatch.vocabulary import FetchJob, Watch
 from infra.local.simulator import PlatformSimulator, Scenario

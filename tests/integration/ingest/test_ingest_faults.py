@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.errors import FetchError, MalformedResponse
+from crisiswatch.ingest.fetching import fetch_posts
 from crisiswatch.ingest.http import HttpClient
 from crisiswatch.vocabulary import FetchJob
 from infra.local.simulator import PlatformSimulator

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.bilibili import BilibiliAdapter, parse_search_page
 from crisiswatch.ingest.errors import FetchError, MalformedResponse
+from crisiswatch.ingest.fetching import fetch_posts
 from crisiswatch.vocabulary import FetchJob, Watch
 from tests.unit.ingest.conftest import NOW
 

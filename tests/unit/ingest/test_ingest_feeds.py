@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from crisiswatch.ingest import fetch_posts
 from crisiswatch.ingest.errors import MalformedResponse
 from crisiswatch.ingest.feeds import FeedAdapter, feed_url, parse_search_page
+from crisiswatch.ingest.fetching import fetch_posts
 from crisiswatch.vocabulary import FetchJob, Watch
 
 

@@ -9,8 +9,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from crisiswatch.ingest import ADAPTERS, SearchPage, UnsupportedPlatform, fetch_posts, register_adapter
-from crisiswatch.ingest.errors import MalformedResponse
+from crisiswatch.ingest.adapters import ADAPTERS, register_adapter
+from crisiswatch.ingest.errors import MalformedResponse, UnsupportedPlatform
+from crisiswatch.ingest.fetching import fetch_posts
+from crisiswatch.ingest.platform import SearchPage
 from crisiswatch.vocabulary import FetchJob, Post, Watch
 
 Builder = Callable[..., dict[str, Any]]

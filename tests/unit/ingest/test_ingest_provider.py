@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from crisiswatch.ingest import ADAPTERS, fetch_posts
+from crisiswatch.ingest.adapters import ADAPTERS
 from crisiswatch.ingest.errors import FetchError, MalformedResponse
+from crisiswatch.ingest.fetching import fetch_posts
 from crisiswatch.ingest.provider import (
     PROVIDERS_DIR,
     SHIPPED_PROVIDERS,

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from crisiswatch.ingest import fetch_posts
+from crisiswatch.ingest.fetching import fetch_posts
 from crisiswatch.ingest.matching import excluded, matches
 from crisiswatch.rules import (
     MAX_DEPTH,

@@ -25,7 +25,7 @@ def test_shipped_model_loads_and_scores_without_importing_snownlp():
     out = subprocess.run(
         [sys.executable, "-c", LOAD_WITHOUT_SNOWNLP], capture_output=True, text=True, check=True
     ).stdout.split("\n")
-    assert out[0].startswith("weibo-nb-"), "the trained model is shipped in the package's data/"
+    assert out[0].startswith("weibo-nb-"), "the trained model is shipped in crisiswatch/scoring/data/"
     assert out[1] == "[]"
 
 
