@@ -53,12 +53,12 @@ model: $(PY_STAMP)
 	$(BIN)/crisiswatch train-sentiment --data-dir ../shared/data/sentiment
 
 lint: $(PY_STAMP)
-	$(BIN)/ruff check functions infra layers tests
-	$(BIN)/ruff format --check functions infra layers tests
+	$(BIN)/ruff check functions infra layers tests tools
+	$(BIN)/ruff format --check functions infra layers tests tools
 
 format: $(PY_STAMP)
-	$(BIN)/ruff check --fix functions infra layers tests
-	$(BIN)/ruff format functions infra layers tests
+	$(BIN)/ruff check --fix functions infra layers tests tools
+	$(BIN)/ruff format functions infra layers tests tools
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache

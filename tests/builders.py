@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from crisiswatch.incidents.record import Incident, IncidentStats, LevelChange, TopPost
@@ -75,3 +77,22 @@ def incident(level: Level = Level.ORANGE, **overrides) -> Incident:
         "top_posts": [top_post()],
     }
     return Incident(**(values | overrides))
+
+
+def sqs_event(*bodies: str, receive_count: int = 1) -> dict:
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "handle",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": str(receive_count)},
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:ap-northeast-1:123456789012:queue",
+                "awsRegion": "ap-northeast-1",
+            }
+            for body in bodies
+        ]
+    }

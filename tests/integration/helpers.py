@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import uuid
 
 import boto3
 
 from crisiswatch.aws.incidents import DynamoIncidentRepository
 from crisiswatch.aws.posts import DynamoPostRepository
 from crisiswatch.constants import Env
-
-
-def sqs_event(*bodies: str, receive_count: int = 1) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "handle",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": str(receive_count)},
-                "messageAttributes": {},
-                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:ap-northeast-1:123456789012:queue",
-                "awsRegion": "ap-northeast-1",
-            }
-            for body in bodies
-        ]
-    }
 
 
 def stores() -> tuple[DynamoPostRepository, DynamoIncidentRepository]:

@@ -15,8 +15,7 @@ from crisiswatch.handlers import fetcher
 from crisiswatch.vocabulary import FetchJob, Watch
 from infra.local.emulator.runtime import FakeLambdaContext
 from infra.local.simulator import PlatformSimulator, Scenario
-from tests.builders import utcnow
-from tests.integration.helpers import sqs_event
+from tests.builders import sqs_event, utcnow
 
 API_KEY = "dy-test-key-7f3a"
 

@@ -17,8 +17,8 @@ from crisiswatch.handlers import fetcher
 from crisiswatch.vocabulary import FetchJob, Watch
 from infra.local.emulator.runtime import FakeLambdaContext
 from infra.local.simulator import PlatformSimulator, Scenario
-from tests.builders import utcnow
-from tests.integration.helpers import dlq_url, queue_depth, sqs_event, stores
+from tests.builders import sqs_event, utcnow
+from tests.integration.helpers import dlq_url, queue_depth, stores
 
 FAULTS = ["429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect", "refused", "duplicates"]
 

@@ -9,8 +9,8 @@ import pytest
 from crisiswatch.handlers import scorer
 from crisiswatch.vocabulary import Level
 from infra.local.emulator.runtime import FakeLambdaContext
-from tests.builders import post, utcnow
-from tests.integration.helpers import executions, sqs_event, stores
+from tests.builders import post, sqs_event, utcnow
+from tests.integration.helpers import executions, stores
 
 COMPLAINTS = [
     "鲜味坊的外卖吃出虫子，拉肚子一晚上[怒]",

@@ -7,8 +7,8 @@ import json
 
 from crisiswatch.handlers import scorer
 from infra.local.emulator.runtime import FakeLambdaContext
-from tests.builders import post, utcnow
-from tests.integration.helpers import sqs_event, stores
+from tests.builders import post, sqs_event, utcnow
+from tests.integration.helpers import stores
 
 NEW = {
     "id": "geek-coffee",

@@ -4,9 +4,7 @@ sockets (the style of aws-samples' testable serverless architecture: fakes behin
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,25 +44,6 @@ def clock() -> SimulatedClock:
 
 def event(name: str) -> dict:
     return json.loads((EVENTS / name).read_text())
-
-
-def sqs_event(*bodies: str) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "handle",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:ap-northeast-1:123456789012:queue",
-                "awsRegion": "ap-northeast-1",
-            }
-            for body in bodies
-        ]
-    }
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ from crisiswatch.memory.store import (
 from crisiswatch.memory.workflow import MemoryWorkflow
 from crisiswatch.vocabulary import FetchJob, Level
 from crisiswatch.watches import WatchCache
-from tests.builders import NOW, incident, post, watch
-from tests.unit.handlers.conftest import event, sqs_event
+from tests.builders import NOW, incident, post, sqs_event, watch
+from tests.unit.handlers.conftest import event
 
 COMPLAINTS = [
     "鲜味坊的外卖吃出虫子，拉肚子一晚上[怒]",
