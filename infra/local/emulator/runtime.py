@@ -12,7 +12,6 @@ process as the Lambda functions:
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import json
@@ -30,6 +29,7 @@ import boto3
 import requests
 from botocore.exceptions import ClientError
 
+from infra.local.emulator import moto_internals
 from infra.local.emulator.cloudformation import Created, Resolver, UnsupportedTemplate
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -137,7 +137,7 @@ class LocalAws:
         self.stack = LocalStack()
         self._server = None
         self.endpoint = ""
-        self._patch = None
+        self._unpatch: list = []
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -176,7 +176,11 @@ class LocalAws:
         # State-machine tasks call moto at MOTO_PORT; clients find it through AWS_ENDPOINT_URL.
         os.environ["MOTO_PORT"] = str(port)
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint
-        self._patch_lambda_invoke()
+        moto_internals.check_moto_version()
+        self._unpatch = [
+            moto_internals.patch_lambda_invoke(self._dispatch_invoke),
+            moto_internals.patch_dynamodb(),
+        ]
         self._configure()
         self._provision()
         self._export_environment()
@@ -199,9 +203,8 @@ class LocalAws:
     def stop(self) -> None:
         LocalAws._running = None
         self.run_on(None)  # back to the system clock, and nothing built against this server stays
-        if self._patch:
-            self._patch.stop()
-            self._patch = None
+        while self._unpatch:
+            self._unpatch.pop()()
         if self._server:
             self._server.stop()
             self._server = None
@@ -479,24 +482,9 @@ class LocalAws:
 
     # -- the Lambda service --------------------------------------------------------------------
 
-    def _patch_lambda_invoke(self) -> None:
-        from unittest import mock
-
-        from moto.awslambda_simple.models import LambdaSimpleBackend
-
-        runtime = self
-
-        def invoke(backend, function_name, qualifier, body, headers, response_headers):
-            function = runtime._function_by_ref(function_name.split(":function:")[-1].split(":")[0])
-            try:
-                result = runtime.invoke(function, json.loads(body or b"{}"))
-            except Exception as e:  # reported to the caller as a Lambda function error
-                response_headers["x-amz-function-error"] = "Unhandled"
-                return json.dumps({"errorType": type(e).__name__, "errorMessage": str(e)}).encode()
-            return json.dumps(result).encode()
-
-        self._patch = mock.patch.object(LambdaSimpleBackend, "invoke", invoke)
-        self._patch.start()
+    def _dispatch_invoke(self, function_name: str, event: dict) -> Any:
+        """A Lambda invocation through moto (e.g. a state machine's task): run the handler here."""
+        return self.invoke(self._function_by_ref(function_name.split(":function:")[-1].split(":")[0]), event)
 
     def run_on(self, clock) -> None:
         """Every function of ours reads `clock` (a simulated one: replay), through its wiring."""
@@ -679,28 +667,20 @@ class LocalAws:
     def deliveries(self) -> Iterator[Delivery]:
         """Each message each subscriber received: moto's own filter matching and per-protocol
         message parsing, applied to what was published to our topics."""
-        from moto.sns.models import sns_backends
-
-        backend = sns_backends[ACCOUNT][REGION]
+        subscribers = {s.arn: s for s in self.subscribers()}
         for topic_arn in self.stack.topics.values():
-            topic = backend.topics[topic_arn]
-            subscriptions = {s.arn: s for s in backend.subscriptions.values() if s.topic.arn == topic_arn}
-            subscribers = {s.arn: s for s in self.subscribers()}
-            for message_id, message, subject, attributes, _group in topic.sent_notifications:
-                attributes = attributes or {}
+            subscriptions = moto_internals.sns_subscriptions(ACCOUNT, REGION, topic_arn)
+            for message_id, message, subject, attributes in moto_internals.sns_sent(
+                ACCOUNT, REGION, topic_arn
+            ):
                 for arn, subscription in subscriptions.items():
-                    if subscription._filter_policy_matcher is not None and not (
-                        subscription._filter_policy_matcher.matches(attributes, message)
-                    ):
+                    if not moto_internals.sns_filter_matches(subscription, attributes, message):
                         continue
-                    text = message
-                    with contextlib.suppress(ValueError, KeyError):
-                        text = subscription._parse_message_structure(message, subscription.protocol)
                     yield Delivery(
                         subscriber=subscribers[arn],
                         message_id=message_id,
                         subject=subject or "",
-                        text=text,
+                        text=moto_internals.sns_text_for(subscription, message),
                         level=(attributes.get("level") or {}).get("Value", ""),
                     )
 
