@@ -20,6 +20,22 @@ from infra.local.emulator import moto_internals
 REGION = "ap-northeast-1"
 ACCOUNT = "123456789012"
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _moto_as_installed():
+    """These tests need moto unpatched and empty: pause the LocalAws that this pytest session may
+    run (tests/stack.py), and bring it back, provisioned again, for the tests after these."""
+    from infra.local.emulator.runtime import LocalAws, LocalStack
+
+    running = LocalAws._running
+    if running is not None:
+        running.stop()
+    yield
+    if running is not None:
+        running.stack = LocalStack()
+        running.start()
+
+
 # The source of moto 5.2.5's DynamoDBBackend.transact_write_items, which moto_internals copies.
 ORIGINAL_SOURCE_SHA256 = "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4"
 
@@ -87,6 +103,26 @@ def test_lambda_invoke_has_the_expected_shape():
         "headers",
         "response_headers",
     ]
+
+
+def test_step_functions_callback_pool_has_the_expected_shape():
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, CallbackPoolManager
+
+    assert list(inspect.signature(CallbackPoolManager.notify).parameters) == [
+        "self",
+        "callback_id",
+        "outcome",
+    ]
+    pool = CallbackPoolManager(activity_store={})
+    endpoint = pool.add("token")
+    assert isinstance(pool._pool, dict) and isinstance(endpoint, CallbackEndpoint)
+    assert endpoint._outcome is None
+    stop = moto_internals.patch_single_use_task_tokens()
+    try:
+        assert pool.notify("token", outcome="done") is True
+        assert pool.notify("token", outcome="again") is False
+    finally:
+        stop()
 
 
 @mock_aws

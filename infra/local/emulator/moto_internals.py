@@ -51,6 +51,33 @@ def check_moto_version() -> None:
         )
 
 
+# -- transport ----------------------------------------------------------------------------------
+
+
+def in_process(config: dict) -> Any:
+    """moto in this process: boto3 clients (created after this, with no endpoint_url) are answered
+    in-process, as by `mock_aws`, which this is (public API). Returns the mock: call `stop()`."""
+    from moto import mock_aws
+
+    mock = mock_aws(config=config)
+    mock.start(reset=True)
+    return mock
+
+
+def reset_backends() -> None:
+    """Empty every service, as `POST /moto-api/reset` does."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+def configure(config: dict) -> None:
+    """moto's configuration, as `POST /moto-api/config` sets it."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.set_config(config)
+
+
 # -- DynamoDB ----------------------------------------------------------------------------------
 
 _dynamodb_lock = threading.RLock()
@@ -262,6 +289,28 @@ def patch_lambda_invoke(run: Callable[[str, dict], Any]) -> Callable[[], None]:
         return json.dumps(result).encode()
 
     patch = mock.patch.object(LambdaSimpleBackend, "invoke", invoke)
+    patch.start()
+    return patch.stop
+
+
+# -- Step Functions ---------------------------------------------------------------------------
+
+
+def patch_single_use_task_tokens() -> Callable[[], None]:
+    """A task token answers once, as on AWS: moto 5.2.5 keeps a notified token in its pool, so a
+    second SendTaskSuccess succeeds until the execution has moved on and ended, which in-process
+    (no HTTP round trip in between) it has not yet. Returns `stop`."""
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackPoolManager
+
+    original = CallbackPoolManager.notify
+
+    def notify(self, callback_id, outcome):
+        endpoint = self._pool.get(callback_id, None)
+        if endpoint is not None and endpoint._outcome is not None:
+            return False  # already answered: the caller reports InvalidToken
+        return original(self, callback_id, outcome)
+
+    patch = mock.patch.object(CallbackPoolManager, "notify", notify)
     patch.start()
     return patch.stop
 

@@ -1,4 +1,4 @@
-"""The embedded local AWS: our synthesized CDK template, provisioned onto a moto server.
+"""The embedded local AWS: our synthesized CDK template, provisioned onto moto in this process.
 
 One source of truth: every table, queue, topic, subscription, function environment, schedule,
 event-source mapping, API route and the state machine definition comes from the template the CDK
@@ -8,6 +8,10 @@ process as the Lambda functions:
   counts, deletes what succeeded and lets failures return (and reach the DLQ after maxReceiveCount);
 - schedules become `tick(rule)`; API Gateway becomes `api(method, path, body)`;
 - the state machine runs inside moto, and its `lambda:invoke` tasks are dispatched to the handlers.
+
+Clients in this process reach moto in-process (as under `mock_aws`); a moto server on `endpoint`
+serves the same state to other processes. What this needs of moto's internals is in
+`moto_internals.py`.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-import requests
 from botocore.exceptions import ClientError
 
 from infra.local.emulator import moto_internals
@@ -35,6 +38,7 @@ from infra.local.emulator.cloudformation import Created, Resolver, UnsupportedTe
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "ap-northeast-1"
 LOCAL_ROLE = "crisiswatch-local-lambda"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
 @dataclass
@@ -123,7 +127,7 @@ def _physical_name(logical_id: str, limit: int) -> str:
 
 
 class LocalAws:
-    """A moto server in this process with the stack provisioned on it.
+    """moto in this process (and a moto server on `endpoint`) with the stack provisioned on it.
 
     moto keeps its state per process, so one process holds one LocalAws at a time.
     """
@@ -136,6 +140,7 @@ class LocalAws:
         self.overrides = overrides or {}
         self.stack = LocalStack()
         self._server = None
+        self._mock = None
         self.endpoint = ""
         self._unpatch: list = []
 
@@ -169,17 +174,22 @@ class LocalAws:
                 "POWERTOOLS_TRACE_DISABLED": "1",
             }
         )
+        # Clients in this process reach moto in-process (botocore's before-send hook, no HTTP):
+        # most of a replay's time went to HTTP round trips to the server thread otherwise. The
+        # state machine's tasks follow (moto routes them in-process while that hook is on).
+        self._mock = moto_internals.in_process(MOTO_CONFIG)
+        # The same state over HTTP, for other processes (e.g. the AWS CLI with --endpoint-url).
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
-        # State-machine tasks call moto at MOTO_PORT; clients find it through AWS_ENDPOINT_URL.
         os.environ["MOTO_PORT"] = str(port)
-        os.environ["AWS_ENDPOINT_URL"] = self.endpoint
+        os.environ.pop("AWS_ENDPOINT_URL", None)
         moto_internals.check_moto_version()
         self._unpatch = [
             moto_internals.patch_lambda_invoke(self._dispatch_invoke),
             moto_internals.patch_dynamodb(),
+            moto_internals.patch_single_use_task_tokens(),
         ]
         self._configure()
         self._provision()
@@ -187,18 +197,14 @@ class LocalAws:
 
     def reset(self) -> None:
         """Empty every service and provision the stack again (same names, same endpoint)."""
-        requests.post(f"{self.endpoint}/moto-api/reset", timeout=10).raise_for_status()
+        moto_internals.reset_backends()
         self.stack = LocalStack()
         self._configure()
         self._provision()
         self._export_environment()
 
     def _configure(self) -> None:
-        requests.post(
-            f"{self.endpoint}/moto-api/config",
-            json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
-            timeout=10,
-        ).raise_for_status()
+        moto_internals.configure(MOTO_CONFIG)
 
     def stop(self) -> None:
         LocalAws._running = None
@@ -208,11 +214,13 @@ class LocalAws:
         if self._server:
             self._server.stop()
             self._server = None
-        for name in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
-            os.environ.pop(name, None)
+        if self._mock:
+            self._mock.stop()
+            self._mock = None
+        os.environ.pop("MOTO_PORT", None)
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+        return boto3.client(service, region_name=REGION)
 
     # -- provisioning from the template --------------------------------------------------------
 
