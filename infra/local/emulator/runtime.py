@@ -1,4 +1,4 @@
-"""The embedded local AWS: our synthesized CDK template, provisioned onto a moto server.
+"""The embedded local AWS: our synthesized CDK template, provisioned onto moto in this process.
 
 One source of truth: every table, queue, topic, subscription, function environment, schedule,
 event-source mapping, API route and the state machine definition comes from the template the CDK
@@ -8,11 +8,14 @@ process as the Lambda functions:
   counts, deletes what succeeded and lets failures return (and reach the DLQ after maxReceiveCount);
 - schedules become `tick(rule)`; API Gateway becomes `api(method, path, body)`;
 - the state machine runs inside moto, and its `lambda:invoke` tasks are dispatched to the handlers.
+
+Clients in this process reach moto in-process (as under `mock_aws`); a moto server on `endpoint`
+serves the same state to other processes. What this needs of moto's internals is in
+`moto_internals.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import json
@@ -27,13 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-import requests
 from botocore.exceptions import ClientError
 
-from infra.local.emulator import ACCOUNT, REGION
+from infra.local.emulator import ACCOUNT, REGION, moto_internals
 from infra.local.emulator.cloudformation import Created, Resolver, UnsupportedTemplate
 
 LOCAL_ROLE = "crisiswatch-local-lambda"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
 @dataclass
@@ -122,7 +125,7 @@ def _physical_name(logical_id: str, limit: int) -> str:
 
 
 class LocalAws:
-    """A moto server in this process with the stack provisioned on it.
+    """moto in this process (and a moto server on `endpoint`) with the stack provisioned on it.
 
     moto keeps its state per process, so one process holds one LocalAws at a time.
     """
@@ -135,8 +138,9 @@ class LocalAws:
         self.overrides = overrides or {}
         self.stack = LocalStack()
         self._server = None
+        self._mock = None
         self.endpoint = ""
-        self._patch = None
+        self._unpatch: list = []
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -168,47 +172,53 @@ class LocalAws:
                 "POWERTOOLS_TRACE_DISABLED": "1",
             }
         )
+        # Clients in this process reach moto in-process (botocore's before-send hook, no HTTP):
+        # most of a replay's time went to HTTP round trips to the server thread otherwise. The
+        # state machine's tasks follow (moto routes them in-process while that hook is on).
+        self._mock = moto_internals.in_process(MOTO_CONFIG)
+        # The same state over HTTP, for other processes (e.g. the AWS CLI with --endpoint-url).
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
-        # State-machine tasks call moto at MOTO_PORT; clients find it through AWS_ENDPOINT_URL.
         os.environ["MOTO_PORT"] = str(port)
-        os.environ["AWS_ENDPOINT_URL"] = self.endpoint
-        self._patch_lambda_invoke()
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        moto_internals.check_moto_version()
+        self._unpatch = [
+            moto_internals.patch_lambda_invoke(self._dispatch_invoke),
+            moto_internals.patch_dynamodb(),
+            moto_internals.patch_single_use_task_tokens(),
+        ]
         self._configure()
         self._provision()
         self._export_environment()
 
     def reset(self) -> None:
         """Empty every service and provision the stack again (same names, same endpoint)."""
-        requests.post(f"{self.endpoint}/moto-api/reset", timeout=10).raise_for_status()
+        moto_internals.reset_backends()
         self.stack = LocalStack()
         self._configure()
         self._provision()
         self._export_environment()
 
     def _configure(self) -> None:
-        requests.post(
-            f"{self.endpoint}/moto-api/config",
-            json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
-            timeout=10,
-        ).raise_for_status()
+        moto_internals.configure(MOTO_CONFIG)
 
     def stop(self) -> None:
         LocalAws._running = None
         self.run_on(None)  # back to the system clock, and nothing built against this server stays
-        if self._patch:
-            self._patch.stop()
-            self._patch = None
+        while self._unpatch:
+            self._unpatch.pop()()
         if self._server:
             self._server.stop()
             self._server = None
-        for name in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
-            os.environ.pop(name, None)
+        if self._mock:
+            self._mock.stop()
+            self._mock = None
+        os.environ.pop("MOTO_PORT", None)
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+        return boto3.client(service, region_name=REGION)
 
     # -- provisioning from the template --------------------------------------------------------
 
@@ -478,24 +488,9 @@ class LocalAws:
 
     # -- the Lambda service --------------------------------------------------------------------
 
-    def _patch_lambda_invoke(self) -> None:
-        from unittest import mock
-
-        from moto.awslambda_simple.models import LambdaSimpleBackend
-
-        runtime = self
-
-        def invoke(backend, function_name, qualifier, body, headers, response_headers):
-            function = runtime._function_by_ref(function_name.split(":function:")[-1].split(":")[0])
-            try:
-                result = runtime.invoke(function, json.loads(body or b"{}"))
-            except Exception as e:  # reported to the caller as a Lambda function error
-                response_headers["x-amz-function-error"] = "Unhandled"
-                return json.dumps({"errorType": type(e).__name__, "errorMessage": str(e)}).encode()
-            return json.dumps(result).encode()
-
-        self._patch = mock.patch.object(LambdaSimpleBackend, "invoke", invoke)
-        self._patch.start()
+    def _dispatch_invoke(self, function_name: str, event: dict) -> Any:
+        """A Lambda invocation through moto (e.g. a state machine's task): run the handler here."""
+        return self.invoke(self._function_by_ref(function_name.split(":function:")[-1].split(":")[0]), event)
 
     def run_on(self, clock) -> None:
         """Every function of ours reads `clock` (a simulated one: replay), through its wiring."""
@@ -678,28 +673,20 @@ class LocalAws:
     def deliveries(self) -> Iterator[Delivery]:
         """Each message each subscriber received: moto's own filter matching and per-protocol
         message parsing, applied to what was published to our topics."""
-        from moto.sns.models import sns_backends
-
-        backend = sns_backends[ACCOUNT][REGION]
+        subscribers = {s.arn: s for s in self.subscribers()}
         for topic_arn in self.stack.topics.values():
-            topic = backend.topics[topic_arn]
-            subscriptions = {s.arn: s for s in backend.subscriptions.values() if s.topic.arn == topic_arn}
-            subscribers = {s.arn: s for s in self.subscribers()}
-            for message_id, message, subject, attributes, _group in topic.sent_notifications:
-                attributes = attributes or {}
+            subscriptions = moto_internals.sns_subscriptions(ACCOUNT, REGION, topic_arn)
+            for message_id, message, subject, attributes in moto_internals.sns_sent(
+                ACCOUNT, REGION, topic_arn
+            ):
                 for arn, subscription in subscriptions.items():
-                    if subscription._filter_policy_matcher is not None and not (
-                        subscription._filter_policy_matcher.matches(attributes, message)
-                    ):
+                    if not moto_internals.sns_filter_matches(subscription, attributes, message):
                         continue
-                    text = message
-                    with contextlib.suppress(ValueError, KeyError):
-                        text = subscription._parse_message_structure(message, subscription.protocol)
                     yield Delivery(
                         subscriber=subscribers[arn],
                         message_id=message_id,
                         subject=subject or "",
-                        text=text,
+                        text=moto_internals.sns_text_for(subscription, message),
                         level=(attributes.get("level") or {}).get("Value", ""),
                     )
 
