@@ -70,7 +70,12 @@ def test_the_engines_agree_tick_for_tick():
     for key in ("posts_replayed", "posts_fetched", "posts_stored", "ticks_run", "ticks_skipped"):
         assert memory[key] == moto[key], key
     assert [i["history"] for i in memory["incidents"]] == [i["history"] for i in moto["incidents"]]
-    assert memory["alerts"][0] | {"message_id": ""} == moto["alerts"][0] | {"message_id": ""}
+    # The first alert says the same; on moto it is sent when the execution gets to it, which can be
+    # after the driver has moved the clock on by a tick (the state machine runs on its own thread).
+    first_memory, first_moto = memory["alerts"][0], moto["alerts"][0]
+    same = {k: v for k, v in first_memory.items() if k not in ("message_id", "at")}
+    assert same == {k: v for k, v in first_moto.items() if k not in ("message_id", "at")}
+    assert first_memory["at"] <= first_moto["at"]
 
 
 def test_every_recorded_post_about_the_keyword_is_stored_once(report):

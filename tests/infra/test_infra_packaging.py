@@ -18,6 +18,7 @@ from infra_helpers import ROOT, function_by_handler
 
 from crisiswatch import constants
 from infra import packaging
+from tools.package_report import HANDLER_ENV
 
 MODEL_DATA = {
     "crisiswatch/scoring/data/sentiment.marshal.3",
@@ -28,13 +29,6 @@ MODEL_DATA = {
 PROVIDER_MAPPINGS = {
     "crisiswatch/ingest/providers/douyin.json",
     "crisiswatch/ingest/providers/xiaohongshu.json",
-}
-HANDLER_ENV = {
-    "POWERTOOLS_TRACE_DISABLED": "1",
-    "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
-    "AWS_DEFAULT_REGION": constants.DEFAULT_REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
 }
 
 
