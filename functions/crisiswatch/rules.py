@@ -109,7 +109,11 @@ def _chinese_table() -> dict[int, str]:
     return table
 
 
-@lru_cache(maxsize=4096)  # a text is matched again on every page it appears on (reposts embed it)
+# A text is matched again on every page it appears on (reposts embed their original): short ones
+# are folded once. Bounded in entries and in length, so a warm function's memory stays small.
+FOLD_CACHE_ENTRIES, FOLD_CACHE_MAX_CHARS = 2048, 1000
+
+
 def fold(text: str) -> str:
     """The form rule terms and post texts are compared in.
 
@@ -117,10 +121,17 @@ def fold(text: str) -> str:
     Traditional/Simplified variants -> one character (``鮮味坊`` and ``鲜味坊`` fold alike), runs of
     white space -> one space, stripped.
     """
+    return _fold_cached(text) if len(text) <= FOLD_CACHE_MAX_CHARS else _fold(text)
+
+
+def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if not text.isascii():
         text = text.translate(_chinese_table())
     return _SPACE.sub(" ", text).strip()
+
+
+_fold_cached = lru_cache(maxsize=FOLD_CACHE_ENTRIES)(_fold)
 
 
 # ------------------------------------------------------------------------------------------- AST

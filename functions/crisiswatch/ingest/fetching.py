@@ -197,4 +197,4 @@ class Fetcher:
             queued=len(fresh),
             stale=len(result.posts) - len(fresh),
         )
-        return replace(result, posts=fresh)
+        return replace(result, posts=fresh, matched=len(fresh))

@@ -176,10 +176,18 @@ class _TextExtractor(HTMLParser):
 _RE_SPACES = re.compile(r"[ \t\r\u00a0\u200b\u3000]+")
 
 
-@lru_cache(maxsize=4096)  # an original travels embedded in each of its reposts: one parse, not one per repost
+# An original travels embedded in each of its reposts: short fragments are read once, not once per
+# repost. Bounded in entries and in length, so a warm function's memory stays small.
+HTML_CACHE_ENTRIES, HTML_CACHE_MAX_CHARS = 2048, 2000
+
+
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment (see ``_TextExtractor``), entities decoded, whitespace tidied:
     runs of spaces become one, blank lines go."""
+    return _html_to_text_cached(html) if len(html) <= HTML_CACHE_MAX_CHARS else _html_to_text(html)
+
+
+def _html_to_text(html: str) -> str:
     if "<" in html or "&" in html:
         parser = _TextExtractor()
         parser.feed(html)
@@ -189,6 +197,9 @@ def html_to_text(html: str) -> str:
         text = html
     lines = (_RE_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+_html_to_text_cached = lru_cache(maxsize=HTML_CACHE_ENTRIES)(_html_to_text)
 
 
 def join_text(*parts: str | None) -> str:

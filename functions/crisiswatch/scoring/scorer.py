@@ -18,8 +18,9 @@ from crisiswatch.vocabulary import Author, Engagement, Post, Score
 
 # How many of the words that pushed the sentiment are named in the reasons.
 TOP_WORDS = 3
-# Texts whose analysis a scorer keeps (a few MB at most): re-fetched and repeated texts score once.
-TEXT_CACHE = 4096
+# Texts whose analysis a scorer keeps: re-fetched and repeated texts score once. Only texts up to
+# TEXT_CACHE_MAX_CHARS are kept, so the cache stays within a few MB however long pushed posts are.
+TEXT_CACHE, TEXT_CACHE_MAX_CHARS = 2048, 1000
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,14 @@ class Scorer:
         self, text: str, author: Author | None = None, engagement: Engagement | None = None
     ) -> Analysis:
         self._prepare()
-        t = self._analyse_text(text)
+        t = self._analyse_text(text) if len(text) <= TEXT_CACHE_MAX_CHARS else self._text(text)
         f = risk.factors(t.negative, t.severity, engagement, author, t.subject, self.weights)
         reasons = [*t.reasons_before, *_author_and_engagement(author, engagement), *t.reasons_after]
         return Analysis(t.normalized, t.tokens, t.negative, t.categories, t.brands, t.subject, f, reasons)
 
     def _text(self, text: str) -> _TextAnalysis:
-        """What depends on the text alone: the same text is analysed once per `TEXT_CACHE` posts
-        (a re-fetched post, a repost chain quoting the same words)."""
+        """What depends on the text alone (cached: a re-fetched post, a repost chain quoting the
+        same words)."""
         model = self.model
         norm = normalize(text)
         tokens = features.tokens(norm, model.features)
