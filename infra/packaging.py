@@ -63,20 +63,23 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def _import_nodes(tree: ast.AST) -> Iterable[ast.Import | ast.ImportFrom]:
-    """Every import statement, at any depth (functions, classes, try, if), except under TYPE_CHECKING."""
+def _import_nodes(tree: ast.AST, type_checking: bool = False) -> Iterable[ast.Import | ast.ImportFrom]:
+    """Every import statement, at any depth (functions, classes, try, if); those under
+    ``if TYPE_CHECKING:`` only with ``type_checking``."""
     stack = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
+        if not type_checking and isinstance(node, ast.If) and _is_type_checking(node.test):
             stack.extend(node.orelse)
             continue
         stack.extend(ast.iter_child_nodes(node))
 
 
-def absolute_imports(path: Path, module: str) -> list[tuple[str, tuple[str, ...]]]:
+def absolute_imports(
+    path: Path, module: str, type_checking: bool = False
+) -> list[tuple[str, tuple[str, ...]]]:
     """``(module, names)`` per import in ``module`` (its source at ``path``), relative ones resolved.
 
     ``import a.b`` gives ``("a.b", ())``; ``from .x import y, z`` in ``pkg.mod`` gives
@@ -85,7 +88,7 @@ def absolute_imports(path: Path, module: str) -> list[tuple[str, tuple[str, ...]
     tree = ast.parse(path.read_bytes(), filename=str(path))
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
     found: list[tuple[str, tuple[str, ...]]] = []
-    for node in _import_nodes(tree):
+    for node in _import_nodes(tree, type_checking):
         if isinstance(node, ast.Import):
             found.extend((alias.name, ()) for alias in node.names)
             continue
@@ -100,14 +103,16 @@ def absolute_imports(path: Path, module: str) -> list[tuple[str, tuple[str, ...]
     return found
 
 
-def module_imports(path: Path, module: str, known: Mapping[str, Path] | set[str]) -> set[str]:
+def module_imports(
+    path: Path, module: str, known: Mapping[str, Path] | set[str], type_checking: bool = False
+) -> set[str]:
     """The modules of ``known`` that ``module`` imports.
 
     ``import a.b`` is an import of ``a.b``; ``from pkg import name`` of ``pkg.name`` when that is a
     module, else of ``pkg``. Parent packages, which Python imports first, are left to ``closure``.
     """
     found: set[str] = set()
-    for base, names in absolute_imports(path, module):
+    for base, names in absolute_imports(path, module, type_checking):
         if not names:
             if base in known:
                 found.add(base)
@@ -121,9 +126,11 @@ def module_imports(path: Path, module: str, known: Mapping[str, Path] | set[str]
     return found
 
 
-def import_graph(modules: Mapping[str, Path]) -> dict[str, set[str]]:
-    """module -> the modules of ``modules`` it imports (module level and lazy, not TYPE_CHECKING)."""
-    return {name: module_imports(path, name, modules) for name, path in modules.items()}
+def import_graph(modules: Mapping[str, Path], type_checking: bool = False) -> dict[str, set[str]]:
+    """module -> the modules of ``modules`` it imports: module level and lazy; with
+    ``type_checking``, the annotation-only imports under ``if TYPE_CHECKING:`` too (a design
+    dependency, though one that never runs: what shipping needs leaves them out)."""
+    return {name: module_imports(path, name, modules, type_checking) for name, path in modules.items()}
 
 
 def parents(module: str) -> list[str]:

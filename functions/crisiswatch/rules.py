@@ -25,14 +25,11 @@ from __future__ import annotations
 import importlib.util
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from crisiswatch.vocabulary import Watch
+from typing import Protocol
 
 __all__ = [
     "And",
@@ -525,7 +522,21 @@ def default_rule(keywords: Sequence[str], exclude: Sequence[str] = ()) -> Rule:
     return _default_cached(tuple(keywords), tuple(exclude))
 
 
-def rule_for(watch: Watch, platform: str | None = None) -> Rule:
+class RuledWatch(Protocol):
+    """What a rule needs of a watch (`crisiswatch.vocabulary.Watch`, which validates its rules
+    with this module: a Protocol here, not an import, keeps the two free of a cycle)."""
+
+    @property
+    def rules(self) -> Mapping[str, str]: ...
+
+    @property
+    def keywords(self) -> Sequence[str]: ...
+
+    @property
+    def exclude(self) -> Sequence[str]: ...
+
+
+def rule_for(watch: RuledWatch, platform: str | None = None) -> Rule:
     """The rule a post from ``platform`` must match: ``watch.rules[platform]`` if the watch has one,
     else the default rule from its keywords and exclusion words. Parsed rules are cached."""
     expression = watch.rules.get(platform) if platform is not None else None
