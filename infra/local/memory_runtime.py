@@ -4,7 +4,8 @@ Wired like the Lambdas wire them (crisiswatch.handlers.*.build), with `crisiswat
 of `crisiswatch.aws`: scheduler -> one fetch queue per platform -> fetcher (the real adapters,
 paging and cursors, against the platform simulator through `InProcessClient`) -> posts queue ->
 scorer (`Intake`: score, store once, assess) -> escalation (`MemoryWorkflow`: notify, wait for an
-acknowledgement on the simulated clock, escalate) -> notifier -> alerts; and the API's routes.
+acknowledgement on the simulated clock, escalate) -> notifier -> alerts. (The API's routes run on
+these adapters in tests/unit/handlers.)
 Queues deliver as Lambda's SQS poller does: batches of the template's sizes, a failed record
 retried, and moved to a dead-letter list after `DLQ_MAX_RECEIVE_COUNT` receives.
 
@@ -13,14 +14,10 @@ No AWS, no sockets, no wall-clock waits: what the replay and the detection evalu
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from crisiswatch.api.app import ApiDeps, build_app
 from crisiswatch.clock import SimulatedClock
 from crisiswatch.constants import (
     DEFAULT_ACK_TIMEOUT_SECONDS,
@@ -54,7 +51,6 @@ class Drained:
     delivered: int = 0
     failed: int = 0
     dead_lettered: int = 0
-    seconds: float = 0.0  # wall time the consumer spent on it
 
 
 @dataclass
@@ -65,8 +61,6 @@ class MemoryRuntime:
     clock: SimulatedClock
     ack_timeouts: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_ACK_TIMEOUT_SECONDS))
     level_thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    secrets: Mapping[str, str] = field(default_factory=dict)
-    platform_secrets: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         clock = self.clock
@@ -86,7 +80,7 @@ class MemoryRuntime:
             cursors=self.cursors,
             posts=self.posts_queue,
             base_urls=self.base_urls,
-            credentials=PlatformCredentials(MemorySecrets(self.secrets), self.platform_secrets),
+            credentials=PlatformCredentials(MemorySecrets(), {}),  # the simulator needs none
             http=lambda seconds_left: self.http,
             clock=clock,
         )
@@ -99,7 +93,6 @@ class MemoryRuntime:
             rules=rules_from_overrides(self.level_thresholds),
             ack_timeouts=dict(self.ack_timeouts),
         )
-        self.app = build_app(lambda: ApiDeps(self.incidents, self.workflow, self.catalogue, clock))
 
     # -- event sources -------------------------------------------------------------------------
 
@@ -156,34 +149,5 @@ class MemoryRuntime:
                 else:
                     drained.failed += 1
                     queue.retry(message)
-        drained.seconds = time.perf_counter() - started
-        self.seconds[queue.name] = self.seconds.get(queue.name, 0.0) + drained.seconds
+        self.seconds[queue.name] = self.seconds.get(queue.name, 0.0) + time.perf_counter() - started
         return drained
-
-    def api(self, method: str, path: str, body: Any = None, query: dict | None = None) -> tuple[int, Any]:
-        """The API's routes as API Gateway would call them after IAM auth."""
-        event = {
-            "resource": path,
-            "path": path,
-            "httpMethod": method,
-            "headers": {"Content-Type": "application/json"},
-            "multiValueHeaders": {"Content-Type": ["application/json"]},
-            "queryStringParameters": query or None,
-            "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-            "pathParameters": None,
-            "requestContext": {
-                "resourcePath": path,
-                "httpMethod": method,
-                "path": path,
-                "stage": "local",
-                "requestId": str(uuid.uuid4()),
-                "identity": {
-                    "userArn": "arn:aws:iam::000000000000:user/local-analyst",
-                    "caller": "local-analyst",
-                },
-            },
-            "body": None if body is None else json.dumps(body, ensure_ascii=False),
-            "isBase64Encoded": False,
-        }
-        response = self.app.resolve(event, None)
-        return response["statusCode"], json.loads(response.get("body") or "null")

@@ -62,11 +62,10 @@ class MemoryPostRepository:
         return True
 
     def window(self, watch_id: str, now: datetime, hours: int) -> WindowStats:
-        start, end = hour_bucket(now - timedelta(hours=hours - 1)), hour_bucket(now)
+        buckets = self._buckets.get(watch_id, {})
         total = WindowStats()
-        for hour, counts in self._buckets.get(watch_id, {}).items():
-            if start <= hour <= end:
-                total = total + counts
+        for hour in {hour_bucket(now - timedelta(hours=back)) for back in range(hours)}:
+            total = total + buckets.get(hour, WindowStats())
         return WindowStats(
             total.mentions, total.negatives, total.high_risk, round(total.risk_sum, 4), total.reach
         )

@@ -46,6 +46,12 @@ class Engine(Protocol):
     def stage_seconds(self) -> dict[str, float]: ...
 
 
+def _open_incidents(repository) -> list[dict]:
+    """Each open incident's JSON, as `GET /incidents/{id}` returns it, straight from its repository."""
+    incidents, _ = repository.list("open", 100)
+    return [incident.model_dump(mode="json") for incident in incidents]
+
+
 class EmulatorEngine:
     name = "moto"
     escalates_on_wall_clock = True
@@ -79,10 +85,8 @@ class EmulatorEngine:
         return {}  # the handlers run inside moto's calls: not measured apart
 
     def open_incidents(self) -> list[dict]:
-        # One query a tick (the incidents' own table), not two API calls; the demo and the
-        # integration tests exercise the API.
-        incidents, _ = self._incidents.list("open", 100)
-        return [incident.model_dump(mode="json") for incident in incidents]
+        # One query a tick, not two API calls: the demo and the integration tests exercise the API.
+        return _open_incidents(self._incidents)
 
 
 class MemoryEngine:
@@ -108,10 +112,7 @@ class MemoryEngine:
         return {name: round(seconds, 3) for name, seconds in self.runtime.seconds.items()}
 
     def open_incidents(self) -> list[dict]:
-        # What GET /incidents/{id} returns (the incident's JSON), straight from the repository:
-        # the API's own routes are tested on this runtime too, they need not run every tick.
-        incidents, _ = self.runtime.incidents.list("open", 100)
-        return [incident.model_dump(mode="json") for incident in incidents]
+        return _open_incidents(self.runtime.incidents)
 
 
 @contextlib.contextmanager
