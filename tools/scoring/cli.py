@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tools.evaluation.background import register as register_background
+
 DEFAULT_DATA_DIR = Path("../shared/data/sentiment")
 
 
@@ -70,6 +72,7 @@ def register(subparsers: Any) -> None:
     sentiment = what.add_parser("sentiment", help="CSV with text,label (1 positive, 0 negative)")
     sentiment.add_argument("--data", required=True, metavar="FILE.csv")
     sentiment.set_defaults(func=cmd_eval_sentiment)
+    register_background(what)
 
     train = subparsers.add_parser("train-sentiment", help="retrain the sentiment model on Weibo text")
     train.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="the shared sentiment data folder")

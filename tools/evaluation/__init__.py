@@ -1,0 +1,1 @@
+"""Offline evaluation of the whole detection loop: the data it runs on and what it measures."""
