@@ -96,3 +96,11 @@ def sqs_event(*bodies: str, receive_count: int = 1) -> dict:
             for body in bodies
         ]
     }
+
+
+def counted(posts, watch_id: str, now: datetime, hours: float = 6, story: str = ""):
+    """What a repository's buckets hold for the watch (or story) over the last `hours`."""
+    from crisiswatch.incidents.surprise import sums_since
+
+    start = now - timedelta(hours=hours)
+    return sums_since(posts.buckets(watch_id, start, now, story), [start])[0]

@@ -46,6 +46,8 @@ DLQ_RETENTION_DAYS = 14
 
 POST_TTL_DAYS = 90
 BUCKET_TTL_DAYS = 30
+# How long the story index remembers a post's story and a story's founding text (from first written).
+STORY_TTL_DAYS = 7
 
 # A fetch job pages back to its cursor (the newest post time already queued) minus an overlap,
 # so posts the platform indexes late are still found (duplicates are stored once); a job with no

@@ -8,14 +8,16 @@ never adapters, so they run the same on Lambda, on the embedded local AWS and in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from crisiswatch.escalation.messages import Alert
+    from crisiswatch.incidents.baseline import Baseline
     from crisiswatch.incidents.policy import WindowStats
-    from crisiswatch.incidents.record import Acknowledgement, Incident, Notification, Status
+    from crisiswatch.incidents.record import Acknowledgement, Incident, Notification, Resolution, Status
     from crisiswatch.vocabulary import Level, Post, Score, Watch
 
 
@@ -58,6 +60,10 @@ class WatchExists(StoreError):
         self.watch_id = watch_id
 
 
+class StoreThrottled(StoreError):
+    """The store left part of a batch undone after its retries: retry the unit of work later."""
+
+
 class QueueSendError(Exception):
     """The queue refused some messages: the caller must retry its unit of work as a whole."""
 
@@ -71,21 +77,50 @@ class Clock(Protocol):
         ...
 
 
-class PostRepository(Protocol):
-    """Scored posts, stored once per `platform#post_id`, and each watch's additive hourly counters."""
+@dataclass(frozen=True)
+class Saved:
+    """What saving a post did: stored (and counted) it, or found it counted and saw its growth."""
 
-    def save(self, post: Post, score: Score, counts: WindowStats, now: datetime) -> bool:
-        """Store the post and add `counts` to its watch's bucket of the hour it was created (never
-        later than `now`), both or neither. False, and no counter changed, when this watch already
-        counted the post; its engagement is refreshed then (keeping the previous poll's)."""
+    stored: bool
+    growth: int = 0  # reposts + comments gained since the previous poll (duplicates only)
+
+
+class PostRepository(Protocol):
+    """Scored posts, stored once per `platform#post_id`, and additive 5-minute counters per watch
+    and per story (crisiswatch.incidents.policy.bucket_id)."""
+
+    def save(self, post: Post, score: Score, counts: WindowStats, now: datetime, story: str = "") -> Saved:
+        """Store the post and add `counts` to the bucket of the time it was created (never later
+        than `now`) of its watch and, when given, of its story: all or nothing. When this watch
+        already counted the post, nothing is counted again; its engagement is refreshed (keeping
+        the previous poll's) and the reposts and comments it gained are added to the current
+        bucket's `engagement` (`Saved.growth`)."""
         ...
 
-    def window(self, watch_id: str, now: datetime, hours: int) -> WindowStats:
-        """The sum of the watch's last `hours` hourly buckets, the current one included."""
+    def buckets(
+        self, watch_id: str, start: datetime, end: datetime, story: str = ""
+    ) -> list[tuple[datetime, WindowStats]]:
+        """The watch's (or its story's) non-empty buckets that overlap [start, end], oldest first."""
+        ...
+
+    def story_counts(self, watch_id: str, start: datetime, end: datetime) -> dict[str, int]:
+        """Posts per story of the watch in the buckets that overlap [start, end] (kept in the
+        watch's own buckets: which stories are busy, whatever batch their posts came in)."""
         ...
 
     def get(self, post_key: str) -> dict[str, Any] | None:
         """The stored post as plain JSON (`post`, `watch_ids`, `score#<watch>`, ...)."""
+        ...
+
+
+class BaselineStore(Protocol):
+    """Each watch's learnt normal (crisiswatch.incidents.baseline), one small item per watch."""
+
+    def get(self, watch_id: str) -> Baseline | None: ...
+
+    def put(self, watch_id: str, baseline: Baseline, previous: datetime | None) -> bool:
+        """Write it if the stored one still has `through == previous` (None: none stored); False
+        otherwise (another scorer folded the same hours first: the same result, keep theirs)."""
         ...
 
 
@@ -95,7 +130,13 @@ class IncidentRepository(Protocol):
 
     def get(self, incident_id: str) -> Incident: ...  # IncidentNotFound
 
-    def open_incident(self, watch_id: str) -> Incident | None: ...
+    def open_incident(self, watch_id: str, story_id: str = "") -> Incident | None:
+        """The open (or acknowledged) incident of this watch's story."""
+        ...
+
+    def open_incidents(self, watch_id: str) -> list[Incident]:
+        """Every story of the watch with an incident not resolved yet."""
+        ...
 
     def list(
         self, status: Status, limit: int, cursor: str | None = None
@@ -104,7 +145,7 @@ class IncidentRepository(Protocol):
         ...
 
     def create(self, incident: Incident) -> None:
-        """Open it and point its watch at it; IncidentAlreadyOpen if the watch has one open."""
+        """Open it and point its watch's story at it; IncidentAlreadyOpen if that story has one open."""
         ...
 
     def update(self, incident: Incident) -> Incident:
@@ -123,6 +164,10 @@ class IncidentRepository(Protocol):
 
     def mark_escalated(self, incident: Incident, level: Level) -> Incident: ...  # StaleIncident
 
+    def resolve(self, incident: Incident, resolution: Resolution) -> Incident:
+        """Resolve it (version checked: StaleIncident) and free its story for a new incident."""
+        ...
+
 
 class CursorStore(Protocol):
     """Per watch and platform, the newest post time already queued: a mark that only moves forward."""
@@ -131,6 +176,19 @@ class CursorStore(Protocol):
 
     def advance(self, watch_id: str, platform: str, high_water: datetime, now: datetime) -> bool:
         """Move the mark forward; False (and nothing changed) if it is already at or past it."""
+        ...
+
+
+class StoryIndex(Protocol):
+    """Per watch: which story a post key or a text-fingerprint band belongs to (expires after
+    STORY_TTL_DAYS). Keys and values are the story assigner's (crisiswatch.incidents.stories)."""
+
+    def lookup(self, watch_id: str, keys: Sequence[str]) -> dict[str, str]:
+        """Key -> value for the keys present (any number of keys); StoreThrottled."""
+        ...
+
+    def remember(self, watch_id: str, entries: Mapping[str, str], now: datetime) -> None:
+        """Store each entry unless its key is present: the first writer wins, per key."""
         ...
 
 

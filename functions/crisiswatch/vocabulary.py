@@ -65,7 +65,9 @@ class _Model(BaseModel):
 class Author(_Model):
     id: str
     name: str = ""
-    followers: int = Field(default=0, ge=0)
+    followers: int | None = Field(
+        default=0, ge=0, description="None: unknown (a recording without it), not zero"
+    )
     # Weibo's verified_type: -1 none, 0 personal (orange V), 1-7 organisations (blue V:
     # 1 government, 2 enterprise, 3 media, 4 campus, 5 website, 6 app, 7 group), 220+ big V.
     verified_type: int = -1

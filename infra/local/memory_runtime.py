@@ -28,22 +28,74 @@ from crisiswatch.constants import (
 from crisiswatch.escalation.service import Notifier
 from crisiswatch.incidents.intake import Intake
 from crisiswatch.incidents.policy import rules_from_overrides
+from crisiswatch.incidents.service import Detector
 from crisiswatch.ingest.credentials import PlatformCredentials
 from crisiswatch.ingest.fetching import Fetcher
 from crisiswatch.ingest.http import JsonClient
 from crisiswatch.ingest.scheduling import ScheduleEvent, Scheduler
 from crisiswatch.memory.messaging import MemoryAlertPublisher, MemoryQueue, MemorySecrets, Message
 from crisiswatch.memory.store import (
+    MemoryBaselineStore,
     MemoryCursorStore,
     MemoryIncidentRepository,
     MemoryPostRepository,
     MemoryWatchCatalogue,
 )
+from crisiswatch.memory.stories import MemoryStoryIndex
 from crisiswatch.memory.workflow import MemoryWorkflow
 from crisiswatch.vocabulary import Watch
 from crisiswatch.watches import WatchCache
 
 FETCH_SECONDS = 60  # what the fetcher's Lambda timeout would leave it (constants.FUNCTIONS)
+
+
+@dataclass
+class MemoryScoring:
+    """The scorer's service (`Intake`) on in-memory adapters, as crisiswatch.handlers.scorer wires
+    it on AWS: what the memory runtime and the detection evaluation run."""
+
+    intake: Intake
+    posts: MemoryPostRepository
+    incidents: MemoryIncidentRepository
+    baselines: MemoryBaselineStore
+    stories: MemoryStoryIndex
+    catalogue: MemoryWatchCatalogue
+    workflow: MemoryWorkflow
+
+
+def memory_intake(
+    watches: Sequence[Watch],
+    clock: SimulatedClock,
+    *,
+    alerts: MemoryAlertPublisher | None = None,
+    level_thresholds: Mapping[str, Mapping[str, float]] | None = None,
+    ack_timeouts: Mapping[str, int] | None = None,
+    brand_terms: Mapping[str, tuple[str, ...]] | None = None,
+    scorers: dict | None = None,
+) -> MemoryScoring:
+    """Escalations notify through `alerts` (none: they run, and nothing is published).
+    `brand_terms` overrides a watch's (the evaluation's watches have none to look for);
+    `scorers` is shared by every intake given the same mapping (and so are their text caches)."""
+    posts, incidents = MemoryPostRepository(), MemoryIncidentRepository()
+    baselines, stories = MemoryBaselineStore(), MemoryStoryIndex()
+    catalogue = MemoryWatchCatalogue(list(watches))
+    notify = Notifier(incidents, alerts, clock).notify if alerts is not None else (lambda request: None)
+    workflow = MemoryWorkflow(notify, clock)
+    detector = Detector(
+        posts=posts,
+        baselines=baselines,
+        incidents=incidents,
+        workflow=workflow,
+        rules=rules_from_overrides(level_thresholds or {}),
+        ack_timeouts=dict(ack_timeouts or DEFAULT_ACK_TIMEOUT_SECONDS),
+    )
+    intake = Intake(watches=WatchCache(catalogue, max_age=0), detector=detector, stories=stories, clock=clock)
+    if scorers is not None:
+        intake.scorers = scorers
+    for watch in watches:
+        if brand_terms and watch.id in brand_terms:
+            intake.use_brand_terms(watch, brand_terms[watch.id])
+    return MemoryScoring(intake, posts, incidents, baselines, stories, catalogue, workflow)
 
 
 @dataclass
@@ -64,17 +116,21 @@ class MemoryRuntime:
 
     def __post_init__(self) -> None:
         clock = self.clock
-        self.posts = MemoryPostRepository()
-        self.incidents = MemoryIncidentRepository()
-        self.cursors = MemoryCursorStore()
-        self.catalogue = MemoryWatchCatalogue(list(self.watches))
         self.alerts = MemoryAlertPublisher()
+        scoring = memory_intake(
+            self.watches,
+            clock,
+            alerts=self.alerts,
+            level_thresholds=self.level_thresholds,
+            ack_timeouts=self.ack_timeouts,
+        )
+        self.posts, self.incidents, self.catalogue = scoring.posts, scoring.incidents, scoring.catalogue
+        self.workflow, self.intake = scoring.workflow, scoring.intake
+        self.cursors = MemoryCursorStore()
         self.fetch_queues = {platform: MemoryQueue(f"fetch-{platform}") for platform in self.base_urls}
         self.posts_queue = MemoryQueue("posts")
         self.dead_letters: dict[str, list[str]] = {}
         self.seconds: dict[str, float] = {}  # per queue: the consumer's wall time so far
-        self.notifier = Notifier(self.incidents, self.alerts, clock)
-        self.workflow = MemoryWorkflow(self.notifier.notify, clock)
         self.scheduler = Scheduler(self.catalogue, self.fetch_queues, clock)
         self.fetcher = Fetcher(
             cursors=self.cursors,
@@ -83,15 +139,6 @@ class MemoryRuntime:
             credentials=PlatformCredentials(MemorySecrets(), {}),  # the simulator needs none
             http=lambda seconds_left: self.http,
             clock=clock,
-        )
-        self.intake = Intake(
-            watches=WatchCache(self.catalogue, max_age=0),
-            posts=self.posts,
-            incidents=self.incidents,
-            workflow=self.workflow,
-            clock=clock,
-            rules=rules_from_overrides(self.level_thresholds),
-            ack_timeouts=dict(self.ack_timeouts),
         )
 
     # -- event sources -------------------------------------------------------------------------
@@ -118,7 +165,7 @@ class MemoryRuntime:
 
     def pump_scorer(self) -> Drained:
         def run(messages: list[Message]) -> set[int]:
-            batch = self.intake.batch()
+            batch = self.intake.batch(message.body for message in messages)
             failed = set()
             for i, message in enumerate(messages):
                 try:

@@ -13,11 +13,13 @@ import boto3
 import pytest
 
 from crisiswatch.aws.alerts import SnsAlertPublisher
+from crisiswatch.aws.baselines import DynamoBaselineStore
 from crisiswatch.aws.cursors import DynamoCursorStore
 from crisiswatch.aws.incidents import DynamoIncidentRepository
 from crisiswatch.aws.posts import DynamoPostRepository
 from crisiswatch.aws.queues import SqsQueue
 from crisiswatch.aws.secrets import SecretsManagerReader
+from crisiswatch.aws.stories import DynamoStoryIndex
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.aws.workflow import StepFunctionsWorkflow
 from crisiswatch.clock import SimulatedClock
@@ -25,11 +27,13 @@ from crisiswatch.constants import Env
 from crisiswatch.escalation.service import Notifier
 from crisiswatch.memory.messaging import MemoryAlertPublisher, MemoryQueue, MemorySecrets
 from crisiswatch.memory.store import (
+    MemoryBaselineStore,
     MemoryCursorStore,
     MemoryIncidentRepository,
     MemoryPostRepository,
     MemoryWatchCatalogue,
 )
+from crisiswatch.memory.stories import MemoryStoryIndex
 from crisiswatch.memory.workflow import MemoryWorkflow
 from tests.builders import NOW
 
@@ -41,6 +45,8 @@ class Ports:
     incidents: Any
     cursors: Any
     watches: Any
+    stories: Any
+    baselines: Any
     queue: Any
     received: Callable[[], list[str]]  # what the queue delivers to its consumer
     alerts: Any
@@ -76,6 +82,8 @@ def _memory() -> Ports:
         incidents=incidents,
         cursors=MemoryCursorStore(),
         watches=MemoryWatchCatalogue(),
+        stories=MemoryStoryIndex(),
+        baselines=MemoryBaselineStore(),
         queue=queue,
         received=lambda: [m.body for m in queue.receive(1000)],
         alerts=MemoryAlertPublisher(),
@@ -120,6 +128,8 @@ def _aws(aws) -> Ports:
         ),
         cursors=DynamoCursorStore(dynamodb, os.environ[Env.STATE_TABLE]),
         watches=_emptied(DynamoWatchCatalogue(dynamodb, os.environ[Env.STATE_TABLE])),
+        stories=DynamoStoryIndex(dynamodb, os.environ[Env.STATE_TABLE]),
+        baselines=DynamoBaselineStore(dynamodb, os.environ[Env.STATE_TABLE]),
         queue=SqsQueue(sqs, queue_url),
         received=received,
         alerts=SnsAlertPublisher(boto3.client("sns"), os.environ[Env.ALERTS_TOPIC_ARN]),

@@ -1,4 +1,4 @@
-"""The repositories' contract: posts and counters, incidents, cursors, watches.
+"""The repositories' contract: posts and counters, baselines, incidents, cursors, watches.
 
 Each test runs on the DynamoDB adapters (moto, the template's tables) and on the in-memory ones."""
 
@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from crisiswatch.incidents.policy import counts_of
-from crisiswatch.incidents.record import Acknowledgement, Notification
+from crisiswatch.incidents.baseline import Baseline, fold
+from crisiswatch.incidents.policy import WindowStats, counts_of
+from crisiswatch.incidents.record import Acknowledgement, Notification, Resolution
+from crisiswatch.incidents.surprise import sums_since
 from crisiswatch.ports import (
     IncidentAlreadyOpen,
     IncidentNotFound,
@@ -28,8 +30,13 @@ class Posts:
     def __init__(self, repository):
         self.repository = repository
 
-    def save(self, p, s, now):
-        return self.repository.save(p, s, counts_of(p, s), now)
+    def save(self, p, s, now, story=""):
+        return self.repository.save(p, s, counts_of(p, s), now, story).stored
+
+    def window(self, watch_id, now, hours, story=""):
+        """The sum of the buckets of the last `hours` (the domain's own sum)."""
+        start = now - timedelta(hours=hours)
+        return sums_since(self.repository.buckets(watch_id, start, now, story), [start])[0]
 
     def __getattr__(self, name):
         return getattr(self.repository, name)
@@ -42,7 +49,7 @@ def test_a_post_is_stored_and_counted_once(ports):
     assert posts.save(post("2", text="鲜味坊真好吃"), score(negative=0.1, risk=0.05), NOW) is True
 
     window = posts.window("xianweifang", NOW, hours=6)
-    assert (window.mentions, window.negatives, window.high_risk, window.reach) == (2, 1, 1, 1200)
+    assert (window.mentions, window.negatives, window.high_risk, window.reach) == (2, 1, 1, 2400)
     assert window.risk_sum == pytest.approx(0.85)
     assert posts.get("weibo#1")["score#xianweifang"]["risk"] == 0.8
 
@@ -74,6 +81,61 @@ def test_a_post_seen_again_refreshes_its_engagement_and_keeps_the_previous_poll(
     assert posts.window("xianweifang", later, 6).mentions == 1
 
 
+def test_what_a_post_gains_between_polls_is_counted_once_in_the_current_bucket(ports):
+    first = post("1", created_at=NOW - timedelta(hours=1))  # 10 reposts, 3 comments
+    later = NOW + timedelta(minutes=2)
+    grown = first.model_copy(update={"engagement": Engagement(reposts=250, comments=40, likes=900)})
+    counted = ports.posts.save(first, score(), counts_of(first, score()), NOW, "s-1")
+    assert (counted.stored, counted.growth) == (True, 0)
+
+    seen = ports.posts.save(grown, score(), counts_of(grown, score()), later, "s-1")
+    again = ports.posts.save(grown, score(), counts_of(grown, score()), later, "s-1")  # redelivered
+
+    assert (seen.stored, seen.growth, again.growth) == (False, 240 + 37, 0)
+    for story in ("", "s-1"):
+        buckets = dict(ports.posts.buckets("xianweifang", NOW - timedelta(hours=2), later, story))
+        assert sorted(s.engagement for s in buckets.values()) == [13, 277]  # at first sight, then growth
+        assert sum(s.mentions for s in buckets.values()) == 1
+
+
+def test_a_story_has_its_own_buckets_next_to_its_watch(ports):
+    posts = Posts(ports.posts)
+    posts.save(post("1"), score(), NOW, story="s-a")
+    posts.save(post("2"), score(negative=0.1), NOW, story="s-b")
+    posts.save(post("3", created_at=NOW - timedelta(minutes=40)), score(), NOW, story="s-a")
+    assert posts.window("xianweifang", NOW, 1).mentions == 3
+    assert (
+        posts.window("xianweifang", NOW, 1, "s-a").mentions,
+        posts.window("xianweifang", NOW, 1, "s-b").negatives,
+    ) == (2, 0)
+    buckets = ports.posts.buckets("xianweifang", NOW - timedelta(hours=1), NOW, "s-a")
+    assert [moment for moment, _ in buckets] == sorted(moment for moment, _ in buckets)  # oldest first
+    assert all(moment.minute % 5 == 0 and moment.second == 0 for moment, _ in buckets)
+    assert posts.get("weibo#1")["score#xianweifang"]["story"] == "s-a"
+
+
+def test_buckets_are_read_when_they_overlap_the_range(ports):
+    posts = Posts(ports.posts)
+    posts.save(post("a", created_at=NOW - timedelta(minutes=12)), score(), NOW)  # bucket 02:15
+    posts.save(post("b", created_at=NOW - timedelta(minutes=1)), score(), NOW)  # bucket 02:25
+    found = ports.posts.buckets("xianweifang", NOW - timedelta(minutes=14), NOW - timedelta(minutes=3))
+    assert [(m.hour, m.minute, s.mentions) for m, s in found] == [(2, 15, 1), (2, 25, 1)]  # both overlap it
+    assert ports.posts.buckets("xianweifang", NOW - timedelta(minutes=10), NOW - timedelta(minutes=6)) == []
+
+
+def test_a_baseline_is_written_only_over_the_one_it_was_folded_from(ports):
+    baselines = ports.baselines
+    assert baselines.get("xianweifang") is None
+    first = fold(None, NOW.replace(minute=0) - timedelta(hours=1), WindowStats(mentions=12, negatives=3))
+    assert baselines.put("xianweifang", first, previous=None) is True
+    assert baselines.put("xianweifang", first, previous=None) is False  # another scorer was first
+    second = fold(first, NOW.replace(minute=0), WindowStats(mentions=8))
+    assert baselines.put("xianweifang", second, previous=Baseline().through) is False
+    assert baselines.put("xianweifang", second, previous=first.through) is True
+    assert baselines.get("xianweifang") == second
+    assert baselines.get("other-brand") is None
+
+
 def test_the_window_covers_only_its_hours(ports):
     posts = Posts(ports.posts)
     posts.save(post("old", created_at=NOW - timedelta(hours=7)), score(), NOW)
@@ -82,13 +144,41 @@ def test_the_window_covers_only_its_hours(ports):
     assert posts.window("xianweifang", NOW, hours=6).mentions == 2
 
 
-def test_one_open_incident_per_watch(ports):
+def test_one_open_incident_per_story_of_a_watch(ports):
     incidents = ports.incidents
-    incidents.create(incident())
+    incidents.create(incident(story_id="s-a"))
     with pytest.raises(IncidentAlreadyOpen):
-        incidents.create(incident(incident_id="xianweifang-20261121-0300"))
-    assert incidents.open_incident("xianweifang").incident_id == incident().incident_id
-    assert incidents.open_incident("another-watch") is None
+        incidents.create(incident(incident_id="xianweifang-20261121-0300", story_id="s-a"))
+    incidents.create(incident(incident_id="xianweifang-20261121-0300-b", story_id="s-b"))
+    assert incidents.open_incident("xianweifang", "s-a").incident_id == incident().incident_id
+    assert incidents.open_incident("xianweifang", "s-c") is None
+    assert incidents.open_incident("another-watch", "s-a") is None
+    assert sorted(i.story_id for i in incidents.open_incidents("xianweifang")) == ["s-a", "s-b"]
+    assert incidents.open_incidents("another-watch") == []
+
+
+def test_a_resolved_incident_frees_its_story_and_keeps_its_reason(ports):
+    incidents = ports.incidents
+    incidents.create(incident(story_id="s-a"))
+    current = incidents.get(incident().incident_id)
+    resolution = Resolution(at=NOW + timedelta(hours=7), by="crisiswatch", reason="本话题已平静 6.0 小时")
+    with pytest.raises(StaleIncident):
+        incidents.resolve(current.model_copy(update={"version": 3}), resolution)
+    later_numbers = current.stats.model_copy(update={"mentions": 1})  # what the quiet read saw
+    resolved = incidents.resolve(current.model_copy(update={"stats": later_numbers}), resolution)
+
+    assert (resolved.status, resolved.resolution, resolved.version) == ("resolved", resolution, 1)
+    assert resolved.stats == current.stats  # the numbers of its last busy moment
+    assert incidents.get(resolved.incident_id) == resolved
+    assert (
+        incidents.open_incident("xianweifang", "s-a") is None
+        and incidents.open_incidents("xianweifang") == []
+    )
+    with pytest.raises(IncidentResolved):
+        incidents.acknowledge(resolved.incident_id, Acknowledgement(by="王经理", at=NOW, level=Level.ORANGE))
+    incidents.create(incident(incident_id="xianweifang-20261121-0930", story_id="s-a"))  # a new burst
+    listed, _ = incidents.list("resolved", 10)
+    assert [i.incident_id for i in listed] == [resolved.incident_id]
 
 
 def test_updates_are_optimistically_locked(ports):

@@ -41,7 +41,7 @@ def test_the_incident_opened_at_the_right_level_with_its_reasons(report):
     incident = report["incident"]
     assert Level(incident["level"]) >= Level.ORANGE
     assert [h["level"] for h in incident["history"]][0] in ("blue", "yellow")
-    assert all(h["reason"].startswith(h["level"]) for h in incident["history"])
+    assert all(h["reason"].startswith(Level(h["level"]).chinese) for h in incident["history"])
     assert incident["deadlines"]["first_statement"] < incident["deadlines"]["detailed_statement"]
     assert any("food_safety" in p["categories"] for p in incident["top_posts"])
 

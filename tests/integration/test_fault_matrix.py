@@ -17,7 +17,7 @@ from crisiswatch.handlers import fetcher
 from crisiswatch.vocabulary import FetchJob, Watch
 from infra.local.emulator.runtime import FakeLambdaContext
 from infra.local.simulator import PlatformSimulator, Scenario
-from tests.builders import sqs_event, utcnow
+from tests.builders import counted, sqs_event, utcnow
 from tests.integration.helpers import dlq_url, queue_depth, stores
 
 FAULTS = ["429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect", "refused", "duplicates"]
@@ -60,7 +60,7 @@ def test_no_post_lost_none_counted_twice(aws, fresh_simulator, fault):
     stored = _stored_keys(aws)
     assert sorted(stored) == sorted(brand)  # nothing lost, nothing unrelated, each once
     posts, _ = stores()
-    assert posts.window("xianweifang", utcnow(), 6).mentions == len(brand)  # counted once each
+    assert counted(posts, "xianweifang", utcnow()).mentions == len(brand)  # counted once each
 
 
 def test_a_failing_fetch_leaves_the_cursor_and_the_next_run_catches_up(aws, fresh_simulator):

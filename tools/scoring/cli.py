@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.evaluation.background import register as register_background
+from tools.evaluation.detection import register as register_detection
 
 DEFAULT_DATA_DIR = Path("../shared/data/sentiment")
 
@@ -73,6 +74,7 @@ def register(subparsers: Any) -> None:
     sentiment.add_argument("--data", required=True, metavar="FILE.csv")
     sentiment.set_defaults(func=cmd_eval_sentiment)
     register_background(what)
+    register_detection(what)
 
     train = subparsers.add_parser("train-sentiment", help="retrain the sentiment model on Weibo text")
     train.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="the shared sentiment data folder")

@@ -12,16 +12,23 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from crisiswatch.aws.items import error_code, from_item, to_item, to_value
-from crisiswatch.incidents.record import APPEND_ONLY, Acknowledgement, Incident, Notification, Status
+from crisiswatch.incidents.record import (
+    APPEND_ONLY,
+    Acknowledgement,
+    Incident,
+    Notification,
+    Resolution,
+    Status,
+)
 from crisiswatch.ports import IncidentAlreadyOpen, IncidentNotFound, IncidentResolved, StaleIncident
 from crisiswatch.vocabulary import Level
 
-OPEN_POINTER_SK = "OPEN_INCIDENT"
+OPEN_POINTER_SK = "OPEN_INCIDENT#"  # + the story id: one open incident per story of a watch
 MAX_NOTIFICATIONS = 50
 
 
-def _pointer_key(watch_id: str) -> dict:
-    return {"pk": to_value(f"WATCH#{watch_id}"), "sk": to_value(OPEN_POINTER_SK)}
+def _pointer_key(watch_id: str, story_id: str = "") -> dict:
+    return {"pk": to_value(f"WATCH#{watch_id}"), "sk": to_value(OPEN_POINTER_SK + story_id)}
 
 
 class DynamoIncidentRepository:
@@ -48,13 +55,31 @@ class DynamoIncidentRepository:
             raise IncidentNotFound(incident_id)
         return Incident.model_validate(from_item(raw))
 
-    def open_incident(self, watch_id: str) -> Incident | None:
-        raw = self._db.get_item(TableName=self._state, Key=_pointer_key(watch_id), ConsistentRead=True).get(
-            "Item"
-        )
+    def open_incident(self, watch_id: str, story_id: str = "") -> Incident | None:
+        raw = self._db.get_item(
+            TableName=self._state, Key=_pointer_key(watch_id, story_id), ConsistentRead=True
+        ).get("Item")
         if not raw:
             return None
         return self.get(from_item(raw)["incident_id"])
+
+    def open_incidents(self, watch_id: str) -> list[Incident]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._state,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :open)",
+            "ExpressionAttributeValues": {
+                ":pk": to_value(f"WATCH#{watch_id}"),
+                ":open": to_value(OPEN_POINTER_SK),
+            },
+            "ConsistentRead": True,
+        }
+        found = []
+        while True:
+            page = self._db.query(**kwargs)
+            found += [self.get(from_item(raw)["incident_id"]) for raw in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def list(
         self, status: Status, limit: int, cursor: str | None = None
@@ -94,7 +119,7 @@ class DynamoIncidentRepository:
                         "Put": {
                             "TableName": self._state,
                             "Item": {
-                                **_pointer_key(incident.watch_id),
+                                **_pointer_key(incident.watch_id, incident.story_id),
                                 "incident_id": to_value(incident.incident_id),
                             },
                             "ConditionExpression": "attribute_not_exists(pk)",
@@ -207,3 +232,51 @@ class DynamoIncidentRepository:
 
     def mark_escalated(self, incident: Incident, level: Level) -> Incident:
         return self.update(incident.model_copy(update={"escalated_level": level}))
+
+    def resolve(self, incident: Incident, resolution: Resolution) -> Incident:
+        """Resolved and unpointed in one transaction (version checked), its wait tokens dropped;
+        nothing else of `incident` is written. Returns the incident as stored."""
+        new = incident.model_copy(
+            update={
+                "status": "resolved",
+                "resolution": resolution,
+                "updated_at": resolution.at,
+                "version": incident.version + 1,
+            }
+        )
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._incidents,
+                            "Key": {"incident_id": to_value(incident.incident_id)},
+                            "UpdateExpression": "SET #s = :resolved, resolution = :r, updated_at = :at, "
+                            "version = :new, wait_tokens = :none",
+                            "ConditionExpression": "version = :expected",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": {
+                                ":resolved": to_value("resolved"),
+                                ":r": to_value(resolution.model_dump(mode="json")),
+                                ":at": to_value(resolution.at.isoformat()),
+                                ":new": to_value(new.version),
+                                ":expected": to_value(incident.version),
+                                ":none": {"M": {}},
+                            },
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "TableName": self._state,
+                            "Key": _pointer_key(incident.watch_id, incident.story_id),
+                            "ConditionExpression": "incident_id = :id",
+                            "ExpressionAttributeValues": {":id": to_value(incident.incident_id)},
+                        }
+                    },
+                ]
+            )
+        except ClientError as e:
+            if error_code(e) == "TransactionCanceledException":
+                raise StaleIncident(incident.incident_id) from e
+            raise
+        return self.get(incident.incident_id)

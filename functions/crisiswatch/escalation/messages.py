@@ -121,9 +121,16 @@ def render_email(incident: Incident, tier: Level, kind: str, console_url: str = 
         f"级别 Level: {incident.level.chinese} {incident.level.value}   通知层级 Tier: {tier.value}",
         f"状态 Status: {incident.status}",
         f"依据 Reason: {incident.level_reason}",
-        f"近{stats.window_hours}小时: 提及 {stats.mentions} 条，负面 {stats.negatives} 条"
-        f"（{stats.negative_share:.0%}），高风险 {stats.high_risk} 条，负面作者粉丝合计 {stats.reach:,}",
+        f"{'本话题' if incident.story_id else '全部话题'}近{stats.window_hours}小时: 提及 {stats.mentions} 条，负面 {stats.negatives} 条"
+        f"（{stats.negative_share:.0%}，平时 {stats.normal_negative_share:.0%}），高风险 {stats.high_risk} 条，"
+        f"作者粉丝合计 {stats.reach:,}"
+        + (f"（{stats.unknown_reach} 条未知）" if stats.unknown_reach else ""),
     ]
+    if stats.burst_minutes:
+        lines.append(
+            f"突增 Burst: 过去{stats.burst_minutes}分钟提及 {stats.burst_mentions} 条，"
+            f"平时 {stats.burst_expected:.1f} 条（意外度 {stats.surprise:.1f}）"
+        )
     if kind == "unacknowledged":
         lines.append("本预警在规定时间内无人确认，已通知所有层级。请立即处理。")
     elif tier > incident.level:
@@ -141,7 +148,8 @@ def render_email(incident: Incident, tier: Level, kind: str, console_url: str = 
         lines += ["", "主要帖子 Top posts:"]
         for i, post in enumerate(incident.top_posts, 1):
             cats = "、".join(category_name(c) for c in post.categories) or "-"
-            lines.append(f"  {i}. 风险 {post.risk:.2f} | {post.author} ({post.followers:,} 粉丝) | {cats}")
+            followers = "未知" if post.followers is None else f"{post.followers:,}"
+            lines.append(f"  {i}. 风险 {post.risk:.2f} | {post.author} ({followers} 粉丝) | {cats}")
             lines.append(f"     {_fit(post.text, 120)}")
             if post.url:
                 lines.append(f"     {post.url}")

@@ -1,9 +1,9 @@
-"""The scorer's work on one batch of posts: score each, store it once, then re-assess every watch
-the batch touched (and escalate what rose).
+"""The scorer's work on one batch of posts: score each, give it its story, store it once, then
+re-assess every watch the batch touched (open, raise or resolve its stories' incidents, escalate).
 
-    batch = intake.batch()
-    for post in posts:
-        batch.add(post)          # raises on a post that cannot be scored or stored: that record fails alone
+    batch = intake.batch(bodies)  # the batch's stories, looked up at once for the posts that parse
+    for body in bodies:
+        batch.add_message(body)  # raises on a post that cannot be scored or stored: that record fails alone
     batch.finish()               # re-assess; raises when that fails: the whole batch is retried
 
 Duplicates re-assess too: if the first delivery's run crashed after storing, the redelivered batch
@@ -12,16 +12,18 @@ finishes its job (everything is derived from stored counters, escalations are na
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools import Logger
+from pydantic import ValidationError
 
-from crisiswatch.constants import DEFAULT_ACK_TIMEOUT_SECONDS
-from crisiswatch.incidents.policy import DEFAULT_RULES, LevelRule, counts_of
-from crisiswatch.incidents.record import Incident, TopPost
-from crisiswatch.incidents.service import reassess_watch, top_post
-from crisiswatch.ports import Clock, EscalationWorkflow, IncidentRepository, PostRepository
+from crisiswatch.incidents.policy import counts_of
+from crisiswatch.incidents.record import TopPost
+from crisiswatch.incidents.service import Change, Detector, top_post
+from crisiswatch.incidents.stories import StoryAssigner
+from crisiswatch.ports import Clock, StoryIndex
 from crisiswatch.scoring import Scorer
 from crisiswatch.vocabulary import Post, Watch
 from crisiswatch.watches import WatchCache
@@ -30,47 +32,86 @@ logger = Logger(child=True)
 
 # Outcomes of a post, and the metric names the handler counts them under.
 STORED, DUPLICATE, UNKNOWN_WATCH = "PostsScored", "DuplicatePosts", "PostsForUnknownWatches"
-LEVEL_RAISED = "LevelRaised"
+LEVEL_RAISED, RESOLVED = "LevelRaised", "IncidentsResolved"
 
 
 @dataclass
 class Intake:
     watches: WatchCache
-    posts: PostRepository
-    incidents: IncidentRepository
-    workflow: EscalationWorkflow
+    detector: Detector
+    stories: StoryIndex
     clock: Clock
-    rules: tuple[LevelRule, ...] = DEFAULT_RULES
-    ack_timeouts: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_ACK_TIMEOUT_SECONDS))
-    _scorers: dict[tuple[str, ...], Scorer] = field(default_factory=dict)
+    # One scorer per set of brand terms; callers that run many watches may share one mapping.
+    scorers: dict[tuple[str, ...], Scorer] = field(default_factory=dict)
+    _terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def batch(self) -> IntakeBatch:
-        return IntakeBatch(self)
+    def batch(self, bodies: Iterable[str] = ()) -> IntakeBatch:
+        """A batch of queue messages; the ones that parse get their stories at once."""
+        posts = []
+        for body in bodies:
+            try:
+                posts.append(Post.model_validate_json(body))
+            except ValidationError:
+                continue  # add_message fails it, alone
+        return IntakeBatch(self, posts)
+
+    def batch_of(self, posts: Iterable[Post]) -> IntakeBatch:
+        """A batch of posts already parsed (the memory runtime's evaluation feeds these)."""
+        return IntakeBatch(self, posts)
 
     def scorer_for(self, watch: Watch) -> Scorer:
         """One scorer per set of brand terms (its jieba dictionary keeps them whole)."""
-        terms = tuple(watch.brand_terms or watch.keywords)
-        if terms not in self._scorers:
-            self._scorers[terms] = Scorer(brand_terms=terms)
-        return self._scorers[terms]
+        terms = self._terms.get(watch.id, tuple(watch.brand_terms or watch.keywords))
+        if terms not in self.scorers:
+            self.scorers[terms] = Scorer(brand_terms=terms)
+        return self.scorers[terms]
+
+    def use_brand_terms(self, watch: Watch, terms: tuple[str, ...]) -> None:
+        """Score this watch's posts for other brand terms than its own (none: every post is about it)."""
+        self._terms[watch.id] = tuple(terms)
+
+    def sweep(self) -> list[Change]:
+        """No batch needed: re-read every watch's open incidents and resolve the quiet ones."""
+        now = self.clock.now()
+        changes = []
+        for watch in self.watches.all().values():
+            changes += self.detector.sweep(watch, now)
+        return changes
 
 
 @dataclass(frozen=True)
 class Assessment:
     watch_id: str
-    incident: Incident | None
-    raised: bool
+    changes: list[Change]
+
+    @property
+    def alerts(self) -> list[Change]:
+        return [c for c in self.changes if c.alerts]
 
 
 class IntakeBatch:
-    """One batch, at one moment: the clock is read once, the watches once."""
+    """One batch, at one moment: the clock is read once, the watches once, the stories once."""
 
-    def __init__(self, intake: Intake) -> None:
+    def __init__(self, intake: Intake, posts: Iterable[Post] = ()) -> None:
         self._intake = intake
         self.now = intake.clock.now()
         self._watches = intake.watches.all()
-        self._touched: dict[str, list[TopPost]] = {}
-        self.counts: Counter[str] = Counter({STORED: 0, DUPLICATE: 0, UNKNOWN_WATCH: 0, LEVEL_RAISED: 0})
+        self._assigner = StoryAssigner(intake.stories, intake.clock)
+        self._story: dict[tuple[str, str], str] = {}
+        self._touched: dict[str, dict[str, list[TopPost | None]]] = defaultdict(lambda: defaultdict(list))
+        self.counts: Counter[str] = Counter(
+            {STORED: 0, DUPLICATE: 0, UNKNOWN_WATCH: 0, LEVEL_RAISED: 0, RESOLVED: 0}
+        )
+        by_watch: dict[str, list[Post]] = defaultdict(list)
+        for post in posts:
+            if post.watch_id in self._watches:
+                by_watch[post.watch_id].append(post)
+        for watch_id, posts in by_watch.items():
+            self._assign(watch_id, posts)
+
+    def _assign(self, watch_id: str, posts: list[Post]) -> None:
+        for key, story in self._assigner.assign(watch_id, posts).items():
+            self._story[(watch_id, key)] = story
 
     def add_message(self, body: str) -> str:
         """A post as the posts queue carries it (JSON); a malformed one raises, and fails alone."""
@@ -85,30 +126,22 @@ class IntakeBatch:
             )
             self.counts[UNKNOWN_WATCH] += 1
             return UNKNOWN_WATCH
+        if (post.watch_id, post.key) not in self._story:
+            self._assign(post.watch_id, [post])
+        story = self._story[(post.watch_id, post.key)]
         score = self._intake.scorer_for(watch).score(post)
-        stored = self._intake.posts.save(post, score, counts_of(post, score), self.now)
-        candidates = self._touched.setdefault(post.watch_id, [])
-        if score.is_negative:
-            candidates.append(top_post(post, score))
-        outcome = STORED if stored else DUPLICATE
+        saved = self._intake.detector.posts.save(post, score, counts_of(post, score), self.now, story)
+        self._touched[post.watch_id][story].append(top_post(post, score) if score.is_negative else None)
+        outcome = STORED if saved.stored else DUPLICATE
         self.counts[outcome] += 1
-        logger.debug("scored", post_key=post.key, risk=score.risk, stored=stored)
+        logger.debug("scored", post_key=post.key, risk=score.risk, stored=saved.stored, story=story)
         return outcome
 
     def finish(self) -> list[Assessment]:
-        intake = self._intake
         assessments = []
-        for watch_id, candidates in self._touched.items():
-            incident, raised = reassess_watch(
-                self._watches[watch_id],
-                candidates,
-                self.now,
-                intake.posts,
-                intake.incidents,
-                intake.workflow,
-                intake.rules,
-                intake.ack_timeouts,
-            )
-            assessments.append(Assessment(watch_id, incident, raised))
-            self.counts[LEVEL_RAISED] += raised
+        for watch_id, touched in self._touched.items():
+            changes = self._intake.detector.reassess(self._watches[watch_id], touched, self.now)
+            assessments.append(Assessment(watch_id, changes))
+            self.counts[LEVEL_RAISED] += sum(c.alerts for c in changes)
+            self.counts[RESOLVED] += sum(c.resolved for c in changes)
         return assessments

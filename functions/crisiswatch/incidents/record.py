@@ -25,7 +25,7 @@ class TopPost(_Model):
     key: str
     url: str = ""
     author: str = ""
-    followers: int = 0
+    followers: int | None = 0  # None: unknown (not zero)
     verified_type: int = -1
     text: str
     created_at: datetime
@@ -68,18 +68,35 @@ class Notification(_Model):
 
 
 class IncidentStats(_Model):
+    """The story's numbers over its last `window_hours`, and the watch's burst that raised it."""
+
     window_hours: int
     mentions: int
     negatives: int
     negative_share: float
     high_risk: int
     reach: int
+    unknown_reach: int = 0  # posts whose author's followers are unknown
+    influential: int = 0
+    engagement: int = 0  # reposts + comments gained
+    normal_negative_share: float = 0.0  # the watch's, at this hour
+    burst_minutes: int = 0  # the watch's most surprising window ...
+    burst_mentions: int = 0  # ... what it held ...
+    burst_expected: float = 0.0  # ... against its normal
+    surprise: float = 0.0  # -log10 of the chance of that window on an ordinary day
+
+
+class Resolution(_Model):
+    at: datetime
+    by: str  # a person, or "crisiswatch" for a quiet incident resolved by itself
+    reason: str
 
 
 class Incident(_Model):
     incident_id: str
     watch_id: str
     watch_name: str
+    story_id: str = ""  # the story (crisiswatch.incidents.stories) this incident follows
     status: Status = "open"
     opened_at: datetime
     updated_at: datetime
@@ -90,6 +107,8 @@ class Incident(_Model):
     stats: IncidentStats
     top_posts: list[TopPost] = Field(default_factory=list)
     deadlines: Deadlines | None = None
+    last_active_at: datetime | None = None  # the story's last busy assessment (quiet resolve counts from it)
+    resolution: Resolution | None = None
     acknowledgements: list[Acknowledgement] = Field(default_factory=list)
     notifications: list[Notification] = Field(default_factory=list)
     version: int = 0

@@ -8,21 +8,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from crisiswatch.incidents.policy import WindowStats, hour_bucket
-from crisiswatch.incidents.record import APPEND_ONLY, Acknowledgement, Incident, Notification, Status
+from crisiswatch.incidents.baseline import Baseline
+from crisiswatch.incidents.policy import BUCKET_MINUTES, WindowStats, bucket_start, engagement_growth
+from crisiswatch.incidents.record import (
+    APPEND_ONLY,
+    Acknowledgement,
+    Incident,
+    Notification,
+    Resolution,
+    Status,
+)
 from crisiswatch.ports import (
     IncidentAlreadyOpen,
     IncidentNotFound,
     IncidentResolved,
+    Saved,
     StaleIncident,
     WatchExists,
     WatchNotFound,
 )
 from crisiswatch.vocabulary import Level, Post, Score, Watch
+
+BUCKET = timedelta(minutes=BUCKET_MINUTES)
 
 
 def _copy(value: Any) -> Any:
@@ -32,18 +44,41 @@ def _copy(value: Any) -> Any:
 class MemoryPostRepository:
     def __init__(self) -> None:
         self._posts: dict[str, dict[str, Any]] = {}
-        self._buckets: dict[str, dict[str, WindowStats]] = defaultdict(dict)  # watch -> hour -> counts
+        # series (watch id, or watch id + story) -> bucket start -> counts, and the starts in order
+        self._buckets: dict[tuple[str, str], dict[datetime, WindowStats]] = defaultdict(dict)
+        self._starts: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        self._stories: dict[tuple[str, datetime], dict[str, int]] = defaultdict(
+            dict
+        )  # watch bucket -> story -> posts
 
-    def save(self, post: Post, score: Score, counts: WindowStats, now: datetime) -> bool:
+    def _add(self, watch_id: str, story: str, moment: datetime, counts: WindowStats) -> None:
+        start = bucket_start(moment)
+        if story and counts.mentions:
+            tally = self._stories[(watch_id, start)]
+            tally[story] = tally.get(story, 0) + counts.mentions
+        for series in [(watch_id, "")] + ([(watch_id, story)] if story else []):
+            buckets = self._buckets[series]
+            current = buckets.get(start)
+            if current is None:
+                buckets[start] = counts
+                insort(self._starts[series], start)
+            else:
+                buckets[start] = current + counts
+
+    def save(self, post: Post, score: Score, counts: WindowStats, now: datetime, story: str = "") -> Saved:
         item = self._posts.get(post.key)
         if item is not None and post.watch_id in item["watch_ids"]:
             engagement = post.engagement.model_dump(mode="json")
+            growth = 0
             if item["post"]["engagement"] != engagement:
+                growth = engagement_growth(item["post"]["engagement"], engagement)
                 item["previous_engagement"] = item["post"]["engagement"]
                 item["previous_seen_at"] = item["seen_at"]
                 item["post"]["engagement"] = engagement
                 item["seen_at"] = now.isoformat()
-            return False
+                if growth:
+                    self._add(post.watch_id, story, now, WindowStats(engagement=growth))
+            return Saved(stored=False, growth=growth)
         if item is None:
             item = self._posts[post.key] = {
                 "pk": post.key,
@@ -54,21 +89,31 @@ class MemoryPostRepository:
         item[f"score#{post.watch_id}"] = {
             **score.model_dump(mode="json"),
             "matched_terms": post.matched_terms,
+            **({"story": story} if story else {}),
         }
         item["watch_ids"].add(post.watch_id)
-        bucket = hour_bucket(min(post.created_at, now))
-        buckets = self._buckets[post.watch_id]
-        buckets[bucket] = buckets.get(bucket, WindowStats()) + counts
-        return True
+        self._add(post.watch_id, story, min(post.created_at, now), counts)
+        return Saved(stored=True)
 
-    def window(self, watch_id: str, now: datetime, hours: int) -> WindowStats:
-        buckets = self._buckets.get(watch_id, {})
-        total = WindowStats()
-        for hour in {hour_bucket(now - timedelta(hours=back)) for back in range(hours)}:
-            total = total + buckets.get(hour, WindowStats())
-        return WindowStats(
-            total.mentions, total.negatives, total.high_risk, round(total.risk_sum, 4), total.reach
-        )
+    def add_counts(self, watch_id: str, moment: datetime, counts: WindowStats, story: str = "") -> None:
+        """Counters without posts: what `save` would have added for posts not kept one by one (the
+        detection evaluation's warm-up days). Not a port method: nothing deployed does this."""
+        self._add(watch_id, story, moment, counts)
+
+    def buckets(
+        self, watch_id: str, start: datetime, end: datetime, story: str = ""
+    ) -> list[tuple[datetime, WindowStats]]:
+        series = (watch_id, story)
+        buckets, starts = self._buckets.get(series, {}), self._starts.get(series, [])
+        found = starts[bisect_left(starts, bucket_start(start)) : bisect_right(starts, bucket_start(end))]
+        return [(moment, buckets[moment]) for moment in found]
+
+    def story_counts(self, watch_id: str, start: datetime, end: datetime) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for moment, _ in self.buckets(watch_id, start, end):
+            for story, n in self._stories.get((watch_id, moment), {}).items():
+                found[story] = found.get(story, 0) + n
+        return found
 
     def get(self, post_key: str) -> dict[str, Any] | None:
         item = self._posts.get(post_key)
@@ -81,30 +126,51 @@ class MemoryPostRepository:
         return len(self._posts)
 
 
-class MemoryIncidentRepository:
-    def __init__(self) -> None:
-        self._incidents: dict[str, dict[str, Any]] = {}
-        self._tokens: dict[str, dict[str, str]] = {}
-        self._open: dict[str, str] = {}  # watch id -> its open incident
+class MemoryBaselineStore:
+    """Baselines are frozen models that folding replaces, never changes: kept as they are."""
 
-    def _stored(self, incident_id: str) -> dict[str, Any]:
+    def __init__(self) -> None:
+        self._baselines: dict[str, Baseline] = {}
+
+    def get(self, watch_id: str) -> Baseline | None:
+        return self._baselines.get(watch_id)
+
+    def put(self, watch_id: str, baseline: Baseline, previous: datetime | None) -> bool:
+        stored = self.get(watch_id)
+        if (stored.through if stored else None) != previous:
+            return False
+        self._baselines[watch_id] = baseline
+        return True
+
+
+class MemoryIncidentRepository:
+    """Incidents kept as frozen models (never as objects a caller could change in place: every
+    change makes a new model; the lists inside are never mutated by the domain), so a read costs
+    no validation: the evaluation reads a watch's incidents on every batch."""
+
+    def __init__(self) -> None:
+        self._incidents: dict[str, Incident] = {}
+        self._tokens: dict[str, dict[str, str]] = {}
+        self._open: dict[tuple[str, str], str] = {}  # (watch id, story id) -> its open incident
+
+    def get(self, incident_id: str) -> Incident:
         try:
             return self._incidents[incident_id]
         except KeyError:
             raise IncidentNotFound(incident_id) from None
 
-    def get(self, incident_id: str) -> Incident:
-        return Incident.model_validate(self._stored(incident_id))
-
-    def open_incident(self, watch_id: str) -> Incident | None:
-        incident_id = self._open.get(watch_id)
+    def open_incident(self, watch_id: str, story_id: str = "") -> Incident | None:
+        incident_id = self._open.get((watch_id, story_id))
         return None if incident_id is None else self.get(incident_id)
+
+    def open_incidents(self, watch_id: str) -> list[Incident]:
+        return [self.get(i) for (watch, _), i in sorted(self._open.items()) if watch == watch_id]
 
     def list(
         self, status: Status, limit: int, cursor: str | None = None
     ) -> tuple[list[Incident], str | None]:
         keys = sorted(
-            ((i["opened_at"], i["incident_id"]) for i in self._incidents.values() if i["status"] == status),
+            ((_iso(i.opened_at), i.incident_id) for i in self._incidents.values() if i.status == status),
             reverse=True,
         )
         if cursor:
@@ -116,48 +182,75 @@ class MemoryIncidentRepository:
         return [self.get(incident_id) for _, incident_id in page], next_cursor
 
     def create(self, incident: Incident) -> None:
-        if incident.watch_id in self._open or incident.incident_id in self._incidents:
+        pointer = (incident.watch_id, incident.story_id)
+        if pointer in self._open or incident.incident_id in self._incidents:
             raise IncidentAlreadyOpen(incident.watch_id)
-        self._incidents[incident.incident_id] = _dump(incident)
+        self._incidents[incident.incident_id] = incident
         self._tokens[incident.incident_id] = {}
-        self._open[incident.watch_id] = incident.incident_id
+        self._open[pointer] = incident.incident_id
 
     def update(self, incident: Incident) -> Incident:
         stored = self._incidents.get(incident.incident_id)
-        if stored is None or stored.get("version") != incident.version:
+        if stored is None or stored.version != incident.version:
             raise StaleIncident(incident.incident_id)
-        new = incident.model_copy(update={"version": incident.version + 1})
         # Like the DynamoDB update: every field but the append-only lists, which keep what was
         # appended since the caller's read.
-        kept = {name: stored[name] for name in APPEND_ONLY if name in stored}
-        self._incidents[incident.incident_id] = _dump(new) | kept
+        kept = {name: getattr(stored, name) for name in APPEND_ONLY}
+        new = incident.model_copy(update={"version": incident.version + 1} | kept)
+        self._incidents[incident.incident_id] = new
         return new
 
     def record_notification(
         self, incident_id: str, notification: Notification, wait_token: str | None
     ) -> None:
-        stored = self._stored(incident_id)
-        stored["notifications"] = [*stored.get("notifications", []), notification.model_dump(mode="json")]
+        stored = self.get(incident_id)
+        self._incidents[incident_id] = stored.model_copy(
+            update={"notifications": [*stored.notifications, notification]}
+        )
         if wait_token:
             self._tokens[incident_id][hashlib.sha256(wait_token.encode()).hexdigest()[:32]] = wait_token
 
     def acknowledge(self, incident_id: str, ack: Acknowledgement) -> tuple[Incident, list[str]]:
-        stored = self._stored(incident_id)
-        if stored["status"] == "resolved":
+        stored = self.get(incident_id)
+        if stored.status == "resolved":
             raise IncidentResolved(incident_id)
-        stored["status"] = "acknowledged"
-        stored["acknowledgements"] = [*stored.get("acknowledgements", []), ack.model_dump(mode="json")]
-        stored["version"] = stored.get("version", 0) + 1
+        new = stored.model_copy(
+            update={
+                "status": "acknowledged",
+                "acknowledgements": [*stored.acknowledgements, ack],
+                "version": stored.version + 1,
+            }
+        )
+        self._incidents[incident_id] = new
         tokens = list(self._tokens[incident_id].values())
         self._tokens[incident_id] = {}
-        return self.get(incident_id), tokens
+        return new, tokens
 
     def mark_escalated(self, incident: Incident, level: Level) -> Incident:
         return self.update(incident.model_copy(update={"escalated_level": level}))
 
+    def resolve(self, incident: Incident, resolution: Resolution) -> Incident:
+        """Like the DynamoDB adapter: the stored incident gets its status, resolution and time;
+        nothing else of `incident` is written."""
+        stored = self._incidents.get(incident.incident_id)
+        if stored is None or stored.version != incident.version:
+            raise StaleIncident(incident.incident_id)
+        resolved = stored.model_copy(
+            update={
+                "status": "resolved",
+                "resolution": resolution,
+                "updated_at": resolution.at,
+                "version": stored.version + 1,
+            }
+        )
+        self._incidents[incident.incident_id] = resolved
+        self._open.pop((incident.watch_id, incident.story_id), None)
+        self._tokens[incident.incident_id] = {}
+        return resolved
 
-def _dump(incident: Incident) -> dict[str, Any]:
-    return {k: v for k, v in incident.model_dump(mode="json").items() if v is not None}
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
 
 
 class MemoryCursorStore:

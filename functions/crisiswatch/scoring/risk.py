@@ -88,7 +88,7 @@ def verified_weight(verified_type: int, w: RiskWeights) -> float:
 def influence(author: Author | None, w: RiskWeights) -> float:
     if author is None:
         return 0.0
-    followers = _clip((math.log10(1.0 + author.followers) - w.followers_from) / w.followers_decades)
+    followers = _clip((math.log10(1.0 + (author.followers or 0)) - w.followers_from) / w.followers_decades)
     return 1.0 - (1.0 - followers) * (1.0 - verified_weight(author.verified_type, w))
 
 
@@ -119,7 +119,7 @@ def human(n: int) -> str:
 def author_reason(author: Author | None) -> str | None:
     if author is None:
         return None
-    parts = [f"{human(author.followers)} followers"]
+    parts = [f"{human(author.followers)} followers" if author.followers is not None else "followers unknown"]
     if author.verified_type >= 200:
         parts.append("big V")
     elif author.verified_type in VERIFIED_NAMES:

@@ -39,17 +39,20 @@ class Engine(Protocol):
 
     def stored_posts(self) -> int: ...
 
-    def open_incidents(self) -> list[dict]:
-        """Each open incident as `GET /incidents/{id}` returns it."""
+    def incidents(self) -> list[dict]:
+        """Every incident (open, acknowledged or resolved) as `GET /incidents/{id}` returns it."""
         ...
 
     def stage_seconds(self) -> dict[str, float]: ...
 
 
-def _open_incidents(repository) -> list[dict]:
-    """Each open incident's JSON, as `GET /incidents/{id}` returns it, straight from its repository."""
-    incidents, _ = repository.list("open", 100)
-    return [incident.model_dump(mode="json") for incident in incidents]
+def _incidents(repository) -> list[dict]:
+    """Every incident's JSON, as `GET /incidents/{id}` returns it, straight from its repository."""
+    found = []
+    for status in ("open", "acknowledged", "resolved"):
+        incidents, _ = repository.list(status, 100)
+        found += [incident.model_dump(mode="json") for incident in incidents]
+    return sorted(found, key=lambda i: i["opened_at"])
 
 
 class EmulatorEngine:
@@ -84,9 +87,9 @@ class EmulatorEngine:
     def stage_seconds(self) -> dict[str, float]:
         return {}  # the handlers run inside moto's calls: not measured apart
 
-    def open_incidents(self) -> list[dict]:
-        # One query a tick, not two API calls: the demo and the integration tests exercise the API.
-        return _open_incidents(self._incidents)
+    def incidents(self) -> list[dict]:
+        # Queries, not API calls: the demo and the integration tests exercise the API.
+        return _incidents(self._incidents)
 
 
 class MemoryEngine:
@@ -111,8 +114,8 @@ class MemoryEngine:
         """Wall seconds per consumer: the fetcher's queue(s) and the scorer's."""
         return {name: round(seconds, 3) for name, seconds in self.runtime.seconds.items()}
 
-    def open_incidents(self) -> list[dict]:
-        return _open_incidents(self.runtime.incidents)
+    def incidents(self) -> list[dict]:
+        return _incidents(self.runtime.incidents)
 
 
 @contextlib.contextmanager

@@ -208,7 +208,8 @@ class _Loop:
         new = len(self.replay.new_at(current))
         posts, failed = self.engine.tick(TICK_PLATFORM)
         stored = self.engine.stored_posts()
-        incidents = self.engine.open_incidents()
+        every = self.engine.incidents()
+        incidents = [i for i in every if i["status"] != "resolved"]
         took = time.monotonic() - started
         report.posts_fetched += posts
         line = (
@@ -241,15 +242,16 @@ class _Loop:
         self.stored = stored
         if failed:
             self.failures.append(f"{_cst(self.epoch)}: {failed}")
-        self.new_alerts(incidents, report)
+        self.new_alerts(every, report)
 
     def settle(self, report: ReplayReport, timeout: float) -> list[dict]:
         """Wait (wall clock) for the alerts of the last level changes: escalations run async."""
         deadline = time.monotonic() + timeout
         while True:
-            incidents = self.engine.open_incidents()
+            incidents = self.engine.incidents()
             self.new_alerts(incidents, report)
-            done = all(any(n["tier"] == i["level"] for n in i.get("notifications", [])) for i in incidents)
+            waiting = [i for i in incidents if i["status"] != "resolved"]
+            done = all(any(n["tier"] == i["level"] for n in i.get("notifications", [])) for i in waiting)
             if done or not self.engine.escalates_on_wall_clock or time.monotonic() > deadline:
                 return incidents
             time.sleep(0.2)
@@ -410,7 +412,9 @@ def _summary(say: Printer, report: ReplayReport, incidents: list[dict]) -> None:
     if not incidents:
         say("no incident was opened")
     for incident in incidents:
-        say(f"incident {incident['incident_id']}: {incident['level']} ({incident['level_reason']})")
+        say(f"incident {incident['incident_id']}: {incident['level']}, {incident['status']} ({incident['level_reason']})")
+        if incident.get("resolution"):
+            say(f"  resolved {incident['resolution']['at']}: {incident['resolution']['reason']}")
         for change in incident["history"]:
             at = datetime.fromisoformat(change["at"]).timestamp()
             say(f"  {_cst(at)} -> {change['level']:6} {change['reason']}")

@@ -162,6 +162,22 @@ class CedPost:
     time_epoch: int
     offset_s: int
     text: str
+    # Optional columns after CED's (real search results carry every reposter's; CED drops them):
+    # None is unknown, not zero.
+    followers: int | None = None
+    verified_type: int | None = None
+
+
+OPTIONAL_POST_COLUMNS = ("user_followers", "user_verified_type")
+
+
+def _optional_int(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
 
 
 def _int(value: str, default: int = 0) -> int:
@@ -171,9 +187,9 @@ def _int(value: str, default: int = 0) -> int:
         return default
 
 
-def _rows(path: str | Path, columns: Sequence[str]) -> Iterator[list[str]]:
+def _rows(path: str | Path, columns: Sequence[str], optional: Sequence[str] = ()) -> Iterator[list[str]]:
     """The data rows of a gzip CSV, checked to have ``columns`` (in any order), as lists in
-    ``columns`` order."""
+    ``columns`` order, then the ``optional`` columns ("" where the file has none)."""
     with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -181,9 +197,10 @@ def _rows(path: str | Path, columns: Sequence[str]) -> Iterator[list[str]]:
         if missing:
             raise ValueError(f"{path}: not in the CED format, missing columns {', '.join(missing)}")
         index = [header.index(c) for c in columns]  # type: ignore[union-attr]
+        extra = [header.index(c) if c in header else None for c in optional]  # type: ignore[union-attr]
         for row in reader:
             if len(row) == len(header):  # type: ignore[arg-type]
-                yield [row[i] for i in index]
+                yield [row[i] for i in index] + ["" if i is None else row[i] for i in extra]
 
 
 def read_events(path: str | Path) -> list[CedEvent]:
@@ -252,8 +269,10 @@ def read_posts(
     remaining = {e.event_id for e in events}
     limit = None if hours is None else hours * 3600
     current = None
-    for event_id, kind, mid, parent, depth, uid, time_epoch, offset_s, text in _rows(
-        path, ("event_id", "kind", "mid", "parent", "depth", "uid", "time_epoch", "offset_s", "text")
+    for event_id, kind, mid, parent, depth, uid, time_epoch, offset_s, text, followers, verified in _rows(
+        path,
+        ("event_id", "kind", "mid", "parent", "depth", "uid", "time_epoch", "offset_s", "text"),
+        OPTIONAL_POST_COLUMNS,
     ):
         if event_id != current:
             remaining.discard(current)  # type: ignore[arg-type]
@@ -265,7 +284,19 @@ def read_posts(
         offset = _int(offset_s)
         if limit is not None and offset > limit:
             continue
-        yield CedPost(event_id, kind, mid, parent, _int(depth), uid, _int(time_epoch), offset, text)
+        yield CedPost(
+            event_id,
+            kind,
+            mid,
+            parent,
+            _int(depth),
+            uid,
+            _int(time_epoch),
+            offset,
+            text,
+            _optional_int(followers),
+            _optional_int(verified),
+        )
 
 
 def mid_to_id(mid: str) -> str:
@@ -303,6 +334,7 @@ class ReplayPost(SimPost):
     event_id: str = ""
     time_epoch: int = 0
     final: tuple[int, int, int] = (0, 0, 0)  # reposts, comments, likes at the end of the recording
+    known_followers: bool = True  # False: the recording lacks them (served as 0)
     repost_ticks: tuple[int, ...] = ()  # the ticks its recorded reposts appear in, sorted
     records: int = 0  # how many repost records the recording has in all
 
@@ -445,8 +477,26 @@ def _event_posts(event: CedEvent, reposts: list[CedPost], start: int) -> list[Re
             cut = _nth(chained, "//@", MAX_CHAIN + 1)
             text = chained if cut < 0 else chained[:cut]
         full_text[row.mid] = (name, text)
-        user = SimUser(id=_user_id(row.uid), screen_name=name, followers=0)
-        posts.append(_post(mid_to_id(row.mid), event, row.time_epoch, start, user, text, "repost", source_id))
+        user = SimUser(
+            id=_user_id(row.uid),
+            screen_name=name,
+            followers=row.followers or 0,
+            verified=(row.verified_type or -1) >= 0,
+            verified_type=row.verified_type if row.verified_type is not None else -1,
+        )
+        posts.append(
+            _post(
+                mid_to_id(row.mid),
+                event,
+                row.time_epoch,
+                start,
+                user,
+                text,
+                "repost",
+                source_id,
+                known_followers=row.followers is not None,
+            )
+        )
     return posts
 
 
@@ -472,6 +522,7 @@ def _post(
     final: tuple[int, int, int] = (0, 0, 0),
     repost_ticks: tuple[int, ...] = (),
     records: int = 0,
+    known_followers: bool = True,
 ) -> ReplayPost:
     tick = (epoch - start) // TICK_SECONDS
     return ReplayPost(
@@ -489,6 +540,7 @@ def _post(
         final=final,
         repost_ticks=repost_ticks,
         records=records,
+        known_followers=known_followers,
     )
 
 

@@ -4,9 +4,9 @@ import pytest
 
 from crisiswatch.escalation.messages import main_category, render_alert, render_sms
 from crisiswatch.incidents.detection import assess
-from crisiswatch.incidents.policy import WindowStats
 from crisiswatch.vocabulary import LEVELS, Level
 from tests.builders import NOW, incident, top_post, watch
+from tests.unit.incidents.test_levels import evidence, story
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -22,9 +22,9 @@ def test_sms_never_exceeds_70_characters(level, kind, name):
 
 
 def test_sms_says_level_brand_topic_numbers_and_deadline():
-    red = assess(None, watch(), WindowStats(mentions=90, negatives=62, high_risk=12), [top_post()], NOW)
+    red = assess(None, watch(), "s-1", evidence(240, story(230, 150, influential=4)), [top_post()], NOW)
     sms = render_sms(red, Level.RED, "alert")
-    assert sms.startswith("【舆情红色预警】鲜味坊：食品安全，负面62/90条")
+    assert sms.startswith("【舆情红色预警】鲜味坊：食品安全，负面150/230条")
     assert "首次声明11:00前" in sms  # 10:30 China time + 30 min
     assert len(sms) <= 70
 

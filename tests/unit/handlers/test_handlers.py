@@ -23,12 +23,12 @@ from crisiswatch.memory.messaging import MemoryAlertPublisher, MemoryQueue, Memo
 from crisiswatch.memory.store import (
     MemoryCursorStore,
     MemoryIncidentRepository,
-    MemoryPostRepository,
     MemoryWatchCatalogue,
 )
 from crisiswatch.memory.workflow import MemoryWorkflow
 from crisiswatch.vocabulary import FetchJob, Level
 from crisiswatch.watches import WatchCache
+from infra.local.memory_runtime import memory_intake
 from tests.builders import NOW, incident, post, sqs_event, watch
 from tests.unit.handlers.conftest import event
 
@@ -122,28 +122,26 @@ def test_a_fetch_that_fails_queues_nothing_and_leaves_the_cursor(wire, context, 
 
 
 def _intake(clock) -> tuple[Intake, MemoryIncidentRepository, MemoryWorkflow]:
-    incidents, alerts = MemoryIncidentRepository(), MemoryAlertPublisher()
-    workflow = MemoryWorkflow(Notifier(incidents, alerts, clock).notify, clock)
-    watches = WatchCache(MemoryWatchCatalogue([watch()]))
-    return Intake(watches, MemoryPostRepository(), incidents, workflow, clock), incidents, workflow
+    scoring = memory_intake([watch()], clock, alerts=MemoryAlertPublisher())
+    return scoring.intake, scoring.incidents, scoring.workflow
 
 
 def test_the_scorer_opens_an_incident_stores_once_and_fails_only_the_poison_record(wire, context, clock):
     service, incidents, workflow = _intake(clock)
     wire(scorer, service)
     posts = [
-        post(str(i), text=COMPLAINTS[i % 3] + f" #{i}", created_at=NOW).model_dump_json() for i in range(12)
+        post(str(i), text=COMPLAINTS[i % 3] + f" #{i}", created_at=NOW).model_dump_json() for i in range(24)
     ]
     batch = sqs_event(*posts, '{"platform": "weibo"')
 
     response = scorer.lambda_handler(batch, context)
 
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [batch["Records"][-1]["messageId"]]
-    opened = incidents.open_incident("xianweifang")
-    assert opened.level >= Level.YELLOW and opened.stats.mentions == 12
+    (opened,) = incidents.open_incidents("xianweifang")  # three near-duplicate stories: one surge
+    assert opened.level >= Level.YELLOW and opened.stats.mentions == 24
     assert list(workflow.executions) == [execution_name(opened)]
     assert scorer.lambda_handler(sqs_event(*posts), context) == {"batchItemFailures": []}  # redelivered
-    assert incidents.open_incident("xianweifang").stats == opened.stats
+    assert incidents.open_incidents("xianweifang")[0].stats == opened.stats
     assert len(workflow.executions) == 1
 
 

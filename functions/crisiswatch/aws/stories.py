@@ -1,0 +1,89 @@
+"""DynamoDB: the story index, per watch: post key or fingerprint band -> story (state table)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from botocore.exceptions import ClientError
+
+from crisiswatch.aws.items import error_code, from_item, to_value
+from crisiswatch.constants import STORY_TTL_DAYS, TTL_ATTRIBUTE
+from crisiswatch.ports import StoreThrottled
+
+STORIES_PREFIX = "STORIES#"
+BATCH_GET_MAX_KEYS = 100  # DynamoDB's limit per BatchGetItem
+BATCH_GET_ATTEMPTS = 5  # for the keys a BatchGetItem leaves unprocessed (throttling, 16 MB)
+BACKOFF_SECONDS = 0.05  # doubled after each attempt: 50, 100, 200, 400 ms
+
+
+def _pk(watch_id: str) -> dict:
+    return to_value(f"{STORIES_PREFIX}{watch_id}")
+
+
+class DynamoStoryIndex:
+    """Items `pk = STORIES#<watch>`, `sk = <key>`, with `story` (the value) and `expires_at`.
+
+    `lookup` reads with BatchGetItem, 100 keys a call, strongly consistent (a batch redelivered
+    right after the first delivery wrote must find what it wrote), and retries the keys DynamoDB
+    leaves unprocessed a few times with a short backoff before it raises StoreThrottled: a partial
+    answer would found stories that exist already.
+
+    `remember` is one conditional PutItem per entry (`attribute_not_exists(pk)`; a failed condition
+    means an earlier writer won, which is the contract). Not BatchWriteItem: it cannot be
+    conditional, and post entries are not idempotent values either (a near-duplicate match depends
+    on what the index held when the post was assigned, so two scorers racing on one post may differ;
+    the first must win, as in the memory index). It would save round trips, not capacity: DynamoDB
+    bills a batched write per item all the same. Only new entries are written, typically one per
+    post plus four per story founded.
+    """
+
+    def __init__(self, client, state_table: str, sleep: Callable[[float], None] = time.sleep):
+        self._db = client
+        self._state = state_table
+        self._sleep = sleep
+
+    def lookup(self, watch_id: str, keys: Sequence[str]) -> dict[str, str]:
+        unique = list(dict.fromkeys(keys))  # BatchGetItem refuses a key twice in one request
+        found: dict[str, str] = {}
+        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
+            chunk = unique[start : start + BATCH_GET_MAX_KEYS]
+            request = {
+                self._state: {
+                    "Keys": [{"pk": _pk(watch_id), "sk": to_value(key)} for key in chunk],
+                    "ProjectionExpression": "sk, story",
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                if attempt:
+                    self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                response = self._db.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self._state, []):
+                    item = from_item(raw)
+                    found[item["sk"]] = item["story"]
+                request = response.get("UnprocessedKeys") or {}
+                if not request.get(self._state, {}).get("Keys"):
+                    break
+            else:
+                raise StoreThrottled(f"story index: keys still unprocessed after {BATCH_GET_ATTEMPTS} reads")
+        return found
+
+    def remember(self, watch_id: str, entries: Mapping[str, str], now: datetime) -> None:
+        expires_at = int((now + timedelta(days=STORY_TTL_DAYS)).timestamp())
+        for key, story in entries.items():
+            try:
+                self._db.put_item(
+                    TableName=self._state,
+                    Item={
+                        "pk": _pk(watch_id),
+                        "sk": to_value(key),
+                        "story": to_value(story),
+                        TTL_ATTRIBUTE: to_value(expires_at),
+                    },
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            except ClientError as e:
+                if error_code(e) != "ConditionalCheckFailedException":  # an earlier writer won
+                    raise
