@@ -76,6 +76,8 @@ DETAILED_STATEMENT_SECONDS = 2 * 3600
 PROGRESS_REPORT_SECONDS = 24 * 3600
 
 SMS_MAX_CHARS = 70
+# How often the scorer's quiet sweep runs: resolving incidents of watches that get no posts at all.
+SWEEP_MINUTES = 10
 
 # Push endpoint (providers that push posts, signed with HMAC-SHA256 over a shared secret).
 PUSH_MAX_BODY_BYTES = 256 * 1024

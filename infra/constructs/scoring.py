@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -55,6 +57,27 @@ class Scoring(Construct):
                 max_batching_window=Duration.seconds(constants.POSTS_BATCHING_WINDOW_SECONDS),
                 report_batch_item_failures=True,
             )
+        )
+        # The quiet sweep: incidents of watches that get no posts still resolve when quiet.
+        self.sweep_rule = events.Rule(
+            self,
+            "QuietSweep",
+            description="crisiswatch: resolve incidents whose story has gone quiet",
+            schedule=events.Schedule.rate(Duration.minutes(constants.SWEEP_MINUTES)),
+        )
+        self.sweep_rule.add_target(
+            targets.LambdaFunction(
+                self.scorer,
+                event=events.RuleTargetInput.from_object({"sweep": True}),
+                retry_attempts=0,  # the next sweep does the same work
+                max_event_age=Duration.seconds(constants.SWEEP_MINUTES * 60),
+            )
+        )
+        acknowledge(
+            self.sweep_rule,
+            "Serverless-EventBusDLQ",
+            f"A sweep that is not delivered is redone by the next one {constants.SWEEP_MINUTES} minutes later: it "
+            "only re-reads open incidents from DynamoDB, so a lost invocation delays a resolve, loses nothing.",
         )
         for table in (storage.posts, storage.incidents, storage.state):
             table.grant_read_write_data(self.scorer)

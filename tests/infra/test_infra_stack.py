@@ -382,10 +382,24 @@ def test_one_schedule_rule_per_platform_targeting_the_scheduler(resources):
     by_platform = {}
     for rule in rules.values():
         (target,) = rule["Properties"]["Targets"]
+        if target["Arn"] != {"Fn::GetAtt": [scheduler_id, "Arn"]}:
+            continue  # the quiet sweep, below
         assert target["Arn"] == {"Fn::GetAtt": [scheduler_id, "Arn"]}
         assert "DeadLetterConfig" in target
         by_platform[json.loads(target["Input"])["platform"]] = rule["Properties"]["ScheduleExpression"]
     assert by_platform == {"weibo": "rate(2 minutes)", "bilibili": "rate(10 minutes)"}
+
+
+def test_the_quiet_sweep_invokes_the_scorer_every_few_minutes(resources):
+    scorer_id, _ = function_by_handler(resources, constants.FUNCTIONS["scorer"].handler)
+    sweeps = [
+        rule["Properties"]
+        for rule in of_type(resources, "AWS::Events::Rule").values()
+        if rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [scorer_id, "Arn"]}
+    ]
+    (sweep,) = sweeps
+    assert sweep["ScheduleExpression"] == f"rate({constants.SWEEP_MINUTES} minutes)"
+    assert json.loads(sweep["Targets"][0]["Input"]) == {"sweep": True}
 
 
 # --- SNS ----------------------------------------------------------------------------------------

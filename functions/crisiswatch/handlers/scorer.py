@@ -1,4 +1,6 @@
-"""Posts (SQS) -> score, store once, re-assess, escalate (crisiswatch.incidents.intake): partial batch failures."""
+"""Posts (SQS) -> score, store once, re-assess, escalate (crisiswatch.incidents.intake): partial batch
+failures. Also, every SWEEP_MINUTES, the quiet sweep (EventBridge, {"sweep": true}): watches that
+get no posts still have their open incidents re-read, and the quiet ones resolved."""
 
 import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -11,7 +13,7 @@ from crisiswatch.aws.stories import DynamoStoryIndex
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.aws.workflow import StepFunctionsWorkflow
 from crisiswatch.environment import ScorerSettings
-from crisiswatch.incidents.intake import Intake
+from crisiswatch.incidents.intake import RESOLVED, Intake
 from crisiswatch.incidents.policy import rules_from_overrides
 from crisiswatch.incidents.service import Detector
 from crisiswatch.observability import MetricUnit, logger, metrics, tracer
@@ -48,6 +50,11 @@ wiring = Wiring(build)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    if event.get("sweep") is True:
+        changes = wiring.get().sweep()
+        resolved = sum(c.resolved for c in changes)
+        metrics.add_metric(name=RESOLVED, unit=MetricUnit.Count, value=resolved)
+        return {"swept": len(changes), "resolved": resolved}
     batch = wiring.get().batch(record["body"] for record in event.get("Records", []))
     score_and_store = lambda record: batch.add_message(record.body)  # noqa: E731 - one record, fails alone
     response = process_partial_response(event, score_and_store, processor, context)

@@ -412,7 +412,9 @@ def _summary(say: Printer, report: ReplayReport, incidents: list[dict]) -> None:
     if not incidents:
         say("no incident was opened")
     for incident in incidents:
-        say(f"incident {incident['incident_id']}: {incident['level']}, {incident['status']} ({incident['level_reason']})")
+        say(
+            f"incident {incident['incident_id']}: {incident['level']}, {incident['status']} ({incident['level_reason']})"
+        )
         if incident.get("resolution"):
             say(f"  resolved {incident['resolution']['at']}: {incident['resolution']['reason']}")
         for change in incident["history"]:

@@ -236,3 +236,21 @@ def test_push_queues_signed_posts_that_match_and_refuses_a_bad_signature(wire, c
 
     forged = push.lambda_handler(_push_event(body, b"not-the-secret", timestamp), context)
     assert forged["statusCode"] == 401 and len(queue) == 0
+
+
+def test_the_scorer_sweep_resolves_what_went_quiet_without_new_posts(wire, context, clock):
+    service, incidents, workflow = _intake(clock)
+    wire(scorer, service)
+    posts = [
+        post(str(i), text=COMPLAINTS[i % 3] + f" #{i}", created_at=NOW).model_dump_json() for i in range(24)
+    ]
+    scorer.lambda_handler(sqs_event(*posts), context)
+    (opened,) = incidents.open_incidents("xianweifang")
+
+    clock.advance(3600)
+    assert scorer.lambda_handler({"sweep": True}, context) == {"swept": 1, "resolved": 0}  # still recent
+    clock.advance(6 * 3600)
+    assert scorer.lambda_handler({"sweep": True}, context) == {"swept": 1, "resolved": 1}
+    resolved = incidents.get(opened.incident_id)
+    assert (resolved.status, resolved.resolution.by) == ("resolved", "crisiswatch")
+    assert incidents.open_incidents("xianweifang") == []
