@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test synth deploy lint format bench sizes model clean
+.PHONY: demo test synth deploy lint format bench sizes model eval-detection clean
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -43,6 +43,24 @@ deploy: $(PY_STAMP) $(NODE_STAMP)
 ## bench: scorer throughput vs the naive SnowNLP call, cold start and layer size, on one core
 bench: $(PY_STAMP)
 	$(BIN)/python -m tools.scoring.bench
+
+## eval-detection: docs/detection.md's figures on ../shared/data (CED, about 25 minutes on 2 cores)
+SHARED := ../shared/data
+EVAL := build/eval
+eval-detection: $(PY_STAMP)
+	@test -d $(SHARED)/streams/ced || { echo "needs $(SHARED) (the development data)"; exit 2; }
+	mkdir -p $(EVAL)
+	$(BIN)/crisiswatch eval background --events $(SHARED)/streams/ced/events.csv.gz \
+	  --posts $(SHARED)/streams/ced/posts.csv.gz --sentiment-dir $(SHARED)/sentiment \
+	  --max-cascade-posts 200 --reviews-per-file 3000 --out $(EVAL)/background.csv.gz
+	$(BIN)/crisiswatch eval detection --events $(SHARED)/streams/ced/events.csv.gz \
+	  --posts $(SHARED)/streams/ced/posts.csv.gz --out $(EVAL)/ced.jsonl
+	$(BIN)/crisiswatch eval detection --events $(SHARED)/streams/ced/events.csv.gz \
+	  --posts $(SHARED)/streams/ced/posts.csv.gz --background $(EVAL)/background.csv.gz \
+	  --background-rate 1000 --warmup-days 14 --out $(EVAL)/ced-1000.jsonl
+	for rate in 200 1000 5000; do $(BIN)/crisiswatch eval detection --chatter-only --days 14 \
+	  --watches 8 --background $(EVAL)/background.csv.gz --background-rate $$rate --warmup-days 14 \
+	  --out $(EVAL)/chatter-$$rate.jsonl; done
 
 ## sizes: per function, code asset and layer sizes (unzipped/zipped), handler import time; last line JSON
 sizes: $(PY_STAMP)

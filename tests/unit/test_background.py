@@ -292,6 +292,6 @@ def test_the_background_of_the_shared_data(tmp_path):
     assert len(posts) == summary.rows
     assert 0 < summary.ced_events < summary.ced_events_too_large
     assert sum(p.source == "ced" for p in posts) == summary.ced_rows > summary.ced_events
-    assert [r.rows for r in summary.reviews] == [6000, 6000]
+    assert [r.rows for r in summary.reviews] == [3000, 3000]
     assert 0.3 < summary.review_negative_share < 0.8
     assert all(p.text.strip() and len(p.text) <= MAX_REVIEW_CHARS for p in posts if p.source == "review")
