@@ -23,12 +23,15 @@ from crisiswatch.incidents.record import (
 from crisiswatch.ports import IncidentAlreadyOpen, IncidentNotFound, IncidentResolved, StaleIncident
 from crisiswatch.vocabulary import Level
 
-OPEN_POINTER_SK = "OPEN_INCIDENT#"  # + the story id: one open incident per story of a watch
+# One open incident per story of a watch: "OPEN_INCIDENT#<story>"; the whole watch's (story "") is
+# "OPEN_INCIDENT", the pointer of every incident opened before stories existed.
+OPEN_POINTER_SK = "OPEN_INCIDENT"
 MAX_NOTIFICATIONS = 50
 
 
 def _pointer_key(watch_id: str, story_id: str = "") -> dict:
-    return {"pk": to_value(f"WATCH#{watch_id}"), "sk": to_value(OPEN_POINTER_SK + story_id)}
+    sk = f"{OPEN_POINTER_SK}#{story_id}" if story_id else OPEN_POINTER_SK
+    return {"pk": to_value(f"WATCH#{watch_id}"), "sk": to_value(sk)}
 
 
 class DynamoIncidentRepository:

@@ -13,6 +13,7 @@ from crisiswatch.ports import Saved
 from crisiswatch.vocabulary import Post, Score
 
 BUCKET_PREFIX = "BUCKET#"
+BUCKET_KEY_LENGTH = len("BUCKET#yyyy-mm-ddThh:mm")
 STORY_COUNT_PREFIX = "story#"  # a watch bucket's attribute per story: its posts in that bucket
 
 
@@ -146,6 +147,8 @@ class DynamoPostRepository:
             page = self._db.query(**kwargs)
             for raw in page.get("Items", []):
                 item = from_item(raw)
+                if len(item["sk"]) != BUCKET_KEY_LENGTH:
+                    continue  # an hourly bucket of the detection before 5-minute buckets (expires by TTL)
                 found.append(
                     (parse_bucket_id(item["sk"][len(BUCKET_PREFIX) :]), WindowStats.from_counters(item))
                 )
@@ -167,6 +170,8 @@ class DynamoPostRepository:
         while True:
             page = self._db.query(**kwargs)
             for raw in page.get("Items", []):
+                if len(raw["sk"]["S"]) != BUCKET_KEY_LENGTH:
+                    continue
                 for name, value in from_item(raw).items():
                     if name.startswith(STORY_COUNT_PREFIX):
                         story = name[len(STORY_COUNT_PREFIX) :]

@@ -1,0 +1,52 @@
+"""What a deployment from before 5-minute buckets and stories leaves in its tables is not misread."""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+
+from crisiswatch.constants import Env
+from crisiswatch.incidents.policy import counts_of
+from tests.builders import NOW, counted, post, score
+from tests.integration.helpers import stores
+
+
+def test_hourly_buckets_of_the_old_detection_are_ignored(aws):
+    posts, _ = stores()
+    table = os.environ[Env.STATE_TABLE]
+    boto3.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": "WATCH#xianweifang"},
+            "sk": {"S": f"BUCKET#{NOW:%Y-%m-%dT%H}"},
+            "mentions": {"N": "40"},
+        },
+    )
+    p = post("1", created_at=NOW)
+    posts.save(p, score(), counts_of(p, score()), NOW, "s-1")
+
+    assert counted(posts, "xianweifang", NOW, hours=2).mentions == 1  # the old hour's 40 are not counted
+    assert posts.story_counts("xianweifang", NOW.replace(minute=0), NOW) == {"s-1": 1}
+
+
+def test_an_incident_opened_before_stories_is_the_whole_watch_s_and_resolves(aws):
+    from datetime import timedelta
+
+    from crisiswatch.incidents.record import Resolution
+    from tests.builders import incident
+
+    _, incidents = stores()
+    old = incident()  # story "": what every incident was before stories
+    incidents.create(old)
+    pointer = boto3.client("dynamodb").get_item(
+        TableName=os.environ[Env.STATE_TABLE],
+        Key={"pk": {"S": "WATCH#xianweifang"}, "sk": {"S": "OPEN_INCIDENT"}},
+    )
+    assert pointer["Item"]["incident_id"]["S"] == old.incident_id  # the pointer an old deployment wrote
+    assert [i.incident_id for i in incidents.open_incidents("xianweifang")] == [old.incident_id]
+    incidents.resolve(
+        incidents.get(old.incident_id),
+        Resolution(at=NOW + timedelta(hours=7), by="crisiswatch", reason="quiet"),
+    )
+    assert incidents.open_incidents("xianweifang") == []
