@@ -71,11 +71,17 @@ def china_slot(moment: datetime) -> tuple[int, int]:
     return local.hour, local.weekday()
 
 
+WEEKDAY_FACTOR_RANGE = (0.25, 4.0)  # a weekday is never taken for less than a quarter of the mean day
+
+
 def weekday_factor(baseline: Baseline, weekday: int) -> float:
     if min(baseline.weekday_weeks) < 2:
         return 1.0
     mean = sum(baseline.weekday_totals) / 7
-    return baseline.weekday_totals[weekday] / mean if mean > 0 else 1.0
+    if mean <= 0:
+        return 1.0
+    low, high = WEEKDAY_FACTOR_RANGE
+    return min(high, max(low, baseline.weekday_totals[weekday] / mean))
 
 
 @dataclass(frozen=True)

@@ -159,3 +159,42 @@ def test_a_window_across_the_hour_expects_each_hour_at_its_own_rate():
     hour = readings[-1]
     assert hour.expected_mentions == pytest.approx(hour.stats.mentions, rel=0.15)
     assert all(r.surprise < BLUE_SURPRISE for r in readings)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    days=st.lists(
+        st.lists(st.integers(min_value=0, max_value=5_000), min_size=24, max_size=24), min_size=1, max_size=30
+    )
+)
+def test_folding_any_history_keeps_every_number_finite(days):
+    """Silent days, silent weekdays, sudden floods: the normal stays a usable number."""
+    import math
+
+    baseline = None
+    for d, hours in enumerate(days):
+        for h, mentions in enumerate(hours):
+            baseline = fold(
+                baseline,
+                START + timedelta(days=d, hours=h),
+                WindowStats(mentions=mentions, negatives=mentions // 3),
+            )
+    for h in range(0, 24 * 7, 5):
+        normal = expected(baseline, baseline.through + timedelta(hours=h))
+        values = (normal.mentions_per_hour, normal.negatives_per_hour, normal.phi)
+        assert all(math.isfinite(v) and v >= 0 for v in values), values
+        assert normal.mentions_per_hour > 0
+
+
+def test_a_weekday_that_is_always_silent_does_not_break_the_normal():
+    """A watch quiet every Sunday (China time): that weekday's total is 0 (a division by it once
+    dead-lettered every batch of such a watch)."""
+    silent_sundays = learnt(lambda m: 0 if (m + 8 * HOUR).weekday() == 6 else 10, 28)
+    later = fold(silent_sundays, silent_sundays.through, WindowStats(mentions=10))
+    sunday = next(
+        later.through + d * timedelta(days=1)
+        for d in range(7)
+        if (later.through + d * timedelta(days=1) + 8 * HOUR).weekday() == 6
+    )
+    assert expected(later, sunday).mentions_per_hour > 0
+    assert expected(later, sunday + timedelta(days=1)).mentions_per_hour == pytest.approx(10, rel=0.3)
