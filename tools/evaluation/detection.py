@@ -21,13 +21,13 @@ The background is ordinary chatter: posts sampled from B (CED posts layout, see
 tools/evaluation/background.py), re-timed as a Poisson stream of N posts a day with Weibo's daily
 cycle (`DAILY_CYCLE`), from W days before the cascade. The warm-up days reach the watch's counters
 as the sums `Intake` would store for them (`MemoryPostRepository.add_counts`), without storing each
-post: the baseline only reads counters, and this keeps a 14-day warm-up to milliseconds. The
-played part (from an hour before the cascade's first post) goes post by post through `Intake`.
+post: the baseline only reads counters, and this keeps a 14-day warm-up to milliseconds.
 
-A cascade is played for its first `--hours` (24), and stops early once it has been silent for two
-hours (its tail of single reposts over weeks would only add background ticks). An alert is every
-moment a notification would go out: an incident opens or its level rises (quiet hours play no part
-in detection).
+A cascade's first `--hours` (24) are played tick by tick, post by post through `Intake`, from 10
+minutes before each of its posts to an hour after it; between those stretches only chatter happens,
+and it reaches the counters as in the warm-up (then the quiet sweep runs). An alert is every moment
+a notification would go out: an incident opens or its level rises (quiet hours play no part in
+detection). Onset, the 15-minute and 60-minute figures: `summarize_cascades`; docs/detection.md.
 """
 
 from __future__ import annotations
