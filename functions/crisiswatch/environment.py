@@ -13,6 +13,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, Json
 
 from crisiswatch.constants import DEFAULT_ACK_TIMEOUT_SECONDS, Env
+from crisiswatch.incidents.policy import LevelRule, rules_from_overrides
 
 
 class _EnvSettings(BaseModel):
@@ -45,6 +46,11 @@ class ScorerSettings(_EnvSettings):
         default=DEFAULT_ACK_TIMEOUT_SECONDS, alias=Env.ACK_TIMEOUT_SECONDS
     )
     level_thresholds: Json[dict[str, dict[str, float]]] = Field(default={}, alias=Env.LEVEL_THRESHOLDS)
+
+    @property
+    def rules(self) -> tuple[LevelRule, ...]:
+        """The level policy: the defaults with these overrides (checked at synth, see infra.context)."""
+        return rules_from_overrides(self.level_thresholds)
 
 
 class NotifierSettings(_EnvSettings):

@@ -83,13 +83,15 @@ def test_hours_are_folded_once_from_the_first_bucket_or_the_last_fold():
 # -- properties ----------------------------------------------------------------------------------
 
 
-def buckets_of(per_bucket: float, now, minutes: int = 65):
-    """A constant stream: `per_bucket` posts in every 5-minute bucket up to now (fractions spread)."""
+def buckets_of(per_hour, now, minutes: int = 65):
+    """A steady stream up to now: `per_hour(moment)` posts an hour (a number: the same every hour),
+    spread over the 5-minute buckets, the current one partial (fractions carried over)."""
+    rate = per_hour if callable(per_hour) else (lambda moment: per_hour)
     found, carry = [], 0.0
     moment = bucket_start(now - timedelta(minutes=minutes))
     while moment <= now:
         elapsed = min(1.0, (now - moment) / timedelta(minutes=5))  # the current bucket is partial
-        carry += per_bucket * elapsed
+        carry += rate(moment) / 12 * elapsed
         count, carry = int(carry), carry - int(carry)
         if count:
             found.append((moment, WindowStats(mentions=count)))
@@ -102,7 +104,7 @@ def buckets_of(per_bucket: float, now, minutes: int = 65):
 def test_a_constant_stream_never_alerts(per_hour, minute):
     baseline = learnt(lambda m: per_hour, 7)
     now = baseline.through + timedelta(minutes=minute)
-    for r in read_windows(buckets_of(per_hour / 12, now), now, lambda moment: expected(baseline, moment)):
+    for r in read_windows(buckets_of(per_hour, now), now, lambda moment: expected(baseline, moment)):
         assert r.surprise < BLUE_SURPRISE, r
 
 
@@ -149,13 +151,8 @@ def test_a_window_across_the_hour_expects_each_hour_at_its_own_rate():
     baseline = learnt(lambda m: 120 if (m + 8 * HOUR).hour == 23 else 12, 14)
     midnight = baseline.through.replace(hour=16) + timedelta(days=1)  # 00:00 China time
     now = midnight + timedelta(minutes=2)
-    per_hour = lambda m: 120 if (m + 8 * HOUR).hour == 23 else 12  # noqa: E731
-    buckets, moment = [], bucket_start(now - timedelta(minutes=65))
-    while moment <= now:
-        elapsed = min(1.0, (now - moment) / timedelta(minutes=5))
-        buckets.append((moment, WindowStats(mentions=round(per_hour(moment) / 12 * elapsed))))
-        moment += timedelta(minutes=5)
-    readings = read_windows(buckets, now, lambda m: expected(baseline, m))
+    late_evenings = lambda m: 120 if (m + 8 * HOUR).hour == 23 else 12  # noqa: E731
+    readings = read_windows(buckets_of(late_evenings, now), now, lambda m: expected(baseline, m))
     hour = readings[-1]
     assert hour.expected_mentions == pytest.approx(hour.stats.mentions, rel=0.15)
     assert all(r.surprise < BLUE_SURPRISE for r in readings)
