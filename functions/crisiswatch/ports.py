@@ -17,7 +17,15 @@ if TYPE_CHECKING:
     from crisiswatch.escalation.messages import Alert
     from crisiswatch.incidents.baseline import Baseline
     from crisiswatch.incidents.policy import WindowStats
-    from crisiswatch.incidents.record import Acknowledgement, Incident, Notification, Resolution, Status
+    from crisiswatch.escalation.chat import ChatBotConfig, ChatLimits
+    from crisiswatch.incidents.record import (
+        Acknowledgement,
+        Incident,
+        Notification,
+        Resolution,
+        Status,
+        TimelineEvent,
+    )
     from crisiswatch.vocabulary import Level, Post, Score, Watch
 
 
@@ -236,4 +244,67 @@ class Queue(Protocol):
 class SecretReader(Protocol):
     def get(self, name: str) -> str:
         """The secret's current value (cached for a few minutes by the AWS adapter)."""
+        ...
+
+
+class ChatUndelivered(Exception):
+    """A chat bot did not take a message (rejected, throttled, unreachable); `reason` says which."""
+
+    def __init__(self, bot: str, reason: str, retry_after: float | None = None):
+        super().__init__(f"chat bot {bot!r}: {reason}")
+        self.bot = bot
+        self.reason = reason
+        self.retry_after = retry_after  # seconds, when the bot said how long to wait
+
+
+class Timers(Protocol):
+    """Named one-time wake-ups (EventBridge Scheduler one-time schedules on AWS; see
+    docs/response.md). When one is due, its payload is handed to the notifier's timer entry point."""
+
+    def set(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
+        """Wake at `at` (UTC) with `payload`; setting a name again replaces it (idempotent)."""
+        ...
+
+    def cancel(self, names: Sequence[str]) -> int:
+        """Delete these timers; names that do not exist (fired or never set) are ignored.
+        Returns how many existed."""
+        ...
+
+
+class Timeline(Protocol):
+    """Every event of an incident's life, append-only, oldest first."""
+
+    def append(self, incident_id: str, events: Sequence[TimelineEvent]) -> None:
+        """Idempotent by `event.key`: appending the same key again changes nothing."""
+        ...
+
+    def page(
+        self, incident_id: str, limit: int, cursor: str | None = None
+    ) -> tuple[list[TimelineEvent], str | None]:
+        """Oldest first; `cursor` is the opaque value the previous page returned (None: no more)."""
+        ...
+
+
+class ChatGate(Protocol):
+    """Per chat bot, what it was sent lately and what is held back: the bot's limits are never
+    exceeded, and what does not fit waits in a backlog that goes out as one digest."""
+
+    def admit(self, bot: str, now: datetime, limits: ChatLimits, messages: int = 1) -> datetime | None:
+        """Record `messages` sends at `now` when the bot's windows take all of them (None); otherwise
+        record nothing and answer the earliest moment they would fit."""
+        ...
+
+    def hold(self, bot: str, line: str, now: datetime) -> int:
+        """Add one line to the bot's backlog; returns the backlog's length."""
+        ...
+
+    def take_held(self, bot: str) -> list[str]:
+        """Remove and return the backlog, oldest first (each line is taken once)."""
+        ...
+
+
+class ChatSender(Protocol):
+    def send(self, bot: ChatBotConfig, secret: str, title: str, markdown: str) -> str:
+        """One message (already within the bot's size limit); returns an id for the record.
+        ChatUndelivered when the bot does not take it."""
         ...

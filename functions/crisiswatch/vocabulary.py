@@ -121,6 +121,51 @@ class Score(_Model):
         return self.negative >= 0.5
 
 
+_HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class QuietHours(_Model):
+    """Blue and yellow alerts wait from `start` to `end` (local time of `timezone`) and then go out
+    as one digest; orange and red always go out at once; detection never pauses."""
+
+    start: str = Field(default="22:00", pattern=_HHMM)
+    end: str = Field(default="08:00", pattern=_HHMM)
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; e.g. Asia/Shanghai") from None
+        return value
+
+
+class TierPolicy(_Model):
+    """Who is told when an alert reaches this tier, and how long they have to acknowledge."""
+
+    notify: list[str] = Field(
+        default_factory=list, description="subscriber names (context `subscribers`): SMS or e-mail"
+    )
+    chat: list[str] = Field(default_factory=list, description="chat bot names (context `chatBots`)")
+    ack_timeout_seconds: int | None = Field(
+        default=None, gt=0, description="None: the deployment's `ackTimeoutSeconds` for this level"
+    )
+
+
+class OnCall(_Model):
+    """A watch's escalation policy: one entry per tier (a tier without an entry tells no one)."""
+
+    tiers: dict[Level, TierPolicy] = Field(default_factory=dict)
+    quiet_hours: QuietHours | None = None
+    # The crisis-PR clocks (first statement, detailed statement, daily progress) start when an
+    # incident first reaches this level.
+    clocks_from: Level = Level.ORANGE
+
+
 class Watch(_Model):
     """What one team monitors: a brand, product or person."""
 
@@ -133,6 +178,9 @@ class Watch(_Model):
     # Per platform, a rule expression that a fetched post must match (see crisiswatch.rules);
     # where none is given, any keyword matches and any exclusion word drops the post.
     rules: dict[str, str] = Field(default_factory=dict)
+    # Who is told, at which tier, by which channel; None: the deployment's default policy (the
+    # subscribers' `levels` in the CDK context, crisiswatch.escalation.routing.default_oncall).
+    oncall: OnCall | None = None
 
     @field_validator("rules")
     @classmethod

@@ -65,6 +65,9 @@ class Notification(_Model):
     message_id: str
     sms: str
     subject: str
+    key: str = ""  # the dedupe key (crisiswatch.escalation.delivery): a retry never sends it twice
+    channel: str = "sns"  # "sns" (SMS and e-mail subscribers) or "chat:<bot name>"
+    recipients: list[str] = Field(default_factory=list)  # subscriber names the publish was for
 
 
 class IncidentStats(_Model):
@@ -92,6 +95,59 @@ class Resolution(_Model):
     reason: str
 
 
+ClockKind = Literal["first", "detailed", "progress"]
+ClockStatus = Literal["pending", "met", "missed", "met_late", "stopped"]
+
+
+class Statement(_Model):
+    """A public statement the team published (POST /incidents/{id}/statements)."""
+
+    kind: ClockKind
+    at: datetime
+    by: str
+    url: str = ""
+    text: str = ""
+    caller: str = ""
+
+
+class ResponseClock(_Model):
+    """One crisis-PR deadline: reminded `remind_at`, due `due`; a miss escalates one tier."""
+
+    kind: ClockKind
+    seq: int = 1  # progress reports count up, one clock per day
+    started_at: datetime
+    remind_at: datetime
+    due: datetime
+    status: ClockStatus = "pending"
+    reminded_at: datetime | None = None
+    met_at: datetime | None = None
+    met_by: str = ""
+    missed_at: datetime | None = None
+    tier: Level  # who is reminded (and, on a miss, the tier above is told)
+
+
+class TimelineEvent(_Model):
+    """One entry of an incident's timeline (crisiswatch.ports.Timeline)."""
+
+    at: datetime
+    kind: Literal[
+        "opened",
+        "level",
+        "notified",
+        "notify_failed",
+        "held",
+        "digest",
+        "reminder",
+        "acknowledged",
+        "statement",
+        "missed",
+        "resolved",
+    ]
+    key: str  # idempotency: the same event appended twice is stored once
+    summary: str  # one line a PR manager reads
+    details: dict = Field(default_factory=dict)
+
+
 class Incident(_Model):
     incident_id: str
     watch_id: str
@@ -111,6 +167,8 @@ class Incident(_Model):
     resolution: Resolution | None = None
     acknowledgements: list[Acknowledgement] = Field(default_factory=list)
     notifications: list[Notification] = Field(default_factory=list)
+    clocks: list[ResponseClock] = Field(default_factory=list)  # written only by IncidentRepository.set_clocks
+    statements: list[Statement] = Field(default_factory=list)
     version: int = 0
 
     @property
