@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from crisiswatch import constants
+from crisiswatch.escalation.chat import ChatBotConfig
 from crisiswatch.vocabulary import LEVELS, Level, Watch
 
 _PLATFORM = r"^[a-z][a-z0-9-]{0,29}$"
@@ -39,6 +40,9 @@ class Subscriber(_Strict):
     protocol: Literal["sms", "email"]
     endpoint: str
     levels: list[Level] = Field(min_length=1)
+    # The watches (brands) whose alerts this person receives under the default on-call policy; "*"
+    # is every watch (a central crisis desk). A watch's own `oncall` policy names people itself.
+    watches: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
 
     @field_validator("endpoint")
     @classmethod
@@ -63,6 +67,22 @@ class Subscriber(_Strict):
         return [lv.value for lv in LEVELS if lv in set(self.levels)]
 
 
+class ChatBot(ChatBotConfig):
+    """A chat bot of the deployment: its kind and address; its secret is in Secrets Manager."""
+
+    levels: list[Level] = Field(default_factory=lambda: [Level.YELLOW, Level.ORANGE, Level.RED], min_length=1)
+    watches: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
+
+
+class ClockSeconds(_Strict):
+    """The crisis-PR clocks (seconds): the playbook's 30 min, 2 h and a day, and the reminder."""
+
+    first: int = Field(default=constants.FIRST_STATEMENT_SECONDS, gt=0)
+    detailed: int = Field(default=constants.DETAILED_STATEMENT_SECONDS, gt=0)
+    progress: int = Field(default=constants.PROGRESS_REPORT_SECONDS, gt=0)
+    remind_before: int = Field(default=constants.REMIND_BEFORE_SECONDS, ge=0)
+
+
 class AckTimeouts(_Strict):
     yellow: int = Field(gt=0)
     orange: int = Field(gt=0)
@@ -81,6 +101,18 @@ class DeploymentSettings(_Strict):
     console_url: str
     log_level: str
     ops_emails: list[str]
+    chat_bots: list[ChatBot] = []
+    clock_seconds: ClockSeconds = ClockSeconds()
+
+    def audiences(self) -> list[dict]:
+        """Who the notifier can reach, without endpoints (phone numbers stay in the subscriptions)."""
+        return [{"name": s.name, "levels": s.level_values, "watches": s.watches} for s in self.subscribers]
+
+    def bot_audiences(self) -> list[dict]:
+        return [
+            {"name": b.name, "levels": [lv.value for lv in b.levels], "watches": b.watches}
+            for b in self.chat_bots
+        ]
 
 
 def _decode(key: str, value: Any) -> Any:
@@ -206,8 +238,24 @@ def load_settings(get: Any) -> DeploymentSettings:
                 f"Invalid CDK context 'credentials': {platform} needs a Secrets Manager secret name (got {secret_name!r})"
             )
 
+    chat_bots = _validated("chatBots", value("chatBots", []), list[ChatBot])
+    bot_names = [b.name for b in chat_bots]
+    if len(set(bot_names)) != len(bot_names):
+        raise ContextError(f"Invalid CDK context 'chatBots': duplicate bot names in {bot_names}")
+    for watch in watches:
+        for tier, policy in watch.oncall.tiers.items() if watch.oncall else []:
+            unknown = sorted(set(policy.notify) - set(names)) + sorted(set(policy.chat) - set(bot_names))
+            if unknown:
+                raise ContextError(
+                    f"Invalid CDK context 'watches' ({watch.id}): oncall.tiers.{tier.value} names {unknown}, "
+                    "which are not in 'subscribers' or 'chatBots'"
+                )
+    clock_seconds = _validated("clockSeconds", value("clockSeconds", {}), ClockSeconds)
+
     return DeploymentSettings(
         watches=watches,
+        chat_bots=chat_bots,
+        clock_seconds=clock_seconds,
         subscribers=subscribers,
         schedules=schedules,
         base_urls={platform: url.rstrip("/") for platform, url in base_urls.items()},

@@ -54,7 +54,12 @@ class CrisisWatchStack(Stack):
             settings=settings,
         )
         self.api = Api(
-            self, "Api", shared=shared, storage=self.storage, state_machine=self.escalation.state_machine
+            self,
+            "Api",
+            shared=shared,
+            storage=self.storage,
+            state_machine=self.escalation.state_machine,
+            settings=settings,
         )
         self.push = Push(
             self,

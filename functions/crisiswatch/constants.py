@@ -74,6 +74,8 @@ DEFAULT_ACK_TIMEOUT_SECONDS: dict[str, int] = {"yellow": 2 * 3600, "orange": 30 
 FIRST_STATEMENT_SECONDS = 30 * 60
 DETAILED_STATEMENT_SECONDS = 2 * 3600
 PROGRESS_REPORT_SECONDS = 24 * 3600
+# Each clock reminds the tier that owns it this long before it is due.
+REMIND_BEFORE_SECONDS = 10 * 60
 
 SMS_MAX_CHARS = 70
 # How often the scorer's quiet sweep runs: resolving incidents of watches that get no posts at all.
@@ -103,6 +105,9 @@ class Env:
     LEVEL_THRESHOLDS = "LEVEL_THRESHOLDS"  # JSON, see crisiswatch.incidents.policy
     CONSOLE_URL = "CONSOLE_URL"  # shown in alert e-mails; optional
     PUSH_SECRET_NAME = "PUSH_SECRET_NAME"  # Secrets Manager name of the push endpoint's HMAC secret
+    SUBSCRIBERS = "SUBSCRIBERS"  # JSON [{"name", "levels", "watches"}]: who the default on-call policy tells
+    CHAT_BOTS = "CHAT_BOTS"  # JSON [ChatBotConfig + "levels", "watches"]
+    CLOCK_SECONDS = "CLOCK_SECONDS"  # JSON {"first", "detailed", "progress", "remind_before"}
 
 
 # --- Deployment (read by infra/; the handlers do not need these) --------------------------------

@@ -13,11 +13,19 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, Json
 
 from crisiswatch.constants import DEFAULT_ACK_TIMEOUT_SECONDS, Env
+from crisiswatch.escalation.chat import ChatBotConfig
+from crisiswatch.escalation.clocks import ClockDurations
+from crisiswatch.escalation.routing import Audience, Routing
 from crisiswatch.incidents.policy import LevelRule, rules_from_overrides
 
 
 class _EnvSettings(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    clock_seconds: Json[dict[str, int]] = Field(default={}, alias=Env.CLOCK_SECONDS)
+
+    @property
+    def durations(self) -> ClockDurations:
+        return ClockDurations(**self.clock_seconds)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
@@ -55,8 +63,26 @@ class ScorerSettings(_EnvSettings):
 
 class NotifierSettings(_EnvSettings):
     incidents_table: str = Field(alias=Env.INCIDENTS_TABLE)
+    state_table: str = Field(alias=Env.STATE_TABLE)
     alerts_topic_arn: str = Field(alias=Env.ALERTS_TOPIC_ARN)
     console_url: str = Field(default="", alias=Env.CONSOLE_URL)
+    ack_timeout_seconds: Json[dict[str, int]] = Field(
+        default=DEFAULT_ACK_TIMEOUT_SECONDS, alias=Env.ACK_TIMEOUT_SECONDS
+    )
+    subscribers: Json[list[Audience]] = Field(default=[], alias=Env.SUBSCRIBERS)
+    chat_bots: Json[list[dict]] = Field(default=[], alias=Env.CHAT_BOTS)
+
+    @property
+    def routing(self) -> Routing:
+        bots = [Audience.model_validate(b) for b in self.chat_bots]
+        return Routing(subscribers=self.subscribers, chat_bots=bots, ack_timeouts=self.ack_timeout_seconds)
+
+    @property
+    def bots(self) -> dict[str, ChatBotConfig]:
+        fields = set(ChatBotConfig.model_fields)
+        return {
+            b["name"]: ChatBotConfig(**{k: v for k, v in b.items() if k in fields}) for b in self.chat_bots
+        }
 
 
 class ApiSettings(_EnvSettings):

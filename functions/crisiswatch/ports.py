@@ -14,15 +14,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from crisiswatch.escalation.chat import ChatBotConfig, ChatLimits
     from crisiswatch.escalation.messages import Alert
     from crisiswatch.incidents.baseline import Baseline
     from crisiswatch.incidents.policy import WindowStats
-    from crisiswatch.escalation.chat import ChatBotConfig, ChatLimits
     from crisiswatch.incidents.record import (
         Acknowledgement,
         Incident,
         Notification,
         Resolution,
+        ResponseClock,
+        Statement,
         Status,
         TimelineEvent,
     )
@@ -158,12 +160,27 @@ class IncidentRepository(Protocol):
 
     def update(self, incident: Incident) -> Incident:
         """Write it if its version is still the stored one (StaleIncident otherwise); returns it
-        with the version incremented. The append-only lists (record.APPEND_ONLY) are left as stored."""
+        with the version incremented. The fields with their own writers (record.WRITTEN_APART)
+        are left as stored."""
         ...
 
     def record_notification(
         self, incident_id: str, notification: Notification, wait_token: str | None
-    ) -> None: ...  # IncidentNotFound
+    ) -> bool:
+        """Append it and store the wait token; when a notification with the same (non-empty) `key`
+        is recorded already, only the token is stored and the answer is False. IncidentNotFound."""
+        ...
+
+    def set_clocks(
+        self,
+        incident_id: str,
+        clocks: Sequence[ResponseClock],
+        statements: Sequence[Statement],
+        expected: int,
+    ) -> Incident:
+        """Replace the response clocks and statements if `clocks_version` is still `expected`
+        (StaleIncident otherwise); returns the incident with clocks_version incremented."""
+        ...
 
     def acknowledge(self, incident_id: str, ack: Acknowledgement) -> tuple[Incident, list[str]]:
         """Record it and take out every stored wait token, atomically (two people acknowledging at
@@ -230,8 +247,9 @@ class EscalationWorkflow(Protocol):
 
 
 class AlertPublisher(Protocol):
-    def publish(self, alert: Alert, tier: Level) -> str:
-        """One publish for the subscribers of `tier`; returns the message id."""
+    def publish(self, alert: Alert, tier: Level, recipients: Sequence[str], watch_id: str) -> str:
+        """One publish that reaches exactly the named subscribers (SMS or e-mail, as each
+        subscribed); `tier` and `watch_id` go along for the record. Returns the message id."""
         ...
 
 
@@ -307,4 +325,16 @@ class ChatSender(Protocol):
     def send(self, bot: ChatBotConfig, secret: str, title: str, markdown: str) -> str:
         """One message (already within the bot's size limit); returns an id for the record.
         ChatUndelivered when the bot does not take it."""
+        ...
+
+
+class HeldAlerts(Protocol):
+    """Alerts that quiet hours hold back, per watch and the moment they may go out (one digest)."""
+
+    def hold(self, watch_id: str, until: datetime, key: str, entry: dict[str, Any]) -> None:
+        """Keep `entry` under `key` (holding the same key again changes nothing)."""
+        ...
+
+    def take(self, watch_id: str, until: datetime) -> list[dict[str, Any]]:
+        """Remove and return what is held for that moment, oldest first (by the entries' `at`)."""
         ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
@@ -10,8 +12,10 @@ from constructs import Construct
 
 from crisiswatch import constants
 from crisiswatch.constants import Env
+from infra.constructs.escalation import grant_stop_escalations
 from infra.constructs.function import Runtime, log_retention, make_function
 from infra.constructs.storage import Storage, acknowledge_index_access, grant_watch_access
+from infra.context import DeploymentSettings
 from infra.nag import acknowledge
 
 IAM = apigw.AuthorizationType.IAM
@@ -21,6 +25,8 @@ ROUTES: list[tuple[str, str]] = [
     ("GET", "/incidents"),
     ("GET", "/incidents/{incident_id}"),
     ("POST", "/incidents/{incident_id}/ack"),
+    ("POST", "/incidents/{incident_id}/statements"),
+    ("POST", "/incidents/{incident_id}/resolve"),
     ("GET", "/watches"),
     ("POST", "/watches"),
     ("GET", "/watches/{watch_id}"),
@@ -64,6 +70,7 @@ class Api(Construct):
         shared: Runtime,
         storage: Storage,
         state_machine: sfn.StateMachine,
+        settings: DeploymentSettings,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = make_function(
@@ -73,8 +80,10 @@ class Api(Construct):
             {
                 Env.INCIDENTS_TABLE: storage.incidents.table_name,
                 Env.STATE_TABLE: storage.state.table_name,
+                Env.ESCALATION_STATE_MACHINE_ARN: state_machine.state_machine_arn,
+                Env.CLOCK_SECONDS: json.dumps(settings.clock_seconds.model_dump()),
             },
-            description="Incidents API (list, detail, acknowledge) and watch management",
+            description="Incidents API (list, detail, acknowledge, statements, resolve) and watch management",
         )
         # Watches only: the state table's WATCHES partition, nothing of its counters or cursors.
         grant_watch_access(
@@ -90,8 +99,9 @@ class Api(Construct):
             "Invoked only synchronously by API Gateway: the caller gets the error; an async DLQ would never "
             "receive anything.",
         )
-        # An acknowledgement completes the escalation's .waitForTaskToken step.
+        # An acknowledgement completes the escalation's .waitForTaskToken step; a resolve stops it.
         state_machine.grant_task_response(self.function)
+        grant_stop_escalations(self.function, state_machine)
 
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=log_retention(), removal_policy=RemovalPolicy.RETAIN

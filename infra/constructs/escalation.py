@@ -3,7 +3,7 @@ an acknowledgement and escalates one tier at a time.
 
 State machine input (the scorer starts it; execution name = incident + level, so it is idempotent):
     {"incident_id": str, "watch_id": str, "level": "blue|yellow|orange|red",
-     "current": {"tier": "<level>", "timeout_seconds": int},
+     "current": {"tier": "<level>", "timeout_seconds": int, "failed_from": ""},
      "timeouts": {"yellow": int, "orange": int, "red": int}}
 
     NeedsAck? --blue--> NotifyBlue -> Informed
@@ -13,22 +13,32 @@ State machine input (the scorer starts it; execution name = incident + level, so
                       |       yellow -> ToOrange -> NotifyAndWait
                       |       orange -> ToRed    -> NotifyAndWait
                       |       red    -> NotifyUnacknowledged -> Unacknowledged (Fail)
-                      \\-- States.ALL --> NotificationFailed (Fail)
+                      \\-- any other error, after the retries --> TierFailed?
+                              blue/yellow/orange -> FailedTo<next> -> NotifyAndWait (the next tier)
+                              red                -> NotificationFailed (Fail)
 
-The notifier receives {"incident_id", "tier", "kind": "alert"|"unacknowledged"} plus "task_token"
-when an acknowledgement is awaited. JSONPath only: moto (the local runtime) cannot run JSONata.
+Every notify task retries `DeliveryFailed` (some channel did not take the alert) twice with backoff;
+the notifier sends each (incident, level, tier, kind, channel) once, so a retry re-sends only what
+failed. The notifier receives {"incident_id", "level", "tier", "failed_tier", "kind":
+"alert"|"unacknowledged"} plus "task_token" when an acknowledgement is awaited. JSONPath only: moto
+(the local runtime) cannot run JSONata.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Annotations, RemovalPolicy
+import json
+
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from crisiswatch.aws.alerts import RECIPIENT_ATTRIBUTE
 from crisiswatch.constants import Env
 from infra.constructs.function import Runtime, log_retention, make_function
 from infra.constructs.queues import dead_letter_queue
@@ -36,7 +46,9 @@ from infra.constructs.storage import Storage, acknowledge_index_access
 from infra.context import DeploymentSettings
 from infra.nag import acknowledge, arn_of
 
-LEVEL_ATTRIBUTE = "level"  # SNS message attribute the subscriptions filter on
+# A notify task whose channel failed is tried this many more times, 2 s then 4 s apart.
+NOTIFY_RETRY_ATTEMPTS = 2
+NOTIFY_RETRY_SECONDS = 2
 _PROTOCOLS = {"sms": sns.SubscriptionProtocol.SMS, "email": sns.SubscriptionProtocol.EMAIL}
 
 
@@ -77,8 +89,10 @@ class Escalation(Construct):
                 topic=self.alerts_topic,
                 protocol=_PROTOCOLS[subscriber.protocol],
                 endpoint=subscriber.endpoint,
+                # Each publish names its recipients (the watch's on-call policy for the tier told),
+                # so one brand's people never receive another brand's alerts.
                 filter_policy={
-                    LEVEL_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=subscriber.level_values)
+                    RECIPIENT_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=[subscriber.name])
                 },
                 dead_letter_queue=self.delivery_dlq,
             )
@@ -95,12 +109,39 @@ class Escalation(Construct):
             shared,
             {
                 Env.INCIDENTS_TABLE: storage.incidents.table_name,
+                Env.STATE_TABLE: storage.state.table_name,
                 Env.ALERTS_TOPIC_ARN: self.alerts_topic.topic_arn,
                 Env.CONSOLE_URL: settings.console_url,
+                Env.ACK_TIMEOUT_SECONDS: json.dumps(settings.ack_timeout_seconds.model_dump()),
+                Env.SUBSCRIBERS: json.dumps(settings.audiences()),
+                Env.CHAT_BOTS: json.dumps(
+                    [b.model_dump(mode="json") for b in settings.chat_bots], ensure_ascii=False
+                ),
+                Env.CLOCK_SECONDS: json.dumps(settings.clock_seconds.model_dump()),
             },
-            description="Renders an incident alert (SMS <= 70 chars, e-mail) and publishes it by level",
+            description="Delivers alerts, reminders and digests (SNS by recipient, chat bots) for escalations and timers",
         )
         storage.incidents.grant_read_write_data(self.notifier)
+        # Watches (read), held alerts, timelines and chat-bot windows (read and write).
+        storage.state.grant_read_write_data(self.notifier)
+        self.chat_secrets = {}
+        for bot in settings.chat_bots:
+            secret = secretsmanager.Secret(
+                self,
+                f"ChatBot-{bot.name}",
+                secret_name=bot.secret,
+                description=f"crisiswatch chat bot {bot.name} ({bot.kind}): webhook key / token and signing "
+                "secret as JSON; put the real values after the first deploy",
+            )
+            secret.grant_read(self.notifier)
+            acknowledge(
+                secret,
+                "AwsSolutions-SMG4",
+                "The value is issued by the chat platform (a robot's webhook key and signing secret): it is "
+                "rotated by regenerating it in WeCom/DingTalk/Feishu and putting the new value; Secrets "
+                "Manager cannot rotate it by itself.",
+            )
+            self.chat_secrets[bot.name] = secret
         acknowledge_index_access(self.notifier.role, storage.incidents)
         self.alerts_topic.grant_publish(self.notifier)
         acknowledge(
@@ -124,7 +165,9 @@ class Escalation(Construct):
     ) -> tasks.LambdaInvoke:
         payload = {
             "incident_id": sfn.JsonPath.string_at("$.incident_id"),
+            "level": sfn.JsonPath.string_at("$.level"),
             "tier": sfn.JsonPath.string_at("$.current.tier"),
+            "failed_tier": sfn.JsonPath.string_at("$.current.failed_from"),
             "kind": kind,
         }
         extra: dict = {}
@@ -137,7 +180,7 @@ class Escalation(Construct):
         else:
             extra = {"payload_response_only": True}
         # Default retry on Lambda service errors (retry_on_service_exceptions) stays on.
-        return tasks.LambdaInvoke(
+        task = tasks.LambdaInvoke(
             self,
             construct_id,
             lambda_function=self.notifier,
@@ -145,29 +188,55 @@ class Escalation(Construct):
             result_path=result_path,
             **extra,
         )
+        # A channel that did not take the alert: try again with backoff (channels that took it are
+        # not sent twice: the notifier keeps a key per incident, level, tier, kind and channel).
+        task.add_retry(
+            errors=["DeliveryFailed"],
+            interval=Duration.seconds(NOTIFY_RETRY_SECONDS),
+            max_attempts=NOTIFY_RETRY_ATTEMPTS,
+            backoff_rate=2,
+        )
+        return task
 
     def _state_machine(self) -> sfn.StateMachine:
         failed = sfn.Fail(
-            self, "NotificationFailed", error="NotificationFailed", cause="The notifier failed after retries"
+            self,
+            "NotificationFailed",
+            error="NotificationFailed",
+            cause="No tier up to red could be notified",
         )
+        notify_and_wait = self._notify("NotifyAndWait", "alert", "$.ack", wait=True)
+
+        def step_up(construct_id: str, tier: str, failed_from: str = "") -> sfn.Pass:
+            return sfn.Pass(
+                self,
+                construct_id,
+                parameters={
+                    "tier": tier,
+                    "timeout_seconds": sfn.JsonPath.number_at(f"$.timeouts.{tier}"),
+                    "failed_from": failed_from,
+                },
+                result_path="$.current",
+            )
+
+        # A tier that cannot be reached after the retries: the next tier is told, and waited for.
+        tier_failed = sfn.Choice(self, "TierFailed?")
+        for lower, upper in (("blue", "yellow"), ("yellow", "orange"), ("orange", "red")):
+            tier_failed.when(
+                sfn.Condition.string_equals("$.current.tier", lower),
+                step_up(f"FailedTo{upper.title()}", upper, failed_from=lower).next(notify_and_wait),
+            )
+        tier_failed.otherwise(failed)
+
         notify_blue = self._notify("NotifyBlue", "alert", "$.notified")
-        notify_blue.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        notify_blue.add_catch(tier_failed, errors=[sfn.Errors.ALL], result_path="$.error")
         notify_blue.next(sfn.Succeed(self, "Informed"))
 
-        notify_and_wait = self._notify("NotifyAndWait", "alert", "$.ack", wait=True)
         notify_unacknowledged = self._notify("NotifyUnacknowledged", "unacknowledged", "$.notified")
         notify_unacknowledged.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
         notify_unacknowledged.next(
             sfn.Fail(self, "Unacknowledged", error="Unacknowledged", cause="No acknowledgement at red")
         )
-
-        def step_up(construct_id: str, tier: str) -> sfn.Pass:
-            return sfn.Pass(
-                self,
-                construct_id,
-                parameters={"tier": tier, "timeout_seconds": sfn.JsonPath.number_at(f"$.timeouts.{tier}")},
-                result_path="$.current",
-            )
 
         to_orange = step_up("ToOrange", "orange").next(notify_and_wait)
         to_red = step_up("ToRed", "red").next(notify_and_wait)
@@ -178,7 +247,7 @@ class Escalation(Construct):
             .otherwise(notify_unacknowledged)
         )
         notify_and_wait.add_catch(escalate, errors=[sfn.Errors.TIMEOUT], result_path="$.timeout")
-        notify_and_wait.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        notify_and_wait.add_catch(tier_failed, errors=[sfn.Errors.ALL], result_path="$.error")
         notify_and_wait.next(sfn.Succeed(self, "Acknowledged"))
 
         start = (
@@ -215,3 +284,31 @@ class Escalation(Construct):
             finding="Resource::*",
         )
         return machine
+
+
+def grant_stop_escalations(function: lambda_.IFunction, state_machine: sfn.StateMachine) -> None:
+    """StopExecution on the escalation state machine's executions, and nothing else."""
+    state_machine.grant_execution(function, "states:StopExecution")
+    stack = Stack.of(function)
+    name_of_machine = json.dumps(
+        {
+            "Fn::Select": [
+                6,
+                {
+                    "Fn::Split": [
+                        ":",
+                        {"Ref": stack.resolve(stack.get_logical_id(state_machine.node.default_child))},
+                    ]
+                },
+            ]
+        },
+        separators=(",", ":"),
+    )
+    acknowledge(
+        function.role,
+        "AwsSolutions-IAM5",
+        "StopExecution is granted on executions of the escalation state machine only; execution names "
+        "are per incident and level, so they cannot be listed in advance.",
+        finding=f"Resource::arn:<AWS::Partition>:states:{stack.region}:{stack.account}:execution:"
+        f"{name_of_machine}:*",
+    )

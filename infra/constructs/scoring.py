@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
@@ -13,6 +13,7 @@ from constructs import Construct
 
 from crisiswatch import constants
 from crisiswatch.constants import Env
+from infra.constructs.escalation import grant_stop_escalations
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import work_queue
 from infra.constructs.storage import Storage, acknowledge_index_access
@@ -46,6 +47,7 @@ class Scoring(Construct):
                 Env.STATE_TABLE: storage.state.table_name,
                 Env.ESCALATION_STATE_MACHINE_ARN: state_machine.state_machine_arn,
                 Env.ACK_TIMEOUT_SECONDS: settings.ack_timeout_seconds.model_dump_json(),
+                Env.CLOCK_SECONDS: json.dumps(settings.clock_seconds.model_dump()),
                 Env.LEVEL_THRESHOLDS: json.dumps(settings.level_thresholds, separators=(",", ":")),
             },
             description="Scores posts (jieba, sentiment, crisis categories), groups incidents, escalates",
@@ -84,30 +86,7 @@ class Scoring(Construct):
         acknowledge_index_access(self.scorer.role, storage.incidents)
         state_machine.grant_start_execution(self.scorer)
         # A higher level supersedes the running lower-level escalation of the same incident.
-        state_machine.grant_execution(self.scorer, "states:StopExecution")
-        stack = Stack.of(self)
-        name_of_machine = json.dumps(
-            {
-                "Fn::Select": [
-                    6,
-                    {
-                        "Fn::Split": [
-                            ":",
-                            {"Ref": stack.resolve(stack.get_logical_id(state_machine.node.default_child))},
-                        ]
-                    },
-                ]
-            },
-            separators=(",", ":"),
-        )
-        acknowledge(
-            self.scorer.role,
-            "AwsSolutions-IAM5",
-            "StopExecution is granted on executions of the escalation state machine only; execution names "
-            "are per incident and level, so they cannot be listed in advance.",
-            finding=f"Resource::arn:<AWS::Partition>:states:{stack.region}:{stack.account}:execution:"
-            f"{name_of_machine}:*",
-        )
+        grant_stop_escalations(self.scorer, state_machine)
         acknowledge_sqs_consumer(self.scorer, "PostsQueue", "PostsDLQ")
 
 

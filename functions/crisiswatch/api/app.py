@@ -12,7 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from crisiswatch.escalation.service import acknowledge
+from crisiswatch.escalation.clocks import ClockDurations
+from crisiswatch.escalation.response import ResponseDesk
 from crisiswatch.incidents.record import Incident
 from crisiswatch.observability import count_now
 from crisiswatch.ports import (
@@ -21,6 +22,7 @@ from crisiswatch.ports import (
     IncidentNotFound,
     IncidentRepository,
     IncidentResolved,
+    Timers,
     WatchCatalogue,
     WatchExists,
     WatchNotFound,
@@ -35,6 +37,20 @@ class AckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     by: str = Field(min_length=1, max_length=64, description="who takes responsibility, e.g. a name")
     note: str = Field(default="", max_length=500)
+
+
+class StatementRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["first", "detailed", "progress"]
+    by: str = Field(min_length=1, max_length=64, description="who published or registers it")
+    url: str = Field(default="", max_length=1000, pattern=r"^(https?://\S+)?$")
+    text: str = Field(default="", max_length=5000)
+
+
+class ResolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(min_length=1, max_length=64)
+    summary: str = Field(min_length=1, max_length=2000, description="what ended it, for the review")
 
 
 class IncidentSummary(BaseModel):
@@ -79,6 +95,18 @@ class ApiDeps:
     workflow: EscalationWorkflow  # releases the escalations an acknowledgement answers
     watches: WatchCatalogue
     clock: Clock
+    timers: Timers | None = None  # the response clocks' wake-ups (statements and resolve change them)
+    durations: ClockDurations = ClockDurations()
+
+    def desk(self) -> ResponseDesk:
+        return ResponseDesk(
+            self.incidents,
+            self.workflow,
+            self.clock,
+            getattr(self, "timeline", None),
+            self.timers,
+            self.durations,
+        )
 
 
 def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
@@ -117,21 +145,41 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
     @app.post("/incidents/<incident_id>/ack")
     def ack_incident(incident_id: Annotated[str, Path(pattern=INCIDENT_ID)], body: AckRequest) -> AckResponse:
         try:
-            incident, released = acknowledge(
-                deps().incidents,
-                deps().workflow,
-                incident_id,
-                body.by,
-                body.note,
-                deps().clock,
-                caller=caller(),
-            )
+            incident, released = deps().desk().acknowledge(incident_id, body.by, body.note, caller=caller())
         except IncidentNotFound as e:
             raise NotFoundError(str(e)) from e
         except IncidentResolved as e:
             raise ServiceError(409, f"{e}: nothing left to acknowledge") from e
         count_now("IncidentsAcknowledged")
         return AckResponse(incident=incident.model_dump(mode="json"), released_escalations=released)
+
+    @app.post("/incidents/<incident_id>/statements")
+    def record_statement(incident_id: Annotated[str, Path(pattern=INCIDENT_ID)], body: StatementRequest):
+        try:
+            incident = (
+                deps()
+                .desk()
+                .statement(incident_id, body.kind, body.by, url=body.url, text=body.text, caller=caller())
+            )
+        except IncidentNotFound as e:
+            raise NotFoundError(str(e)) from e
+        except IncidentResolved as e:
+            raise ServiceError(409, f"{e}: statements are recorded while it is open") from e
+        count_now("StatementsRecorded")
+        return Response(201, content_types.APPLICATION_JSON, {"incident": incident.model_dump(mode="json")})
+
+    @app.post("/incidents/<incident_id>/resolve")
+    def resolve_incident(
+        incident_id: Annotated[str, Path(pattern=INCIDENT_ID)], body: ResolveRequest
+    ) -> dict:
+        try:
+            incident = deps().desk().resolve(incident_id, body.by, body.summary)
+        except IncidentNotFound as e:
+            raise NotFoundError(str(e)) from e
+        except IncidentResolved as e:
+            raise ServiceError(409, f"{e} already") from e
+        count_now("IncidentsResolvedByPeople")
+        return {"incident": incident.model_dump(mode="json")}
 
     def caller() -> str:
         identity = app.current_event.request_context.identity

@@ -13,11 +13,13 @@ from botocore.exceptions import ClientError
 
 from crisiswatch.aws.items import error_code, from_item, to_item, to_value
 from crisiswatch.incidents.record import (
-    APPEND_ONLY,
+    WRITTEN_APART,
     Acknowledgement,
     Incident,
     Notification,
     Resolution,
+    ResponseClock,
+    Statement,
     Status,
 )
 from crisiswatch.ports import IncidentAlreadyOpen, IncidentNotFound, IncidentResolved, StaleIncident
@@ -145,7 +147,7 @@ class DynamoIncidentRepository:
     def update(self, incident: Incident) -> Incident:
         """Write the incident's fields if nobody changed it since it was read (version check)."""
         new = incident.model_copy(update={"version": incident.version + 1})
-        fields = new.model_dump(mode="json", exclude=APPEND_ONLY | {"incident_id"})
+        fields = new.model_dump(mode="json", exclude=WRITTEN_APART | {"incident_id"})
         names = {f"#f{i}": name for i, name in enumerate(fields)}
         values = {f":v{i}": to_value(value) for i, value in enumerate(fields.values()) if value is not None}
         sets = [f"#f{i} = :v{i}" for i, value in enumerate(fields.values()) if value is not None]
@@ -168,29 +170,68 @@ class DynamoIncidentRepository:
 
     def record_notification(
         self, incident_id: str, notification: Notification, wait_token: str | None
-    ) -> None:
-        """Append a sent notification and, when the sender waits for an answer, its task token."""
-        expression = "SET notifications = list_append(if_not_exists(notifications, :empty), :n)"
-        values = {":n": to_value([notification.model_dump(mode="json")]), ":empty": {"L": []}}
-        names: dict[str, str] = {}
+    ) -> bool:
+        """Append a sent notification (once per key: the keys sent are a string set on the item)
+        and, when the sender waits for an answer, its task token."""
+        sets, values, names = [], {}, {}
         if wait_token:
             # Keyed by the token itself: several escalations of one incident may wait at once.
-            expression += ", wait_tokens.#token = :token"
+            sets.append("wait_tokens.#token = :token")
             names["#token"] = hashlib.sha256(wait_token.encode()).hexdigest()[:32]
             values[":token"] = to_value(wait_token)
+        notify = ["notifications = list_append(if_not_exists(notifications, :empty), :n)"]
+        notify_values = {":n": to_value([notification.model_dump(mode="json")]), ":empty": {"L": []}}
+        condition = "attribute_exists(incident_id)"
+        add = ""
+        if notification.key:
+            condition += " AND NOT contains(notification_keys, :key)"
+            notify_values |= {":key": to_value(notification.key), ":keys": {"SS": [notification.key]}}
+            add = " ADD notification_keys :keys"
         try:
-            self._db.update_item(
-                TableName=self._incidents,
-                Key={"incident_id": to_value(incident_id)},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(incident_id)",
-                ExpressionAttributeValues=values,
-                **({"ExpressionAttributeNames": names} if names else {}),
+            self._write(
+                incident_id, "SET " + ", ".join(notify + sets) + add, condition, values | notify_values, names
+            )
+            return True
+        except ClientError as e:
+            if error_code(e) != "ConditionalCheckFailedException":
+                raise
+        self.get(incident_id)  # IncidentNotFound when that was why
+        if wait_token:  # sent before (a retry): the new wait's token must still be answerable
+            self._write(incident_id, "SET " + ", ".join(sets), "attribute_exists(incident_id)", values, names)
+        return False
+
+    def set_clocks(self, incident_id: str, clocks, statements, expected: int) -> Incident:
+        condition = "attribute_exists(incident_id) AND " + (
+            "(attribute_not_exists(clocks_version) OR clocks_version = :expected)"
+            if expected == 0
+            else "clocks_version = :expected"
+        )
+        values = {
+            ":c": to_value([ResponseClock.model_validate(c).model_dump(mode="json") for c in clocks]),
+            ":s": to_value([Statement.model_validate(s).model_dump(mode="json") for s in statements]),
+            ":expected": to_value(expected),
+            ":new": to_value(expected + 1),
+        }
+        try:
+            self._write(
+                incident_id, "SET clocks = :c, statements = :s, clocks_version = :new", condition, values, {}
             )
         except ClientError as e:
             if error_code(e) == "ConditionalCheckFailedException":
-                raise IncidentNotFound(incident_id) from e
+                self.get(incident_id)  # IncidentNotFound when that was why
+                raise StaleIncident(incident_id) from e
             raise
+        return self.get(incident_id)
+
+    def _write(self, incident_id: str, expression: str, condition: str, values: dict, names: dict) -> None:
+        self._db.update_item(
+            TableName=self._incidents,
+            Key={"incident_id": to_value(incident_id)},
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            **({"ExpressionAttributeNames": names} if names else {}),
+        )
 
     def acknowledge(self, incident_id: str, ack: Acknowledgement) -> tuple[Incident, list[str]]:
         """Record the acknowledgement and hand back every wait token it releases.

@@ -167,3 +167,68 @@ def render_alert(incident: Incident, tier: Level, kind: str, console_url: str = 
         raise ValueError(f"unknown alert kind {kind!r}; expected one of {KINDS}")
     subject, body = render_email(incident, tier, kind, console_url)
     return Alert(subject=subject, sms=render_sms(incident, tier, kind), email=body)
+
+
+CLOCK_NAMES = {"first": "首次声明", "detailed": "详细声明", "progress": "进展通报"}
+CLOCK_ENGLISH = {"first": "first statement", "detailed": "detailed statement", "progress": "progress report"}
+
+
+def render_clock(incident: Incident, clock, tier: Level, missed: bool, console_url: str = "") -> Alert:
+    """A reminder before a crisis-PR deadline, or the news that it passed (to the tier above)."""
+    name = CLOCK_NAMES[clock.kind] + (
+        f"第{clock.seq}次" if clock.kind == "progress" and clock.seq > 1 else ""
+    )
+    due = _hhmm(clock.due)
+    if missed:
+        head, action = f"【{name}已超时】", f"{due}到期未发布，已升级至{tier.chinese}层级，请立即处理"
+    else:
+        minutes = max(0, round((clock.due - clock.remind_at).total_seconds() / 60))
+        head, action = f"【{name}提醒】", f"{due}到期（{minutes}分钟后），发布后请登记"
+    ident = f" {incident.incident_id}"
+    core = f"{head}{_fit(incident.watch_name, 14)}：{action}"
+    sms = core + ident if len(core) + len(ident) <= SMS_MAX_CHARS else _fit(core, SMS_MAX_CHARS)
+    english = CLOCK_ENGLISH[clock.kind]
+    subject = (
+        f"[crisiswatch] {'MISSED' if missed else 'due soon'}: {english} for {incident.watch_id} "
+        f"({incident.level.value})"
+    )[:99]
+    lines = [
+        head + incident.watch_name,
+        "",
+        f"事件 Incident: {incident.incident_id}（{incident.level.chinese}）",
+        f"时限 Due: {clock.due.astimezone(CHINA_TIME):%m-%d %H:%M} 北京时间",
+        ("已超时，现通知 " if missed else "提醒对象 ") + f"{tier.chinese} ({tier.value}) 层级",
+        "",
+        "登记 Record it: POST /incidents/"
+        + incident.incident_id
+        + f'/statements  {{"kind": "{clock.kind}", "url": "...", "by": "你的名字"}}',
+    ]
+    if console_url:
+        lines.append(f"控制台 Console: {console_url.rstrip('/')}/incidents/{incident.incident_id}")
+    return Alert(subject=subject, sms=sms, email="\n".join(lines))
+
+
+def render_digest(
+    watch_name: str, watch_id: str, lines: list[str], since: datetime, console_url: str = ""
+) -> Alert:
+    """What quiet hours held back (blue and yellow alerts), as one message when they end."""
+    count = len(lines)
+    core = f"【舆情摘要】{_fit(watch_name, 14)}：静默时段内{count}条蓝色/黄色预警，详见邮件"
+    subject = f"[crisiswatch] digest {watch_id}: {count} alert(s) held during quiet hours"[:99]
+    body = [
+        f"{watch_name} 静默时段摘要（自 {since.astimezone(CHINA_TIME):%m-%d %H:%M} 北京时间）",
+        "",
+        *[f"  - {line}" for line in lines],
+    ]
+    if console_url:
+        body += ["", f"控制台 Console: {console_url.rstrip('/')}/incidents"]
+    return Alert(subject=subject, sms=_fit(core, SMS_MAX_CHARS), email="\n".join(body))
+
+
+def digest_line(incident: Incident, tier: Level) -> str:
+    """One line per held alert, in a digest."""
+    stats = incident.stats
+    return (
+        f"{_hhmm(incident.updated_at)} {incident.level.chinese}预警 {incident.incident_id}: "
+        f"{incident.level_reason} (负面 {stats.negatives}/{stats.mentions})"
+    )

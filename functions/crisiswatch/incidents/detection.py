@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from crisiswatch.constants import DETAILED_STATEMENT_SECONDS, FIRST_STATEMENT_SECONDS, PROGRESS_REPORT_SECONDS
+from crisiswatch.escalation.clocks import ClockDurations
 from crisiswatch.incidents.baseline import Expected
 from crisiswatch.incidents.policy import (
     DEFAULT_RULES,
@@ -28,7 +28,7 @@ from crisiswatch.incidents.policy import (
     LevelRule,
     WindowStats,
 )
-from crisiswatch.incidents.record import Deadlines, Incident, IncidentStats, LevelChange, Resolution, TopPost
+from crisiswatch.incidents.record import Incident, IncidentStats, LevelChange, Resolution, TopPost
 from crisiswatch.incidents.surprise import Reading
 from crisiswatch.vocabulary import Level, Watch
 
@@ -38,6 +38,7 @@ CLOCK_LEVEL = Level.ORANGE
 # An incident whose story has been quiet this long resolves itself (crisiswatch.constants overrides).
 QUIET_RESOLVE_MINUTES = 6 * 60
 RESOLVED_BY_DETECTION = "crisiswatch"
+DEFAULT_DURATIONS = ClockDurations()
 
 
 def incident_id_for(watch: Watch, story_id: str, now: datetime) -> str:
@@ -213,14 +214,6 @@ def _stats(e: Evidence) -> IncidentStats:
     )
 
 
-def _deadlines(now: datetime) -> Deadlines:
-    return Deadlines(
-        first_statement=now + timedelta(seconds=FIRST_STATEMENT_SECONDS),
-        detailed_statement=now + timedelta(seconds=DETAILED_STATEMENT_SECONDS),
-        progress_report=now + timedelta(seconds=PROGRESS_REPORT_SECONDS),
-    )
-
-
 def assess(
     incident: Incident | None,
     watch: Watch,
@@ -229,14 +222,17 @@ def assess(
     candidates: Iterable[TopPost],
     now: datetime,
     rules: tuple[LevelRule, ...] = DEFAULT_RULES,
+    durations: ClockDurations = DEFAULT_DURATIONS,
 ) -> Incident | None:
     """The story's incident after this assessment: opened, updated, raised, or still none.
+    Its deadlines are set when it first reaches the watch's `clocks_from` level.
 
     Levels only rise while an incident is open: a quieter hour does not lower what the team is
     already responding to. A rise above what was acknowledged re-opens the incident, because the
     new level needs its own acknowledgement.
     """
     decision = decide_level(evidence, rules)
+    clocks_from = watch.oncall.clocks_from if watch.oncall else CLOCK_LEVEL
     if incident is None:
         if decision.level is None:
             return None
@@ -252,7 +248,7 @@ def assess(
             history=[LevelChange(level=decision.level, at=now, reason=decision.reason)],
             stats=_stats(evidence),
             top_posts=merge_top_posts([], candidates),
-            deadlines=_deadlines(now) if decision.level >= CLOCK_LEVEL else None,
+            deadlines=durations.deadlines(now) if decision.level >= clocks_from else None,
             last_active_at=now,
         )
 
@@ -271,8 +267,8 @@ def assess(
         }
         if incident.status == "acknowledged":
             changes["status"] = "open"
-        if incident.deadlines is None and decision.level >= CLOCK_LEVEL:
-            changes["deadlines"] = _deadlines(now)
+        if incident.deadlines is None and decision.level >= clocks_from:
+            changes["deadlines"] = durations.deadlines(now)
     return incident.model_copy(update=changes)
 
 
@@ -292,14 +288,20 @@ def quiet_resolution(
     )
 
 
-def escalation_input(incident: Incident, ack_timeouts: dict[str, int]) -> dict:
-    """The escalation state machine's input (its contract is in infra/constructs/escalation.py)."""
+def escalation_input(incident: Incident, ack_timeouts: dict[str, int], held_seconds: int = 0) -> dict:
+    """The escalation state machine's input (its contract is in infra/constructs/escalation.py).
+    `held_seconds`: how long quiet hours hold the first alert back; its wait is that much longer,
+    so nobody is paged one tier up at night for an alert they could not have seen."""
     tier = incident.level
     timeouts = {lv: int(ack_timeouts[lv]) for lv in ("yellow", "orange", "red")}
     return {
         "incident_id": incident.incident_id,
         "watch_id": incident.watch_id,
         "level": incident.level.value,
-        "current": {"tier": tier.value, "timeout_seconds": timeouts.get(tier.value, 0)},
+        "current": {
+            "tier": tier.value,
+            "timeout_seconds": timeouts.get(tier.value, 0) + held_seconds,
+            "failed_from": "",  # set by the state machine when a tier below could not be reached
+        },
         "timeouts": timeouts,
     }

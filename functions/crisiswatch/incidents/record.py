@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from crisiswatch.vocabulary import Level
 
 Status = Literal["open", "acknowledged", "resolved"]
-# Written only by their own atomic appends (IncidentRepository.record_notification, .acknowledge):
-# an update made from an earlier read never puts back these lists as they were then, or a
-# notification sent meanwhile would be lost (acknowledgements also bump the version; notifications
-# do not).
-APPEND_ONLY = frozenset({"notifications", "acknowledgements"})
+# Written only by their own atomic writes (IncidentRepository.record_notification, .acknowledge,
+# .set_clocks): an update made from an earlier read never puts them back as they were then, or a
+# notification sent or a statement recorded meanwhile would be lost (acknowledgements also bump the
+# version; notifications and clocks do not: clocks have their own `clocks_version`).
+WRITTEN_APART = frozenset({"notifications", "acknowledgements", "clocks", "statements", "clocks_version"})
 
 
 class _Model(BaseModel):
@@ -169,6 +169,7 @@ class Incident(_Model):
     notifications: list[Notification] = Field(default_factory=list)
     clocks: list[ResponseClock] = Field(default_factory=list)  # written only by IncidentRepository.set_clocks
     statements: list[Statement] = Field(default_factory=list)
+    clocks_version: int = 0
     version: int = 0
 
     @property

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
 from crisiswatch.constants import DEFAULT_ACK_TIMEOUT_SECONDS
+from crisiswatch.escalation.clocks import ClockDurations
+from crisiswatch.escalation.routing import Routing, held_until
 from crisiswatch.incidents.baseline import (
     MAX_CATCH_UP_HOURS,
     Baseline,
@@ -89,6 +92,16 @@ class Change:
         return self.opened or self.raised
 
 
+class IncidentEvents(Protocol):
+    """Told after each write, for the incident's timeline (crisiswatch.escalation.response.IncidentLog)."""
+
+    def opened(self, incident: Incident) -> None: ...
+
+    def raised(self, incident: Incident) -> None: ...
+
+    def resolved(self, incident: Incident) -> None: ...
+
+
 @dataclass
 class Detector:
     posts: PostRepository
@@ -98,6 +111,8 @@ class Detector:
     rules: tuple[LevelRule, ...] = DEFAULT_RULES
     ack_timeouts: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_ACK_TIMEOUT_SECONDS))
     quiet_minutes: int = QUIET_RESOLVE_MINUTES
+    events: IncidentEvents | None = None
+    durations: ClockDurations = field(default_factory=ClockDurations)
 
     # -- the watch's normal --------------------------------------------------------------------
 
@@ -218,14 +233,16 @@ class Detector:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             if attempt > 1:
                 current = self.incidents.open_incident(watch.id, story)
-            updated = assess(current, watch, story, evidence, candidates, now, self.rules)
+            updated = assess(current, watch, story, evidence, candidates, now, self.rules, self.durations)
             if updated is None:
                 return None
             try:
                 if current is None:
                     self.incidents.create(updated)
                     logger.info("incident opened", incident_id=updated.incident_id, level=updated.level.value)
-                    return Change(self._escalate_if_needed(updated), opened=True)
+                    if self.events:
+                        self.events.opened(updated)
+                    return Change(self._escalate_if_needed(watch, updated, now), opened=True)
                 resolution = None if evidence.active else quiet_resolution(updated, now, self.quiet_minutes)
                 if resolution is not None:
                     return Change(self._resolve(updated, resolution), resolved=True)
@@ -233,7 +250,9 @@ class Detector:
                 raised = updated.level > current.level
                 if raised:
                     logger.info("level raised", incident_id=updated.incident_id, level=updated.level.value)
-                return Change(self._escalate_if_needed(updated), raised=raised)
+                    if self.events:
+                        self.events.raised(updated)
+                return Change(self._escalate_if_needed(watch, updated, now), raised=raised)
             except (IncidentAlreadyOpen, StaleIncident):
                 logger.info("incident changed concurrently; re-reading", watch_id=watch.id, attempt=attempt)
         raise StaleIncident(
@@ -245,12 +264,19 @@ class Detector:
         if incident.escalated_level is not None:
             self.workflow.stop(execution_name(incident, incident.escalated_level), cause=resolution.reason)
         logger.info("incident resolved", incident_id=incident.incident_id, reason=resolution.reason)
+        if self.events:
+            self.events.resolved(resolved)
         return resolved
 
-    def _escalate_if_needed(self, incident: Incident) -> Incident:
+    def _escalate_if_needed(self, watch: Watch, incident: Incident, now: datetime) -> Incident:
         if not incident.needs_escalation:
             return incident
-        started = self.workflow.start(execution_name(incident), escalation_input(incident, self.ack_timeouts))
+        routing = Routing(ack_timeouts=self.ack_timeouts)
+        policy = routing.policy(watch, watch.id)
+        until = held_until(policy, incident.level, now)
+        held = int((until - now).total_seconds()) if until else 0
+        payload = escalation_input(incident, routing.ack_timeouts_for(policy), held)
+        started = self.workflow.start(execution_name(incident), payload)
         logger.info(
             "escalation", incident_id=incident.incident_id, level=incident.level.value, started=started
         )

@@ -52,6 +52,8 @@ class Published:
     message_id: str
     tier: Level
     alert: Alert
+    recipients: tuple[str, ...] = ()
+    watch_id: str = ""
 
 
 class MemoryAlertPublisher:
@@ -59,9 +61,11 @@ class MemoryAlertPublisher:
         self.published: list[Published] = []
         self._ids = itertools.count(1)
 
-    def publish(self, alert: Alert, tier: Level) -> str:
+    def publish(self, alert: Alert, tier: Level, recipients: Sequence[str], watch_id: str) -> str:
+        if not recipients:
+            raise ValueError("a publish must name at least one recipient")
         message_id = f"memory-{next(self._ids):06d}"
-        self.published.append(Published(message_id, tier, alert))
+        self.published.append(Published(message_id, tier, alert, tuple(sorted(recipients)), watch_id))
         return message_id
 
 

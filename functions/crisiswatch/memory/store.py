@@ -16,7 +16,7 @@ from typing import Any
 from crisiswatch.incidents.baseline import Baseline
 from crisiswatch.incidents.policy import BUCKET_MINUTES, WindowStats, bucket_start, engagement_growth
 from crisiswatch.incidents.record import (
-    APPEND_ONLY,
+    WRITTEN_APART,
     Acknowledgement,
     Incident,
     Notification,
@@ -195,20 +195,33 @@ class MemoryIncidentRepository:
             raise StaleIncident(incident.incident_id)
         # Like the DynamoDB update: every field but the append-only lists, which keep what was
         # appended since the caller's read.
-        kept = {name: getattr(stored, name) for name in APPEND_ONLY}
+        kept = {name: getattr(stored, name) for name in WRITTEN_APART}
         new = incident.model_copy(update={"version": incident.version + 1} | kept)
         self._incidents[incident.incident_id] = new
         return new
 
     def record_notification(
         self, incident_id: str, notification: Notification, wait_token: str | None
-    ) -> None:
+    ) -> bool:
         stored = self.get(incident_id)
+        if wait_token:
+            self._tokens[incident_id][hashlib.sha256(wait_token.encode()).hexdigest()[:32]] = wait_token
+        if notification.key and any(n.key == notification.key for n in stored.notifications):
+            return False
         self._incidents[incident_id] = stored.model_copy(
             update={"notifications": [*stored.notifications, notification]}
         )
-        if wait_token:
-            self._tokens[incident_id][hashlib.sha256(wait_token.encode()).hexdigest()[:32]] = wait_token
+        return True
+
+    def set_clocks(self, incident_id: str, clocks, statements, expected: int) -> Incident:
+        stored = self.get(incident_id)
+        if stored.clocks_version != expected:
+            raise StaleIncident(incident_id)
+        new = stored.model_copy(
+            update={"clocks": list(clocks), "statements": list(statements), "clocks_version": expected + 1}
+        )
+        self._incidents[incident_id] = new
+        return new
 
     def acknowledge(self, incident_id: str, ack: Acknowledgement) -> tuple[Incident, list[str]]:
         stored = self.get(incident_id)
