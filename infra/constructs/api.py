@@ -81,7 +81,7 @@ class Api(Construct):
                 Env.INCIDENTS_TABLE: storage.incidents.table_name,
                 Env.STATE_TABLE: storage.state.table_name,
                 Env.ESCALATION_STATE_MACHINE_ARN: state_machine.state_machine_arn,
-                Env.CLOCK_SECONDS: json.dumps(settings.clock_seconds.model_dump()),
+                Env.CLOCK_SECONDS: settings.clock_seconds.model_dump_json(),
             },
             description="Incidents API (list, detail, acknowledge, statements, resolve) and watch management",
         )

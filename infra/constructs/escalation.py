@@ -112,12 +112,12 @@ class Escalation(Construct):
                 Env.STATE_TABLE: storage.state.table_name,
                 Env.ALERTS_TOPIC_ARN: self.alerts_topic.topic_arn,
                 Env.CONSOLE_URL: settings.console_url,
-                Env.ACK_TIMEOUT_SECONDS: json.dumps(settings.ack_timeout_seconds.model_dump()),
+                Env.ACK_TIMEOUT_SECONDS: settings.ack_timeout_seconds.model_dump_json(),
                 Env.SUBSCRIBERS: json.dumps(settings.audiences()),
                 Env.CHAT_BOTS: json.dumps(
                     [b.model_dump(mode="json") for b in settings.chat_bots], ensure_ascii=False
                 ),
-                Env.CLOCK_SECONDS: json.dumps(settings.clock_seconds.model_dump()),
+                Env.CLOCK_SECONDS: settings.clock_seconds.model_dump_json(),
             },
             description="Delivers alerts, reminders and digests (SNS by recipient, chat bots) for escalations and timers",
         )

@@ -47,7 +47,7 @@ class Scoring(Construct):
                 Env.STATE_TABLE: storage.state.table_name,
                 Env.ESCALATION_STATE_MACHINE_ARN: state_machine.state_machine_arn,
                 Env.ACK_TIMEOUT_SECONDS: settings.ack_timeout_seconds.model_dump_json(),
-                Env.CLOCK_SECONDS: json.dumps(settings.clock_seconds.model_dump()),
+                Env.CLOCK_SECONDS: settings.clock_seconds.model_dump_json(),
                 Env.LEVEL_THRESHOLDS: json.dumps(settings.level_thresholds, separators=(",", ":")),
             },
             description="Scores posts (jieba, sentiment, crisis categories), groups incidents, escalates",

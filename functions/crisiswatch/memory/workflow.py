@@ -3,7 +3,9 @@
 What infra/constructs/escalation.py defines for Step Functions, step for step: blue only informs;
 yellow and up notify their tier and wait for an acknowledgement (a task token) for the tier's
 timeout; an unanswered wait notifies the next tier up; unanswered at red, a last "unacknowledged"
-alert goes out and the execution fails. `advance()` plays the waits' timeouts when the clock has
+alert goes out and the execution fails. A notify that raises DeliveryFailed is tried again
+(NOTIFY_RETRY_ATTEMPTS more times, at once: the simulated clock does not move inside a step);
+one that still fails, or any other error, tells the next tier instead (red: NotificationFailed). `advance()` plays the waits' timeouts when the clock has
 passed them (the memory runtime calls it every tick). The contract suite checks both behave alike.
 """
 
@@ -17,11 +19,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from crisiswatch.escalation.service import NotifyRequest
+from crisiswatch.escalation.service import DeliveryFailed, NotifyRequest
 from crisiswatch.ports import Clock
 from crisiswatch.vocabulary import Level
 
 logger = Logger(child=True)
+NOTIFY_RETRY_ATTEMPTS = 2  # as infra/constructs/escalation.py
 
 RUNNING, ACKNOWLEDGED, INFORMED = "RUNNING", "Acknowledged", "Informed"
 SUPERSEDED, UNACKNOWLEDGED, NOTIFICATION_FAILED = "Superseded", "Unacknowledged", "NotificationFailed"
@@ -91,30 +94,49 @@ class MemoryWorkflow:
     def running(self) -> list[Execution]:
         return [e for e in self.executions.values() if e.status == RUNNING]
 
-    def _notify_and_wait(self, execution: Execution, timeout: int | None = None) -> None:
-        execution.token = f"{execution.name}#{next(self._tokens)}"
+    def _notify_and_wait(self, execution: Execution, timeout: int | None = None, failed_from: Level | None = None) -> None:
         execution.path.append("NotifyAndWait")
         if timeout is None:
             timeout = int(execution.payload["timeouts"].get(execution.tier.value, 0))
         execution.deadline = self._clock.now() + timedelta(seconds=timeout)
-        self._call(execution, "alert", execution.token)
+        self._call(execution, "alert", wait=True, failed_from=failed_from)
 
     def _send(self, execution: Execution, kind: str, then: str) -> None:
         execution.path.append("NotifyBlue" if kind == "alert" else "NotifyUnacknowledged")
-        if self._call(execution, kind, None):
+        if self._call(execution, kind, wait=False):
             self._end(execution, then)
 
-    def _call(self, execution: Execution, kind: str, token: str | None) -> bool:
-        request = NotifyRequest(
-            incident_id=execution.payload["incident_id"], tier=execution.tier, kind=kind, task_token=token
-        )
-        try:
-            self._notify(request)
-        except Exception as e:  # the execution fails; whoever started it is not told (as on AWS)
-            logger.warning("notification failed", execution=execution.name, error=type(e).__name__)
-            self._end(execution, NOTIFICATION_FAILED)
+    def _call(self, execution: Execution, kind: str, *, wait: bool, failed_from: Level | None = None) -> bool:
+        for attempt in range(NOTIFY_RETRY_ATTEMPTS + 1):
+            # Each attempt of a waiting task gets a new token, as on Step Functions.
+            execution.token = f"{execution.name}#{next(self._tokens)}" if wait else None
+            request = NotifyRequest(
+                incident_id=execution.payload["incident_id"],
+                level=Level(execution.payload["level"]),
+                tier=execution.tier,
+                kind=kind,
+                failed_tier=failed_from,
+                task_token=execution.token,
+            )
+            try:
+                self._notify(request)
+                return True
+            except DeliveryFailed as e:
+                error: Exception = e
+                continue
+            except Exception as e:  # not retried
+                error = e
+                break
+        logger.warning("notification failed", execution=execution.name, tier=execution.tier.value, error=type(error).__name__)
+        up = execution.tier.next_up()
+        if kind == "alert" and up is not None:
+            execution.path.append(f"FailedTo{up.value.title()}")
+            failed = execution.tier
+            execution.tier = up
+            self._notify_and_wait(execution, failed_from=failed)
             return False
-        return True
+        self._end(execution, NOTIFICATION_FAILED)
+        return False
 
     def _end(self, execution: Execution, status: str) -> None:
         execution.status, execution.token, execution.deadline = status, None, None
