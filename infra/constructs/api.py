@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from crisiswatch import constants
+from crisiswatch.aws.timeline import TIMELINE_PREFIX
 from crisiswatch.constants import Env
 from infra.constructs.function import Runtime, log_retention, make_function
 from infra.constructs.storage import Storage, acknowledge_index_access, grant_watch_access
@@ -21,6 +23,7 @@ ROUTES: list[tuple[str, str]] = [
     ("GET", "/incidents"),
     ("GET", "/incidents/{incident_id}"),
     ("POST", "/incidents/{incident_id}/ack"),
+    ("GET", "/incidents/{incident_id}/timeline"),
     ("GET", "/watches"),
     ("POST", "/watches"),
     ("GET", "/watches/{watch_id}"),
@@ -74,13 +77,22 @@ class Api(Construct):
                 Env.INCIDENTS_TABLE: storage.incidents.table_name,
                 Env.STATE_TABLE: storage.state.table_name,
             },
-            description="Incidents API (list, detail, acknowledge) and watch management",
+            description="Incidents API (list, detail, timeline, acknowledge) and watch management",
         )
         # Watches only: the state table's WATCHES partition, nothing of its counters or cursors.
         grant_watch_access(
             self.function,
             storage.state,
             ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        )
+        # Timelines: read only, their events' partitions only (not the TIMELINEKEY# markers, which
+        # only writers need: the prefix "TIMELINE#" does not match them).
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[storage.state.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TIMELINE_PREFIX}*"]}},
+            )
         )
         storage.incidents.grant_read_write_data(self.function)
         acknowledge_index_access(self.function.role, storage.incidents)

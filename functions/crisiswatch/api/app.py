@@ -13,7 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from crisiswatch.escalation.service import acknowledge
-from crisiswatch.incidents.record import Incident
+from crisiswatch.incidents.record import Incident, TimelineEvent
+from crisiswatch.incidents.timeline import MAX_CURSOR_CHARS
 from crisiswatch.observability import count_now
 from crisiswatch.ports import (
     Clock,
@@ -21,6 +22,8 @@ from crisiswatch.ports import (
     IncidentNotFound,
     IncidentRepository,
     IncidentResolved,
+    InvalidCursor,
+    Timeline,
     WatchCatalogue,
     WatchExists,
     WatchNotFound,
@@ -69,6 +72,12 @@ def summary(incident: Incident) -> IncidentSummary:
     )
 
 
+class TimelinePage(BaseModel):
+    incident_id: str
+    events: list[TimelineEvent]  # oldest first, only the stored fields
+    next_cursor: str | None = None
+
+
 class WatchList(BaseModel):
     watches: list[Watch]
 
@@ -79,6 +88,7 @@ class ApiDeps:
     workflow: EscalationWorkflow  # releases the escalations an acknowledgement answers
     watches: WatchCatalogue
     clock: Clock
+    timeline: Timeline
 
 
 def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
@@ -132,6 +142,23 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
             raise ServiceError(409, f"{e}: nothing left to acknowledge") from e
         count_now("IncidentsAcknowledged")
         return AckResponse(incident=incident.model_dump(mode="json"), released_escalations=released)
+
+    @app.get("/incidents/<incident_id>/timeline")
+    def incident_timeline(
+        incident_id: Annotated[str, Path(pattern=INCIDENT_ID)],
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    ) -> TimelinePage:
+        try:
+            deps().incidents.get(incident_id)
+            events, next_cursor = deps().timeline.page(incident_id, limit, cursor)
+        except IncidentNotFound as e:
+            raise NotFoundError(str(e)) from e
+        except InvalidCursor as e:
+            raise RequestValidationError(
+                [{"loc": ("query", "cursor"), "msg": str(e), "type": "value_error"}]
+            ) from e
+        return TimelinePage(incident_id=incident_id, events=events, next_cursor=next_cursor)
 
     def caller() -> str:
         identity = app.current_event.request_context.identity
