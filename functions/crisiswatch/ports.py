@@ -74,6 +74,10 @@ class StoreThrottled(StoreError):
     """The store left part of a batch undone after its retries: retry the unit of work later."""
 
 
+class InvalidCursor(ValueError):
+    """A page cursor that no page of this store returned (malformed, tampered, or another list's)."""
+
+
 class QueueSendError(Exception):
     """The queue refused some messages: the caller must retry its unit of work as a whole."""
 
@@ -299,7 +303,8 @@ class Timeline(Protocol):
     def page(
         self, incident_id: str, limit: int, cursor: str | None = None
     ) -> tuple[list[TimelineEvent], str | None]:
-        """Oldest first; `cursor` is the opaque value the previous page returned (None: no more)."""
+        """Oldest first; `cursor` is the opaque value the previous page returned (None: no more).
+        InvalidCursor (a ValueError) for a cursor this incident's pages never returned."""
         ...
 
 

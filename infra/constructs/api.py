@@ -6,11 +6,13 @@ import json
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from crisiswatch import constants
+from crisiswatch.aws.timeline import TIMELINE_PREFIX
 from crisiswatch.constants import Env
 from infra.constructs.escalation import grant_stop_escalations
 from infra.constructs.function import Runtime, log_retention, make_function
@@ -25,6 +27,7 @@ ROUTES: list[tuple[str, str]] = [
     ("GET", "/incidents"),
     ("GET", "/incidents/{incident_id}"),
     ("POST", "/incidents/{incident_id}/ack"),
+    ("GET", "/incidents/{incident_id}/timeline"),
     ("POST", "/incidents/{incident_id}/statements"),
     ("POST", "/incidents/{incident_id}/resolve"),
     ("GET", "/watches"),
@@ -83,13 +86,22 @@ class Api(Construct):
                 Env.ESCALATION_STATE_MACHINE_ARN: state_machine.state_machine_arn,
                 Env.CLOCK_SECONDS: settings.clock_seconds.model_dump_json(),
             },
-            description="Incidents API (list, detail, acknowledge, statements, resolve) and watch management",
+            description="Incidents API (list, detail, timeline, acknowledge, statements, resolve) and watch management",
         )
         # Watches only: the state table's WATCHES partition, nothing of its counters or cursors.
         grant_watch_access(
             self.function,
             storage.state,
             ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        )
+        # Timelines: read only, their events' partitions only (not the TIMELINEKEY# markers, which
+        # only writers need: the prefix "TIMELINE#" does not match them).
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[storage.state.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TIMELINE_PREFIX}*"]}},
+            )
         )
         storage.incidents.grant_read_write_data(self.function)
         acknowledge_index_access(self.function.role, storage.incidents)

@@ -56,7 +56,7 @@ class Storage(Construct):
             sort_key=dynamodb.Attribute(name="opened_at", type=_S),
             projection_type=dynamodb.ProjectionType.ALL,
         )
-        # Fetch cursors, open-incident pointers, idempotency records.
+        # Fetch cursors, open-incident pointers, idempotency records, incident timelines (no TTL: kept).
         self.state = _table(self, "StateTable", sort_key="sk", ttl=True)
 
 

@@ -20,6 +20,7 @@ from crisiswatch.aws.posts import DynamoPostRepository
 from crisiswatch.aws.queues import SqsQueue
 from crisiswatch.aws.secrets import SecretsManagerReader
 from crisiswatch.aws.stories import DynamoStoryIndex
+from crisiswatch.aws.timeline import DynamoTimeline
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.aws.workflow import StepFunctionsWorkflow
 from crisiswatch.clock import SimulatedClock
@@ -34,6 +35,7 @@ from crisiswatch.memory.store import (
     MemoryWatchCatalogue,
 )
 from crisiswatch.memory.stories import MemoryStoryIndex
+from crisiswatch.memory.timeline import MemoryTimeline
 from crisiswatch.memory.workflow import MemoryWorkflow
 from tests.builders import NOW
 
@@ -54,6 +56,7 @@ class Ports:
     workflow: Any
     # Let escalation time pass: the simulated clock (memory) or the wall clock (Step Functions on moto).
     eventually: Callable[[Callable[[], Any], float], Any]
+    timeline: Any
 
 
 @pytest.fixture(params=["memory", "aws"])
@@ -90,6 +93,7 @@ def _memory() -> Ports:
         secrets=MemorySecrets,
         workflow=workflow,
         eventually=eventually,
+        timeline=MemoryTimeline(),
     )
 
 
@@ -138,6 +142,7 @@ def _aws(aws) -> Ports:
             boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN]
         ),
         eventually=eventually,
+        timeline=DynamoTimeline(dynamodb, os.environ[Env.STATE_TABLE]),
     )
 
 

@@ -261,13 +261,29 @@ def test_watch_items_are_all_the_api_scheduler_and_push_reach_of_the_state_table
         on_state = [
             s
             for lid, s in _statements(resources)
-            if lid.startswith(role) and state_table in json.dumps(s["Resource"])
+            if lid.startswith(role)
+            and state_table in json.dumps(s["Resource"])
+            and "TIMELINE#" not in json.dumps(s.get("Condition", {}))  # the API's timelines: below
         ]
         assert len(on_state) == 1, role
         assert set(_as_list(on_state[0]["Action"])) == actions
         assert on_state[0]["Condition"] == {
             "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["WATCHES"]}
         }
+
+
+def test_the_api_reads_timelines_with_queries_and_nothing_else(resources):
+    state_table = logical_id(resources, "AWS::DynamoDB::Table", "StorageStateTable")
+    timelines = [
+        s
+        for lid, s in _statements(resources)
+        if state_table in json.dumps(s["Resource"]) and "TIMELINE" in json.dumps(s.get("Condition", {}))
+    ]
+    assert [lid for lid, s in _statements(resources) if s in timelines and lid.startswith("ApiApiRole")]
+    (statement,) = timelines  # no other role reads them
+    assert _as_list(statement["Action"]) == ["dynamodb:Query"]
+    # "TIMELINE#*" leaves out the TIMELINEKEY# markers, which only writers touch.
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TIMELINE#*"]}}
 
 
 def test_notifier_and_api_environment(resources):
@@ -571,6 +587,7 @@ def test_api_routes_all_use_iam_auth_and_validation(resources):
         ("GET", "/incidents"),
         ("GET", "/incidents/{incident_id}"),
         ("POST", "/incidents/{incident_id}/ack"),
+        ("GET", "/incidents/{incident_id}/timeline"),
         ("GET", "/watches"),
         ("POST", "/watches"),
         ("GET", "/watches/{watch_id}"),

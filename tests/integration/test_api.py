@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+from datetime import timedelta
 from pathlib import Path
 
+import boto3
+
+from crisiswatch.aws.timeline import DynamoTimeline
+from crisiswatch.constants import Env
 from crisiswatch.handlers import api
+from crisiswatch.incidents.record import Notification, TimelineEvent
 from crisiswatch.vocabulary import Level
 from infra.local.emulator.runtime import FakeLambdaContext
-from tests.builders import incident
+from tests.builders import NOW, incident
 from tests.integration.helpers import stores
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -20,6 +27,7 @@ def test_routes_come_from_the_template(aws):
         ("DELETE", "/watches/{watch_id}"),
         ("GET", "/incidents"),
         ("GET", "/incidents/{incident_id}"),
+        ("GET", "/incidents/{incident_id}/timeline"),
         ("GET", "/watches"),
         ("GET", "/watches/{watch_id}"),
         ("POST", "/incidents/{incident_id}/ack"),
@@ -103,3 +111,107 @@ def test_bad_requests_get_a_4xx_with_a_reason(aws):
             query,
             answer,
         )
+
+
+INCIDENT = "xianweifang-20261121-0230"
+
+
+def _timeline() -> DynamoTimeline:
+    return DynamoTimeline(boto3.client("dynamodb"), os.environ[Env.STATE_TABLE])
+
+
+def _event(i: int, **overrides) -> TimelineEvent:
+    values = {
+        "at": NOW + timedelta(seconds=i),
+        "kind": "notified",
+        "key": f"notified#{i:03d}",
+        "summary": f"第{i}条通知已发送",
+        "details": {"tier": "orange", "recipients": ["王经理"]},
+    }
+    return TimelineEvent(**(values | overrides))
+
+
+def test_the_timeline_pages_oldest_first_through_the_handler(aws):
+    _, incidents = stores()
+    incidents.create(incident())
+    appended = [_event(i) for i in range(120)]
+    _timeline().append(INCIDENT, appended[::-1])
+
+    status, first = aws.api("GET", f"/incidents/{INCIDENT}/timeline")  # the default limit: 50
+    assert status == 200 and first["incident_id"] == INCIDENT and len(first["events"]) == 50
+    seen, cursor, pages = list(first["events"]), first["next_cursor"], 1
+    while cursor:
+        status, page = aws.api(
+            "GET", f"/incidents/{INCIDENT}/timeline", query={"limit": "45", "cursor": cursor}
+        )
+        assert status == 200
+        seen += page["events"]
+        cursor, pages = page["next_cursor"], pages + 1
+    assert pages == 3  # 50 + 45 + 25, and no empty page after the last
+    assert seen == [e.model_dump(mode="json") for e in appended]
+    assert seen[0] == {
+        "at": "2026-11-21T02:30:00Z",
+        "kind": "notified",
+        "key": "notified#000",
+        "summary": "第0条通知已发送",
+        "details": {"tier": "orange", "recipients": ["王经理"]},
+    }
+
+    status, everything = aws.api("GET", f"/incidents/{INCIDENT}/timeline", query={"limit": "200"})
+    assert status == 200 and len(everything["events"]) == 120 and everything["next_cursor"] is None
+
+
+def test_the_timeline_shows_only_the_stored_event_fields(aws):
+    """Nothing of the items' keys, the idempotency markers or the incident's wait tokens."""
+    _, incidents = stores()
+    incidents.create(incident())
+    notification = Notification(
+        at=NOW, level="orange", tier="orange", kind="opened", message_id="m-1", sms="s", subject="t"
+    )
+    incidents.record_notification(INCIDENT, notification, wait_token="task-token-SECRET")
+    _timeline().append(INCIDENT, [_event(0), _event(1, kind="acknowledged", details={})])
+
+    status, body = aws.api("GET", f"/incidents/{INCIDENT}/timeline")
+    assert status == 200 and set(body) == {"incident_id", "events", "next_cursor"}
+    assert [set(e) for e in body["events"]] == [{"at", "kind", "key", "summary", "details"}] * 2
+    text = json.dumps(body)
+    assert not any(
+        secret in text for secret in ("SECRET", "wait_token", "TIMELINE", "event_sk", '"pk"', '"sk"')
+    )
+
+
+def test_timeline_requests_that_get_a_4xx_with_a_reason(aws):
+    _, incidents = stores()
+    incidents.create(incident())
+    incidents.create(incident(incident_id="other-20261121-0230", watch_id="other"))
+    _timeline().append(INCIDENT, [_event(i) for i in range(3)])
+    _timeline().append("other-20261121-0230", [_event(i) for i in range(3)])
+    _, other_page = aws.api("GET", "/incidents/other-20261121-0230/timeline", query={"limit": "1"})
+    path = f"/incidents/{INCIDENT}/timeline"
+    cases = [
+        ("/incidents/no-such-incident/timeline", None, 404, "no incident 'no-such-incident'"),
+        ("/incidents/NOT_AN_ID/timeline", None, 422, "path.incident_id"),
+        (path, {"limit": "0"}, 422, "query.limit"),
+        (path, {"limit": "201"}, 422, "query.limit"),
+        (path, {"limit": "many"}, 422, "query.limit"),
+        (path, {"cursor": "not a cursor"}, 422, "query.cursor"),
+        (path, {"cursor": "x" * 1025}, 422, "query.cursor"),
+        (path, {"cursor": "Zm9v"}, 422, "query.cursor: cursor is not one this API returned"),
+        (
+            path,
+            {"cursor": other_page["next_cursor"]},
+            422,
+            "query.cursor: cursor belongs to another incident",
+        ),
+    ]
+    for request_path, query, expected_status, reason in cases:
+        status, answer = aws.api("GET", request_path, query=query)
+        assert (status, reason in json.dumps(answer, ensure_ascii=False)) == (expected_status, True), (
+            request_path,
+            query,
+            answer,
+        )
+    status, answer = aws.api("GET", path, query={"cursor": "Zm9v"})
+    assert answer["errors"] == [
+        {"field": "query.cursor", "problem": "cursor is not one this API returned (does not decode)"}
+    ]

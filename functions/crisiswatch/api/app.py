@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crisiswatch.escalation.clocks import ClockDurations
 from crisiswatch.escalation.response import ResponseDesk
-from crisiswatch.incidents.record import Incident
+from crisiswatch.incidents.record import Incident, TimelineEvent
+from crisiswatch.incidents.timeline import MAX_CURSOR_CHARS
 from crisiswatch.observability import count_now
 from crisiswatch.ports import (
     Clock,
@@ -22,6 +23,8 @@ from crisiswatch.ports import (
     IncidentNotFound,
     IncidentRepository,
     IncidentResolved,
+    InvalidCursor,
+    Timeline,
     Timers,
     WatchCatalogue,
     WatchExists,
@@ -85,6 +88,12 @@ def summary(incident: Incident) -> IncidentSummary:
     )
 
 
+class TimelinePage(BaseModel):
+    incident_id: str
+    events: list[TimelineEvent]  # oldest first, only the stored fields
+    next_cursor: str | None = None
+
+
 class WatchList(BaseModel):
     watches: list[Watch]
 
@@ -95,18 +104,12 @@ class ApiDeps:
     workflow: EscalationWorkflow  # releases the escalations an acknowledgement answers
     watches: WatchCatalogue
     clock: Clock
+    timeline: Timeline
     timers: Timers | None = None  # the response clocks' wake-ups (statements and resolve change them)
     durations: ClockDurations = ClockDurations()
 
     def desk(self) -> ResponseDesk:
-        return ResponseDesk(
-            self.incidents,
-            self.workflow,
-            self.clock,
-            getattr(self, "timeline", None),
-            self.timers,
-            self.durations,
-        )
+        return ResponseDesk(self.incidents, self.workflow, self.clock, self.timeline, self.timers, self.durations)
 
 
 def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
@@ -180,6 +183,22 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
             raise ServiceError(409, f"{e} already") from e
         count_now("IncidentsResolvedByPeople")
         return {"incident": incident.model_dump(mode="json")}
+    @app.get("/incidents/<incident_id>/timeline")
+    def incident_timeline(
+        incident_id: Annotated[str, Path(pattern=INCIDENT_ID)],
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    ) -> TimelinePage:
+        try:
+            deps().incidents.get(incident_id)
+            events, next_cursor = deps().timeline.page(incident_id, limit, cursor)
+        except IncidentNotFound as e:
+            raise NotFoundError(str(e)) from e
+        except InvalidCursor as e:
+            raise RequestValidationError(
+                [{"loc": ("query", "cursor"), "msg": str(e), "type": "value_error"}]
+            ) from e
+        return TimelinePage(incident_id=incident_id, events=events, next_cursor=next_cursor)
 
     def caller() -> str:
         identity = app.current_event.request_context.identity

@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crisiswatch.api.app import ApiDeps, build_app
 from crisiswatch.aws.incidents import DynamoIncidentRepository
+from crisiswatch.aws.timeline import DynamoTimeline
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.aws.workflow import StepFunctionsWorkflow
 from crisiswatch.environment import ApiSettings
@@ -22,6 +23,7 @@ def build(clock: Clock) -> ApiDeps:
         workflow=StepFunctionsWorkflow(boto3.client("stepfunctions")),
         watches=DynamoWatchCatalogue(dynamodb, settings.state_table),
         clock=clock,
+        timeline=DynamoTimeline(dynamodb, settings.state_table),
     )
 
 

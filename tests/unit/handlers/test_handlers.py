@@ -25,6 +25,7 @@ from crisiswatch.memory.store import (
     MemoryIncidentRepository,
     MemoryWatchCatalogue,
 )
+from crisiswatch.memory.timeline import MemoryTimeline
 from crisiswatch.memory.workflow import MemoryWorkflow
 from crisiswatch.vocabulary import FetchJob, Level
 from crisiswatch.watches import WatchCache
@@ -175,7 +176,7 @@ def test_the_api_shows_and_acknowledges_an_incident_and_refuses_bad_requests(wir
     workflow.start(
         execution_name(created), escalation_input(created, {"yellow": 60, "orange": 60, "red": 60})
     )
-    wire(api, ApiDeps(incidents, workflow, MemoryWatchCatalogue([watch()]), clock))
+    wire(api, ApiDeps(incidents, workflow, MemoryWatchCatalogue([watch()]), clock, MemoryTimeline()))
     get = event("api_get_incident.json")
 
     shown = api.lambda_handler(get, context)
