@@ -65,6 +65,9 @@ class ChatBotConfig(BaseModel):
         return LIMITS[self.kind]
 
 
+RATE_LIMITED = "rate limited"  # the ChatUndelivered reason of a bot that says to slow down
+
+
 # -- signatures ------------------------------------------------------------------------------------
 
 
