@@ -318,11 +318,18 @@ class ChatGate(Protocol):
         ...
 
     def hold(self, bot: str, line: str, now: datetime) -> int:
-        """Add one line to the bot's backlog; returns the backlog's length."""
+        """Add one line to the bot's backlog; returns the backlog's length. Beyond its cap
+        (crisiswatch.escalation.chat.BACKLOG_CAP) a line is only counted: `take_held` then ends
+        with "…及另外 N 条", and the length counts it too."""
         ...
 
     def take_held(self, bot: str) -> list[str]:
         """Remove and return the backlog, oldest first (each line is taken once)."""
+        ...
+
+    def put_back(self, bot: str, lines: Sequence[str]) -> int:
+        """Return lines that `take_held` gave (a digest that could not go out) to the front of the
+        backlog, within its cap; returns the backlog's length."""
         ...
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from crisiswatch.aws.alerts import SnsAlertPublisher
 from crisiswatch.aws.baselines import DynamoBaselineStore
+from crisiswatch.aws.chat_gate import DynamoChatGate
 from crisiswatch.aws.cursors import DynamoCursorStore
 from crisiswatch.aws.incidents import DynamoIncidentRepository
 from crisiswatch.aws.posts import DynamoPostRepository
@@ -26,6 +27,7 @@ from crisiswatch.aws.workflow import StepFunctionsWorkflow
 from crisiswatch.clock import SimulatedClock
 from crisiswatch.constants import Env
 from crisiswatch.escalation.service import Notifier
+from crisiswatch.memory.chat_gate import MemoryChatGate
 from crisiswatch.memory.messaging import MemoryAlertPublisher, MemoryQueue, MemorySecrets
 from crisiswatch.memory.store import (
     MemoryBaselineStore,
@@ -54,6 +56,7 @@ class Ports:
     alerts: Any
     secrets: Callable[[dict[str, str]], Any]  # a reader that holds these secrets
     workflow: Any
+    chat_gate: Any
     # Let escalation time pass: the simulated clock (memory) or the wall clock (Step Functions on moto).
     eventually: Callable[[Callable[[], Any], float], Any]
     timeline: Any
@@ -92,6 +95,7 @@ def _memory() -> Ports:
         alerts=MemoryAlertPublisher(),
         secrets=MemorySecrets,
         workflow=workflow,
+        chat_gate=MemoryChatGate(),
         eventually=eventually,
         timeline=MemoryTimeline(),
     )
@@ -141,6 +145,7 @@ def _aws(aws) -> Ports:
         workflow=StepFunctionsWorkflow(
             boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN]
         ),
+        chat_gate=DynamoChatGate(dynamodb, os.environ[Env.STATE_TABLE]),
         eventually=eventually,
         timeline=DynamoTimeline(dynamodb, os.environ[Env.STATE_TABLE]),
     )
