@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from crisiswatch.escalation.routing import Audience, Routing
+
 from infra.local.emulator.runtime import ACCOUNT, REGION, LocalAws
 from infra.local.emulator.template import synthesize
 from infra.local.simulator import PlatformSimulator, Scenario
@@ -23,6 +25,8 @@ SUBSCRIBERS = [
     {"name": "pr-duty", "protocol": "sms", "endpoint": "+8613800000001", "levels": ["orange", "red"]},
     {"name": "management", "protocol": "sms", "endpoint": "+8613800000002", "levels": ["red"]},
 ]
+# What the deployed notifier's default on-call policy is made of (its SUBSCRIBERS environment).
+ROUTING = Routing(subscribers=[Audience.model_validate(s) for s in SUBSCRIBERS], ack_timeouts=ACK_TIMEOUTS)
 
 
 @pytest.fixture(scope="session")

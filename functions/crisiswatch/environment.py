@@ -71,6 +71,14 @@ class NotifierSettings(_EnvSettings):
     )
     subscribers: Json[list[Audience]] = Field(default=[], alias=Env.SUBSCRIBERS)
     chat_bots: Json[list[dict]] = Field(default=[], alias=Env.CHAT_BOTS)
+    timer_group: str = Field(alias=Env.TIMER_GROUP)
+    timer_role_arn: str = Field(alias=Env.TIMER_ROLE_ARN)
+    timer_dlq_arn: str = Field(alias=Env.TIMER_DLQ_ARN)
+    timer_target_arn: str = Field(alias=Env.TIMER_TARGET_ARN)  # the handler sets it (its own ARN)
+
+    def timer_target(self) -> tuple[str, str, str, str]:
+        """SchedulerTimers' group, target, role and dead-letter queue."""
+        return self.timer_group, self.timer_target_arn, self.timer_role_arn, self.timer_dlq_arn
 
     @property
     def routing(self) -> Routing:

@@ -40,6 +40,7 @@ from crisiswatch.memory.stories import MemoryStoryIndex
 from crisiswatch.memory.timeline import MemoryTimeline
 from crisiswatch.memory.workflow import MemoryWorkflow
 from tests.builders import NOW
+from tests.stack import ROUTING
 
 
 @dataclass
@@ -71,7 +72,7 @@ def _memory() -> Ports:
     clock = SimulatedClock(NOW)
     queue = MemoryQueue()
     incidents = MemoryIncidentRepository()
-    notifier = Notifier(incidents, MemoryAlertPublisher(), clock)
+    notifier = Notifier(incidents, MemoryAlertPublisher(), clock, routing=ROUTING)
     workflow = MemoryWorkflow(notifier.notify, clock)
 
     def eventually(condition, seconds):

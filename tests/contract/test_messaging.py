@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from crisiswatch.escalation.messages import render_alert
 from crisiswatch.vocabulary import Level
 from tests.builders import incident
@@ -22,8 +24,16 @@ def test_a_queue_delivers_every_body_it_accepted_once(ports):
 
 def test_each_publish_gets_its_own_message_id(ports):
     alert = render_alert(incident(level=Level.ORANGE), Level.ORANGE, "alert", "")
-    ids = [ports.alerts.publish(alert, tier) for tier in (Level.ORANGE, Level.RED, Level.RED)]
+    ids = [
+        ports.alerts.publish(alert, tier, ["pr-duty"], "xianweifang") for tier in (Level.ORANGE, Level.RED, Level.RED)
+    ]
     assert all(ids) and len(set(ids)) == 3
+
+
+def test_a_publish_must_name_its_recipients(ports):
+    alert = render_alert(incident(level=Level.ORANGE), Level.ORANGE, "alert", "")
+    with pytest.raises(ValueError, match="recipient"):
+        ports.alerts.publish(alert, Level.ORANGE, [], "xianweifang")
 
 
 def test_a_secret_reads_back_as_stored(ports):

@@ -14,6 +14,8 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from crisiswatch.escalation import clocks as clockwork
+from crisiswatch.escalation.chat import ChatBotConfig
+from crisiswatch.escalation.chat_delivery import ChatDelivery, ChatOutcome
 from crisiswatch.escalation.clocks import ClockDurations
 from crisiswatch.escalation.messages import Alert, digest_line, render_alert, render_clock, render_digest
 from crisiswatch.escalation.routing import Routing, held_until
@@ -71,6 +73,44 @@ class ChatResult:
 class ChatChannel(Protocol):
     def deliver(self, bot: str, alert: Alert, line: str, now: datetime) -> ChatResult: ...
 
+    def flush(self, bot: str, now: datetime) -> str: ...
+
+
+@dataclass(frozen=True)
+class BotChannel:
+    """The deployment's chat bots behind ChatDelivery: what a bot's limits hold back is flushed
+    as one digest by a timer at the moment the bot can take it."""
+
+    delivery: ChatDelivery
+    bots: Mapping[str, ChatBotConfig]
+    timers: Timers
+
+    def deliver(self, bot: str, alert: Alert, line: str, now: datetime) -> ChatResult:
+        config = self.bots.get(bot)
+        if config is None:
+            return ChatResult(error=f"no chat bot {bot!r} in this deployment (context chatBots)")
+        title, _, _ = alert.email.partition("\n")
+        outcome = self.delivery.deliver(config, title, alert.email, line, now)
+        return self._result(bot, outcome)
+
+    def flush(self, bot: str, now: datetime) -> str:
+        config = self.bots.get(bot)
+        if config is None:
+            return f"no chat bot {bot!r}"
+        outcome = self.delivery.flush(config, now)
+        result = self._result(bot, outcome)
+        if result.error:
+            raise ChatFailed(result.error)  # the timer is retried
+        return outcome.summary
+
+    def _result(self, bot: str, outcome: ChatOutcome) -> ChatResult:
+        if outcome.status == "held" and outcome.retry_at is not None:
+            self.timers.set(f"chat/{bot}/flush", outcome.retry_at, {"kind": "chat_flush", "bot": bot})
+            return ChatResult(held_until=outcome.retry_at)
+        if outcome.status == "failed":
+            return ChatResult(error=outcome.reason)
+        return ChatResult(message_id=",".join(outcome.message_ids))
+
 
 @dataclass(frozen=True)
 class Delivered:
@@ -127,6 +167,8 @@ class Notifier:
             )
         if kind == "digest":
             return self._digest(payload["watch_id"], datetime.fromisoformat(payload["until"]))
+        if kind == "chat_flush":
+            return self._require(self.chat).flush(payload["bot"], self.clock.now())
         raise ValueError(f"unknown timer kind {kind!r}")
 
     def _clock_due(self, incident_id: str, kind: str, seq: int, phase: str) -> str:

@@ -1,24 +1,46 @@
-"""Invoked by the escalation state machine: publish one alert, remember its wait token."""
+"""Invoked by the escalation state machine (notify a tier) and by due timers (reminders, missed
+deadlines, quiet-hours digests, chat-bot backlogs): crisiswatch.escalation.service.Notifier."""
+
+import os
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crisiswatch.aws.alerts import SnsAlertPublisher
+from crisiswatch.aws.chat_gate import DynamoChatGate
+from crisiswatch.aws.held import DynamoHeldAlerts
 from crisiswatch.aws.incidents import DynamoIncidentRepository
+from crisiswatch.aws.secrets import SecretsManagerReader
+from crisiswatch.aws.timeline import DynamoTimeline
+from crisiswatch.aws.timers import SchedulerTimers
+from crisiswatch.aws.watches import DynamoWatchCatalogue
+from crisiswatch.constants import Env
 from crisiswatch.environment import NotifierSettings
-from crisiswatch.escalation.service import Notifier, NotifyRequest
+from crisiswatch.escalation.chat_delivery import ChatDelivery
+from crisiswatch.escalation.chat_http import HttpChatSender
+from crisiswatch.escalation.service import BotChannel, Notifier, NotifyRequest
 from crisiswatch.observability import MetricUnit, logger, metrics, tracer
 from crisiswatch.ports import Clock
 from crisiswatch.wiring import Wiring
 
 
 def build(clock: Clock) -> Notifier:
-    settings = NotifierSettings.from_env()
+    settings, dynamodb = NotifierSettings.from_env(), boto3.client("dynamodb")
+    timers = SchedulerTimers(boto3.client("scheduler"), *settings.timer_target(), clock=clock)
+    sender = HttpChatSender(clock)
+    chat = ChatDelivery(DynamoChatGate(dynamodb, settings.state_table), sender, SecretsManagerReader(300))
     return Notifier(
-        incidents=DynamoIncidentRepository(boto3.client("dynamodb"), settings.incidents_table),
+        incidents=DynamoIncidentRepository(dynamodb, settings.incidents_table),
         publisher=SnsAlertPublisher(boto3.client("sns"), settings.alerts_topic_arn),
         clock=clock,
         console_url=settings.console_url,
+        watches=DynamoWatchCatalogue(dynamodb, settings.state_table),
+        timeline=DynamoTimeline(dynamodb, settings.state_table),
+        timers=timers,
+        held=DynamoHeldAlerts(dynamodb, settings.state_table),
+        chat=BotChannel(chat, settings.bots, timers),
+        routing=settings.routing,
+        durations=settings.durations,
     )
 
 
@@ -29,7 +51,14 @@ wiring = Wiring(build)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    # This function is its timers' target; its own ARN cannot be in its environment (a circular
+    # reference for CloudFormation), so it comes from the invocation, without a qualifier.
+    os.environ.setdefault(Env.TIMER_TARGET_ARN, ":".join(context.invoked_function_arn.split(":")[:7]))
+    if "timer" in event:  # a due timer (crisiswatch.aws.timers): {"timer": name, "payload": {...}}
+        done = wiring.get().on_timer(event["payload"])
+        logger.info("timer done", timer=event["timer"], done=done)
+        return {"timer": event["timer"], "done": done}
     request = NotifyRequest.model_validate(event)
-    notification = wiring.get().notify(request)
-    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
-    return {"message_id": notification.message_id, "tier": request.tier.value, "kind": request.kind}
+    sent = wiring.get().notify(request)
+    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=len(sent))
+    return {"sent": [n.message_id for n in sent], "tier": request.tier.value, "kind": request.kind}

@@ -31,6 +31,7 @@ from crisiswatch.vocabulary import FetchJob, Level
 from crisiswatch.watches import WatchCache
 from infra.local.memory_runtime import memory_intake
 from tests.builders import NOW, incident, post, sqs_event, watch
+from tests.stack import ROUTING
 from tests.unit.handlers.conftest import event
 
 COMPLAINTS = [
@@ -149,7 +150,7 @@ def test_the_scorer_opens_an_incident_stores_once_and_fails_only_the_poison_reco
 def test_the_notifier_publishes_and_keeps_the_wait_token(wire, context, clock):
     incidents, alerts = MemoryIncidentRepository(), MemoryAlertPublisher()
     incidents.create(incident(level=Level.ORANGE))
-    wire(notifier, Notifier(incidents, alerts, clock))
+    wire(notifier, Notifier(incidents, alerts, clock, routing=ROUTING))
     request = {"incident_id": incident().incident_id, "tier": "red", "kind": "alert", "task_token": "t-1"}
 
     answer = notifier.lambda_handler(request, context)
@@ -170,7 +171,7 @@ def _ack():
 
 def test_the_api_shows_and_acknowledges_an_incident_and_refuses_bad_requests(wire, context, clock):
     incidents, alerts = MemoryIncidentRepository(), MemoryAlertPublisher()
-    workflow = MemoryWorkflow(Notifier(incidents, alerts, clock).notify, clock)
+    workflow = MemoryWorkflow(Notifier(incidents, alerts, clock, routing=ROUTING).notify, clock)
     created = incident(level=Level.ORANGE)
     incidents.create(created)
     workflow.start(

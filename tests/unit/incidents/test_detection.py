@@ -95,9 +95,12 @@ def test_execution_name_is_deterministic_per_incident_and_level():
 
 def test_escalation_input_carries_every_tier_timeout():
     payload = escalation_input(incident(level=Level.ORANGE), {"yellow": 7200, "orange": 1800, "red": 600})
-    assert payload["current"] == {"tier": "orange", "timeout_seconds": 1800}
+    assert payload["current"] == {"tier": "orange", "timeout_seconds": 1800, "failed_from": ""}
     assert payload["timeouts"] == {"yellow": 7200, "orange": 1800, "red": 600}
     assert escalation_input(incident(level=Level.BLUE), {"yellow": 1, "orange": 1, "red": 1})["current"] == {
         "tier": "blue",
         "timeout_seconds": 0,
+        "failed_from": "",
     }
+    held = escalation_input(incident(level=Level.YELLOW), {"yellow": 7200, "orange": 1, "red": 1}, held_seconds=600)
+    assert held["current"]["timeout_seconds"] == 7800  # quiet hours hold the alert: the wait is longer
