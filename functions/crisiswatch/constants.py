@@ -78,6 +78,11 @@ PROGRESS_REPORT_SECONDS = 24 * 3600
 SMS_MAX_CHARS = 70
 # How often the scorer's quiet sweep runs: resolving incidents of watches that get no posts at all.
 SWEEP_MINUTES = 10
+# The sweep's heartbeat: a watch that usually sees posts and has seen none for this long is silent
+# (context `heartbeatSilentMinutes`): two hours, long enough that a busy watch's lull is not one.
+DEFAULT_HEARTBEAT_SILENT_MINUTES = 120
+# At least three sweeps; at most a day (a busy watch's buckets of the span are read every sweep).
+HEARTBEAT_SILENT_MINUTES_RANGE = (3 * SWEEP_MINUTES, 24 * 60)
 
 # Push endpoint (providers that push posts, signed with HMAC-SHA256 over a shared secret).
 PUSH_MAX_BODY_BYTES = 256 * 1024
@@ -103,6 +108,7 @@ class Env:
     LEVEL_THRESHOLDS = "LEVEL_THRESHOLDS"  # JSON, see crisiswatch.incidents.policy
     CONSOLE_URL = "CONSOLE_URL"  # shown in alert e-mails; optional
     PUSH_SECRET_NAME = "PUSH_SECRET_NAME"  # Secrets Manager name of the push endpoint's HMAC secret
+    HEARTBEAT_SILENT_MINUTES = "HEARTBEAT_SILENT_MINUTES"  # see DEFAULT_HEARTBEAT_SILENT_MINUTES
 
 
 # --- Deployment (read by infra/; the handlers do not need these) --------------------------------
