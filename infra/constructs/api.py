@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -99,6 +99,8 @@ class Api(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
+            # API Gateway's metrics (5XXError...) know a REST API by its name only: one per API.
+            rest_api_name=f"{Stack.of(self).stack_name}-incidents",
             description="crisiswatch incidents API (IAM auth)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,

@@ -47,6 +47,7 @@ class Scoring(Construct):
                 Env.ESCALATION_STATE_MACHINE_ARN: state_machine.state_machine_arn,
                 Env.ACK_TIMEOUT_SECONDS: settings.ack_timeout_seconds.model_dump_json(),
                 Env.LEVEL_THRESHOLDS: json.dumps(settings.level_thresholds, separators=(",", ":")),
+                Env.HEARTBEAT_SILENT_MINUTES: str(settings.heartbeat_silent_minutes),
             },
             description="Scores posts (jieba, sentiment, crisis categories), groups incidents, escalates",
         )
@@ -58,7 +59,8 @@ class Scoring(Construct):
                 report_batch_item_failures=True,
             )
         )
-        # The quiet sweep: incidents of watches that get no posts still resolve when quiet.
+        # The quiet sweep: incidents of watches that get no posts still resolve when quiet; and the
+        # heartbeat, which counts the busy watches that have gone silent.
         self.sweep_rule = events.Rule(
             self,
             "QuietSweep",

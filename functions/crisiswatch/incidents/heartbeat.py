@@ -20,6 +20,9 @@ from datetime import datetime, timedelta
 from crisiswatch.incidents.baseline import Baseline, expected
 from crisiswatch.incidents.policy import WindowStats
 
+# The count of silent watches that each sweep emits (one number: per-watch dimensions would cost a
+# metric per watch; the sweep's log line names the silent watches instead).
+SILENT_WATCHES = "SilentWatches"
 # A watch "usually sees posts" over a span when its normal expects at least this many in it: at
 # that rate a span with none happens by chance less than once in 20,000 (Poisson, e^-10).
 MIN_EXPECTED_POSTS = 10.0

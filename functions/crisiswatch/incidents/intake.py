@@ -36,7 +36,7 @@ logger = Logger(child=True)
 # Outcomes of a post, and the metric names the handler counts them under.
 STORED, DUPLICATE, UNKNOWN_WATCH = "PostsScored", "DuplicatePosts", "PostsForUnknownWatches"
 LEVEL_RAISED, RESOLVED = "LevelRaised", "IncidentsResolved"
-SILENT_WATCHES = "SilentWatches"  # one count per sweep, no per-watch dimension (the log names them)
+SILENT_WATCHES = heartbeat.SILENT_WATCHES  # one count per sweep, no per-watch dimension
 
 
 @dataclass
