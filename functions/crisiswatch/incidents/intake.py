@@ -90,7 +90,7 @@ class Intake:
         return Sweep(changes, silent)
 
     def _is_silent(self, watch: Watch, now: datetime) -> bool:
-        # The stored normal, as learnt before any silence (the sweep folds nothing in).
+        # The stored normal, read as it is: the heartbeat itself folds no silent hour into it.
         baseline = self.detector.baselines.get(watch.id)
         if not heartbeat.usually_busy(baseline, now, self.silent_minutes):
             return False  # no bucket read for a watch that is often quiet
