@@ -101,6 +101,8 @@ class DeploymentSettings(_Strict):
     console_url: str
     log_level: str
     ops_emails: list[str]
+    ops_sms: list[str] = []
+    heartbeat_silent_minutes: int = constants.DEFAULT_HEARTBEAT_SILENT_MINUTES
     chat_bots: list[ChatBot] = []
     clock_seconds: ClockSeconds = ClockSeconds()
 
@@ -230,6 +232,23 @@ def load_settings(get: Any) -> DeploymentSettings:
     for email in ops_emails:
         if not _EMAIL.match(email):
             raise ContextError("Invalid CDK context 'opsEmails': every entry must be an e-mail address")
+    ops_sms = _validated("opsSms", value("opsSms", []), list[str])
+    for number in ops_sms:
+        if not _E164.match(number):
+            raise ContextError(
+                "Invalid CDK context 'opsSms': every entry must be an E.164 phone number such as +8613800000000"
+            )
+    silent_minutes = _validated(
+        "heartbeatSilentMinutes",
+        value("heartbeatSilentMinutes", constants.DEFAULT_HEARTBEAT_SILENT_MINUTES),
+        int,
+    )
+    low, high = constants.HEARTBEAT_SILENT_MINUTES_RANGE
+    if not low <= silent_minutes <= high:
+        raise ContextError(
+            f"Invalid CDK context 'heartbeatSilentMinutes': whole minutes between {low} and {high} "
+            f"(got {silent_minutes!r})"
+        )
 
     credentials = _validated("credentials", value("credentials", {}), dict[str, str])
     for platform, secret_name in credentials.items():
@@ -266,4 +285,6 @@ def load_settings(get: Any) -> DeploymentSettings:
         console_url=console_url,
         log_level=log_level,
         ops_emails=ops_emails,
+        ops_sms=ops_sms,
+        heartbeat_silent_minutes=silent_minutes,
     )

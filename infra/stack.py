@@ -93,5 +93,9 @@ class CrisisWatchStack(Stack):
             },
             state_machine=self.escalation.state_machine,
             rest_api=self.api.rest_api,
-            ops_emails=settings.ops_emails,
+            push_api=self.push.rest_api,
+            fetch_queues=self.ingestion.fetch_queues,
+            posts_queue=self.scoring.posts_queue,
+            storage=self.storage,
+            settings=settings,
         )

@@ -80,6 +80,11 @@ REMIND_BEFORE_SECONDS = 10 * 60
 SMS_MAX_CHARS = 70
 # How often the scorer's quiet sweep runs: resolving incidents of watches that get no posts at all.
 SWEEP_MINUTES = 10
+# The sweep's heartbeat: a watch that usually sees posts and has seen none for this long is silent
+# (context `heartbeatSilentMinutes`): two hours, long enough that a busy watch's lull is not one.
+DEFAULT_HEARTBEAT_SILENT_MINUTES = 120
+# At least three sweeps; at most a day (a busy watch's buckets of the span are read every sweep).
+HEARTBEAT_SILENT_MINUTES_RANGE = (3 * SWEEP_MINUTES, 24 * 60)
 
 # Push endpoint (providers that push posts, signed with HMAC-SHA256 over a shared secret).
 PUSH_MAX_BODY_BYTES = 256 * 1024
@@ -108,9 +113,19 @@ class Env:
     SUBSCRIBERS = "SUBSCRIBERS"  # JSON [{"name", "levels", "watches"}]: who the default on-call policy tells
     CHAT_BOTS = "CHAT_BOTS"  # JSON [ChatBotConfig + "levels", "watches"]
     CLOCK_SECONDS = "CLOCK_SECONDS"  # JSON {"first", "detailed", "progress", "remind_before"}
+    HEARTBEAT_SILENT_MINUTES = "HEARTBEAT_SILENT_MINUTES"  # see DEFAULT_HEARTBEAT_SILENT_MINUTES
 
 
 # --- Deployment (read by infra/; the handlers do not need these) --------------------------------
+# Ops alarms (infra/constructs/observability.py; docs/infra.md lists what to do when one fires).
+# A message that failed once waits a visibility timeout (6x its consumer's timeout) and still counts
+# as its queue's oldest meanwhile: an age threshold must outlast a retry or every blip pages.
+POSTS_MAX_MESSAGE_AGE_SECONDS = 15 * 60  # two retries of a scorer batch (2 x 6 min) and slack: beyond, stuck
+FETCH_JOBS_MAX_AGE_PERIODS = 2  # a job still waiting when the tick after next is due: fetchers fall behind
+LAMBDA_THROTTLES_PER_5_MINUTES = 1  # no reserved concurrency: a throttle means the account's pool ran out
+DYNAMODB_THROTTLES_PER_5_MINUTES = 1  # on-demand throttles a hot key or a doubled peak; SDK retries hide it
+PUSH_API_5XX_PER_5_MINUTES = 1  # each 5XX is a batch a provider must resend, and some never do
+SILENT_WATCHES_THRESHOLD = 1  # one busy watch silent for heartbeatSilentMinutes: its feed is broken
 # Region used when neither CDK_DEFAULT_REGION nor the `region` context is set: Tokyo, close to the
 # mainland, outside the separate aws-cn partition, and with SNS SMS delivery to +86 numbers.
 DEFAULT_REGION = "ap-northeast-1"

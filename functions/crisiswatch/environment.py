@@ -12,7 +12,12 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, Json
 
-from crisiswatch.constants import DEFAULT_ACK_TIMEOUT_SECONDS, Env
+from crisiswatch.constants import (
+    DEFAULT_ACK_TIMEOUT_SECONDS,
+    DEFAULT_HEARTBEAT_SILENT_MINUTES,
+    HEARTBEAT_SILENT_MINUTES_RANGE,
+    Env,
+)
 from crisiswatch.escalation.chat import ChatBotConfig
 from crisiswatch.escalation.clocks import ClockDurations
 from crisiswatch.escalation.routing import Audience, Routing
@@ -54,6 +59,12 @@ class ScorerSettings(_EnvSettings):
         default=DEFAULT_ACK_TIMEOUT_SECONDS, alias=Env.ACK_TIMEOUT_SECONDS
     )
     level_thresholds: Json[dict[str, dict[str, float]]] = Field(default={}, alias=Env.LEVEL_THRESHOLDS)
+    heartbeat_silent_minutes: int = Field(
+        default=DEFAULT_HEARTBEAT_SILENT_MINUTES,
+        ge=HEARTBEAT_SILENT_MINUTES_RANGE[0],
+        le=HEARTBEAT_SILENT_MINUTES_RANGE[1],
+        alias=Env.HEARTBEAT_SILENT_MINUTES,
+    )
 
     @property
     def rules(self) -> tuple[LevelRule, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -121,6 +121,8 @@ class Api(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
+            # API Gateway's metrics (5XXError...) know a REST API by its name only: one per API.
+            rest_api_name=f"{Stack.of(self).stack_name}-incidents",
             description="crisiswatch incidents API (IAM auth)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,

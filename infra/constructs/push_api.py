@@ -8,7 +8,7 @@ secret from Secrets Manager, is its authentication.
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
@@ -93,6 +93,8 @@ class Push(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
+            # API Gateway's metrics (5XXError...) know a REST API by its name only: one per API.
+            rest_api_name=f"{Stack.of(self).stack_name}-push",
             description="crisiswatch push API (HMAC-signed requests from providers)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=False,  # the account-level role is set once, by the incidents API

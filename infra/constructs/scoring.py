@@ -49,6 +49,7 @@ class Scoring(Construct):
                 Env.ACK_TIMEOUT_SECONDS: settings.ack_timeout_seconds.model_dump_json(),
                 Env.CLOCK_SECONDS: settings.clock_seconds.model_dump_json(),
                 Env.LEVEL_THRESHOLDS: json.dumps(settings.level_thresholds, separators=(",", ":")),
+                Env.HEARTBEAT_SILENT_MINUTES: str(settings.heartbeat_silent_minutes),
             },
             description="Scores posts (jieba, sentiment, crisis categories), groups incidents, escalates",
         )
@@ -60,7 +61,8 @@ class Scoring(Construct):
                 report_batch_item_failures=True,
             )
         )
-        # The quiet sweep: incidents of watches that get no posts still resolve when quiet.
+        # The quiet sweep: incidents of watches that get no posts still resolve when quiet; and the
+        # heartbeat, which counts the busy watches that have gone silent.
         self.sweep_rule = events.Rule(
             self,
             "QuietSweep",

@@ -48,6 +48,7 @@ TEST_CONTEXT: dict[str, Any] = {
     "levelThresholds": {"red": {"min_negatives": 100}},
     "consoleUrl": "https://console.example.com/incidents",
     "weiboBaseUrl": "https://m.weibo.cn",
+    "heartbeatSilentMinutes": 90,
 }
 
 

@@ -236,6 +236,7 @@ def test_scorer_environment(resources):
     )
     assert json.loads(env[Env.ACK_TIMEOUT_SECONDS]) == TEST_CONTEXT["ackTimeoutSeconds"]
     assert json.loads(env[Env.LEVEL_THRESHOLDS]) == {"red": {"min_negatives": 100.0}}
+    assert env[Env.HEARTBEAT_SILENT_MINUTES] == str(TEST_CONTEXT["heartbeatSilentMinutes"])
     assert "WATCHES" not in env
 
 
@@ -620,9 +621,9 @@ def test_alarms_cover_every_dlq_and_function_and_go_to_ops(resources):
         props = alarm["Properties"]
         assert props["AlarmActions"] == [ops]
         dims = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
-        if props["MetricName"] == "ApproximateNumberOfMessagesVisible":
+        if props.get("MetricName") == "ApproximateNumberOfMessagesVisible":
             watched_queues.add(dims["QueueName"]["Fn::GetAtt"][0])
-        if props["MetricName"] == "Errors" and props["Namespace"] == "AWS/Lambda":
+        if props.get("MetricName") == "Errors" and props["Namespace"] == "AWS/Lambda":
             watched_functions.add(dims["FunctionName"]["Ref"])
     dlqs = {k for k in of_type(resources, "AWS::SQS::Queue") if "DLQ" in k}
     assert len(dlqs) == 5 and watched_queues == dlqs  # fetch jobs per platform, posts, schedule, alerts

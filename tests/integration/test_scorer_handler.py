@@ -1,12 +1,21 @@
-"""The scorer Lambda on moto: scoring, exactly-once counting, poison records, escalation starts."""
+"""The scorer Lambda on moto: scoring, exactly-once counting, poison records, escalation starts, the
+sweep's heartbeat."""
 
 from __future__ import annotations
 
 import json
+import os
+from datetime import timedelta
 
+import boto3
 import pytest
 
+from crisiswatch.aws.baselines import DynamoBaselineStore
+from crisiswatch.constants import Env
 from crisiswatch.handlers import scorer
+from crisiswatch.incidents.baseline import fold
+from crisiswatch.incidents.intake import RESOLVED, SILENT_WATCHES
+from crisiswatch.incidents.policy import WindowStats
 from crisiswatch.vocabulary import Level
 from infra.local.emulator.runtime import FakeLambdaContext
 from tests.builders import counted, post, sqs_event, utcnow
@@ -125,3 +134,24 @@ def test_a_missing_setting_fails_the_cold_start_naming_it(aws, monkeypatch, fiel
     finally:
         monkeypatch.undo()
         scorer.wiring.reset()
+
+
+def _busy_normal(per_hour: int = 30, days: int = 7):
+    """A warm normal learnt up to this hour: `per_hour` posts every hour for `days`."""
+    current_hour = utcnow().replace(minute=0, second=0, microsecond=0)
+    baseline = None
+    for h in range(days * 24, 0, -1):
+        baseline = fold(baseline, current_hour - timedelta(hours=h), WindowStats(mentions=per_hour))
+    return baseline
+
+
+def test_the_sweep_reports_a_busy_watch_that_has_gone_silent(aws, caplog):
+    baselines = DynamoBaselineStore(boto3.client("dynamodb"), os.environ[Env.STATE_TABLE])
+    assert baselines.put("xianweifang", _busy_normal(), None)  # 30 posts an hour, and none stored
+
+    assert _invoke(aws, {"sweep": True}) == {RESOLVED: 0, SILENT_WATCHES: 1}
+    (logged,) = [r for r in caplog.records if r.getMessage() == "silent watches"]
+    assert logged.watch_ids == ["xianweifang"]  # the metric has no per-watch dimension: the log names them
+
+    _invoke(aws, sqs_event(*_complaints(1)))  # one post is a heartbeat
+    assert _invoke(aws, {"sweep": True}) == {RESOLVED: 0, SILENT_WATCHES: 0}

@@ -202,7 +202,7 @@ class WatchUnderTest:
 
     def sweep(self, now: float) -> None:
         self.clock.set(datetime.fromtimestamp(now, _china()))
-        changes = self.world.intake.sweep()
+        changes = self.world.intake.sweep().changes
         self.resolved += sum(c.resolved for c in changes)
         for change in changes:
             if change.alerts:

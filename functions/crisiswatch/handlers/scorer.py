@@ -1,4 +1,4 @@
-"""Posts (SQS) -> intake, with partial batch failures; {"sweep": true} (EventBridge) -> the quiet sweep."""
+"""Posts (SQS) -> intake, with partial batch failures; {"sweep": true} (EventBridge) -> the sweep."""
 
 import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -11,7 +11,7 @@ from crisiswatch.aws.stories import DynamoStoryIndex
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.aws.workflow import StepFunctionsWorkflow
 from crisiswatch.environment import ScorerSettings
-from crisiswatch.incidents.intake import RESOLVED, Intake
+from crisiswatch.incidents.intake import Intake
 from crisiswatch.incidents.service import Detector
 from crisiswatch.observability import MetricUnit, logger, metrics, tracer
 from crisiswatch.ports import Clock
@@ -27,7 +27,7 @@ def build(clock: Clock) -> Intake:
     workflow = StepFunctionsWorkflow(boto3.client("stepfunctions"), s.state_machine_arn)
     detector = Detector(posts, baselines, incidents, workflow, s.rules, s.ack_timeout_seconds)
     watches = WatchCache(DynamoWatchCatalogue(db, s.state_table))
-    return Intake(watches, detector, DynamoStoryIndex(db, s.state_table), clock)
+    return Intake(watches, detector, DynamoStoryIndex(db, s.state_table), clock, s.heartbeat_silent_minutes)
 
 
 wiring = Wiring(build)
@@ -38,7 +38,7 @@ wiring = Wiring(build)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     if event.get("sweep") is True:
-        response = counts = {RESOLVED: sum(c.resolved for c in wiring.get().sweep())}
+        response = counts = wiring.get().sweep().counts  # resolved incidents, silent watches
     else:
         batch = wiring.get().batch(record["body"] for record in event.get("Records", []))
         score = lambda record: batch.add_message(record.body)  # noqa: E731 - one record, fails alone

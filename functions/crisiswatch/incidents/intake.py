@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
+from crisiswatch.constants import DEFAULT_HEARTBEAT_SILENT_MINUTES
+from crisiswatch.incidents import heartbeat
 from crisiswatch.incidents.policy import counts_of
 from crisiswatch.incidents.record import TopPost
 from crisiswatch.incidents.service import Change, Detector, top_post
@@ -33,6 +36,7 @@ logger = Logger(child=True)
 # Outcomes of a post, and the metric names the handler counts them under.
 STORED, DUPLICATE, UNKNOWN_WATCH = "PostsScored", "DuplicatePosts", "PostsForUnknownWatches"
 LEVEL_RAISED, RESOLVED = "LevelRaised", "IncidentsResolved"
+SILENT_WATCHES = heartbeat.SILENT_WATCHES  # one count per sweep, no per-watch dimension
 
 
 @dataclass
@@ -41,6 +45,8 @@ class Intake:
     detector: Detector
     stories: StoryIndex
     clock: Clock
+    # The heartbeat: a watch that usually sees posts and has seen none for this long is silent.
+    silent_minutes: int = DEFAULT_HEARTBEAT_SILENT_MINUTES
     # One scorer per set of brand terms; callers that run many watches may share one mapping.
     scorers: dict[tuple[str, ...], Scorer] = field(default_factory=dict)
     _terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -70,13 +76,39 @@ class Intake:
         """Score this watch's posts for other brand terms than its own (none: every post is about it)."""
         self._terms[watch.id] = tuple(terms)
 
-    def sweep(self) -> list[Change]:
-        """No batch needed: re-read every watch's open incidents and resolve the quiet ones."""
+    def sweep(self) -> Sweep:
+        """No batch needed: re-read every watch's open incidents and resolve the quiet ones; and
+        find the watches that have gone silent (crisiswatch.incidents.heartbeat)."""
         now = self.clock.now()
-        changes = []
+        changes, silent = [], []
         for watch in self.watches.all().values():
             changes += self.detector.sweep(watch, now)
-        return changes
+            if self._is_silent(watch, now):
+                silent.append(watch.id)
+        if silent:
+            logger.warning("silent watches", watch_ids=silent, silent_minutes=self.silent_minutes)
+        return Sweep(changes, silent)
+
+    def _is_silent(self, watch: Watch, now: datetime) -> bool:
+        # The stored normal, read as it is: the heartbeat itself folds no silent hour into it.
+        baseline = self.detector.baselines.get(watch.id)
+        if not heartbeat.usually_busy(baseline, now, self.silent_minutes):
+            return False  # no bucket read for a watch that is often quiet
+        buckets = self.detector.posts.buckets(watch.id, now - timedelta(minutes=self.silent_minutes), now)
+        return heartbeat.is_silent(baseline, buckets, now, self.silent_minutes)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What one sweep did: the incidents it changed, and the ids of the watches found silent."""
+
+    changes: list[Change]
+    silent: list[str]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The sweep's metrics, by name."""
+        return {RESOLVED: sum(c.resolved for c in self.changes), SILENT_WATCHES: len(self.silent)}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from crisiswatch.api.app import ApiDeps
 from crisiswatch.escalation.service import Notifier
 from crisiswatch.handlers import api, fetcher, notifier, push, scheduler, scorer
 from crisiswatch.incidents.detection import escalation_input, execution_name
-from crisiswatch.incidents.intake import RESOLVED, Intake
+from crisiswatch.incidents.intake import RESOLVED, SILENT_WATCHES, Intake
 from crisiswatch.ingest.credentials import PlatformCredentials
 from crisiswatch.ingest.errors import FetchError
 from crisiswatch.ingest.fetching import Fetcher
@@ -250,9 +250,9 @@ def test_the_scorer_sweep_resolves_what_went_quiet_without_new_posts(wire, conte
     (opened,) = incidents.open_incidents("xianweifang")
 
     clock.advance(3600)
-    assert scorer.lambda_handler({"sweep": True}, context) == {RESOLVED: 0}  # still recent
+    assert scorer.lambda_handler({"sweep": True}, context) == {RESOLVED: 0, SILENT_WATCHES: 0}  # still recent
     clock.advance(6 * 3600)
-    assert scorer.lambda_handler({"sweep": True}, context) == {RESOLVED: 1}
+    assert scorer.lambda_handler({"sweep": True}, context) == {RESOLVED: 1, SILENT_WATCHES: 0}
     resolved = incidents.get(opened.incident_id)
     assert (resolved.status, resolved.resolution.by) == ("resolved", "crisiswatch")
     assert incidents.open_incidents("xianweifang") == []
