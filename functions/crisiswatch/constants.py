@@ -75,6 +75,11 @@ FIRST_STATEMENT_SECONDS = 30 * 60
 DETAILED_STATEMENT_SECONDS = 2 * 3600
 PROGRESS_REPORT_SECONDS = 24 * 3600
 
+# Timers (EventBridge Scheduler one-time schedules): how long and how often Scheduler retries
+# invoking the target before the event goes to the timers' dead-letter queue.
+TIMER_MAX_RETRY_ATTEMPTS = 5
+TIMER_MAX_EVENT_AGE_SECONDS = 3600
+
 SMS_MAX_CHARS = 70
 # How often the scorer's quiet sweep runs: resolving incidents of watches that get no posts at all.
 SWEEP_MINUTES = 10
@@ -103,6 +108,10 @@ class Env:
     LEVEL_THRESHOLDS = "LEVEL_THRESHOLDS"  # JSON, see crisiswatch.incidents.policy
     CONSOLE_URL = "CONSOLE_URL"  # shown in alert e-mails; optional
     PUSH_SECRET_NAME = "PUSH_SECRET_NAME"  # Secrets Manager name of the push endpoint's HMAC secret
+    TIMER_GROUP = "TIMER_GROUP"  # EventBridge Scheduler schedule group of the timers
+    TIMER_TARGET_ARN = "TIMER_TARGET_ARN"  # the Lambda a due timer invokes (the notifier)
+    TIMER_ROLE_ARN = "TIMER_ROLE_ARN"  # the role Scheduler assumes to invoke it
+    TIMER_DLQ_ARN = "TIMER_DLQ_ARN"  # SQS queue of the timer events Scheduler could not deliver
 
 
 # --- Deployment (read by infra/; the handlers do not need these) --------------------------------
