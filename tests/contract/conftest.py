@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -20,6 +21,7 @@ from crisiswatch.aws.posts import DynamoPostRepository
 from crisiswatch.aws.queues import SqsQueue
 from crisiswatch.aws.secrets import SecretsManagerReader
 from crisiswatch.aws.stories import DynamoStoryIndex
+from crisiswatch.aws.timers import SchedulerTimers
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.aws.workflow import StepFunctionsWorkflow
 from crisiswatch.clock import SimulatedClock
@@ -34,6 +36,7 @@ from crisiswatch.memory.store import (
     MemoryWatchCatalogue,
 )
 from crisiswatch.memory.stories import MemoryStoryIndex
+from crisiswatch.memory.timers import MemoryTimers
 from crisiswatch.memory.workflow import MemoryWorkflow
 from tests.builders import NOW
 
@@ -54,6 +57,9 @@ class Ports:
     workflow: Any
     # Let escalation time pass: the simulated clock (memory) or the wall clock (Step Functions on moto).
     eventually: Callable[[Callable[[], Any], float], Any]
+    timers: Any  # on the simulated clock starting at NOW (AWS: it only moves past times ahead)
+    # Fire the timers due by this time: (name, payload) each, oldest first; fired ones are gone.
+    fire_timers: Callable[[datetime], list[tuple[str, dict]]]
 
 
 @pytest.fixture(params=["memory", "aws"])
@@ -76,6 +82,7 @@ def _memory() -> Ports:
             workflow.advance()
         raise AssertionError(f"not within {seconds} simulated seconds")
 
+    timers = MemoryTimers(clock)
     return Ports(
         kind="memory",
         posts=MemoryPostRepository(),
@@ -90,6 +97,8 @@ def _memory() -> Ports:
         secrets=MemorySecrets,
         workflow=workflow,
         eventually=eventually,
+        timers=timers,
+        fire_timers=timers.due,
     )
 
 
@@ -120,6 +129,16 @@ def _aws(aws) -> Ports:
             time.sleep(0.1)
         raise AssertionError(f"not within {seconds} s")
 
+    def fire_timers(now: datetime) -> list[tuple[str, dict]]:
+        # What the emulator hands the target: this test's record instead of the notifier's handler.
+        fired: list[tuple[str, dict]] = []
+        aws.invoke = lambda function, event: fired.append((event["timer"], event["payload"]))
+        try:
+            aws.fire_timers(now)
+        finally:
+            del aws.invoke  # the class's invoke again
+        return fired
+
     return Ports(
         kind="aws",
         posts=DynamoPostRepository(dynamodb, os.environ[Env.POSTS_TABLE], os.environ[Env.STATE_TABLE]),
@@ -138,6 +157,15 @@ def _aws(aws) -> Ports:
             boto3.client("stepfunctions"), os.environ[Env.ESCALATION_STATE_MACHINE_ARN]
         ),
         eventually=eventually,
+        timers=SchedulerTimers(
+            boto3.client("scheduler"),
+            os.environ[Env.TIMER_GROUP],
+            os.environ[Env.TIMER_TARGET_ARN],
+            os.environ[Env.TIMER_ROLE_ARN],
+            os.environ[Env.TIMER_DLQ_ARN],
+            clock=SimulatedClock(NOW),
+        ),
+        fire_timers=fire_timers,
     )
 
 
