@@ -15,6 +15,7 @@ from infra.constructs.observability import Observability
 from infra.constructs.push_api import Push
 from infra.constructs.scoring import Scoring
 from infra.constructs.storage import Storage
+from infra.constructs.timers import Timers
 from infra.constructs.watch_seed import WatchSeed
 from infra.context import DeploymentSettings
 
@@ -70,6 +71,10 @@ class CrisisWatchStack(Stack):
             settings=settings,
             cloud_watch_role_api=self.api.rest_api,
         )
+        # The deadline clocks wake the notifier; the notifier and the api set and cancel them.
+        self.timers = Timers(self, "Timers", target=self.escalation.notifier)
+        for fn in (self.escalation.notifier, self.api.function):
+            self.timers.grant_manage(fn)
         self.functions = {
             "scheduler": self.ingestion.scheduler,
             "fetcher": self.ingestion.fetcher,
@@ -90,6 +95,7 @@ class CrisisWatchStack(Stack):
                 "Posts": self.scoring.posts_dlq,
                 "Schedule": self.ingestion.schedule_dlq,
                 "AlertsDelivery": self.escalation.delivery_dlq,
+                "Timers": self.timers.dead_letter_queue,
             },
             state_machine=self.escalation.state_machine,
             rest_api=self.api.rest_api,

@@ -77,6 +77,11 @@ PROGRESS_REPORT_SECONDS = 24 * 3600
 # Each clock reminds the tier that owns it this long before it is due.
 REMIND_BEFORE_SECONDS = 10 * 60
 
+# Timers (EventBridge Scheduler one-time schedules): how long and how often Scheduler retries
+# invoking the target before the event goes to the timers' dead-letter queue.
+TIMER_MAX_RETRY_ATTEMPTS = 5
+TIMER_MAX_EVENT_AGE_SECONDS = 3600
+
 SMS_MAX_CHARS = 70
 # How often the scorer's quiet sweep runs: resolving incidents of watches that get no posts at all.
 SWEEP_MINUTES = 10
@@ -114,6 +119,10 @@ class Env:
     CHAT_BOTS = "CHAT_BOTS"  # JSON [ChatBotConfig + "levels", "watches"]
     CLOCK_SECONDS = "CLOCK_SECONDS"  # JSON {"first", "detailed", "progress", "remind_before"}
     HEARTBEAT_SILENT_MINUTES = "HEARTBEAT_SILENT_MINUTES"  # see DEFAULT_HEARTBEAT_SILENT_MINUTES
+    TIMER_GROUP = "TIMER_GROUP"  # EventBridge Scheduler schedule group of the timers
+    TIMER_TARGET_ARN = "TIMER_TARGET_ARN"  # the Lambda a due timer invokes (the notifier)
+    TIMER_ROLE_ARN = "TIMER_ROLE_ARN"  # the role Scheduler assumes to invoke it
+    TIMER_DLQ_ARN = "TIMER_DLQ_ARN"  # SQS queue of the timer events Scheduler could not deliver
 
 
 # --- Deployment (read by infra/; the handlers do not need these) --------------------------------

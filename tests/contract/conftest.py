@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -22,6 +23,7 @@ from crisiswatch.aws.queues import SqsQueue
 from crisiswatch.aws.secrets import SecretsManagerReader
 from crisiswatch.aws.stories import DynamoStoryIndex
 from crisiswatch.aws.timeline import DynamoTimeline
+from crisiswatch.aws.timers import SchedulerTimers
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.aws.workflow import StepFunctionsWorkflow
 from crisiswatch.clock import SimulatedClock
@@ -38,6 +40,7 @@ from crisiswatch.memory.store import (
 )
 from crisiswatch.memory.stories import MemoryStoryIndex
 from crisiswatch.memory.timeline import MemoryTimeline
+from crisiswatch.memory.timers import MemoryTimers
 from crisiswatch.memory.workflow import MemoryWorkflow
 from tests.builders import NOW
 from tests.stack import ROUTING
@@ -61,6 +64,9 @@ class Ports:
     # Let escalation time pass: the simulated clock (memory) or the wall clock (Step Functions on moto).
     eventually: Callable[[Callable[[], Any], float], Any]
     timeline: Any
+    timers: Any  # on the simulated clock starting at NOW (AWS: it only moves past times ahead)
+    # Fire the timers due by this time: (name, payload) each, oldest first; fired ones are gone.
+    fire_timers: Callable[[datetime], list[tuple[str, dict]]]
 
 
 @pytest.fixture(params=["memory", "aws"])
@@ -83,6 +89,7 @@ def _memory() -> Ports:
             workflow.advance()
         raise AssertionError(f"not within {seconds} simulated seconds")
 
+    timers = MemoryTimers(clock)
     return Ports(
         kind="memory",
         posts=MemoryPostRepository(),
@@ -99,6 +106,8 @@ def _memory() -> Ports:
         chat_gate=MemoryChatGate(),
         eventually=eventually,
         timeline=MemoryTimeline(),
+        timers=timers,
+        fire_timers=timers.due,
     )
 
 
@@ -129,6 +138,16 @@ def _aws(aws) -> Ports:
             time.sleep(0.1)
         raise AssertionError(f"not within {seconds} s")
 
+    def fire_timers(now: datetime) -> list[tuple[str, dict]]:
+        # What the emulator hands the target: this test's record instead of the notifier's handler.
+        fired: list[tuple[str, dict]] = []
+        aws.invoke = lambda function, event: fired.append((event["timer"], event["payload"]))
+        try:
+            aws.fire_timers(now)
+        finally:
+            del aws.invoke  # the class's invoke again
+        return fired
+
     return Ports(
         kind="aws",
         posts=DynamoPostRepository(dynamodb, os.environ[Env.POSTS_TABLE], os.environ[Env.STATE_TABLE]),
@@ -149,6 +168,15 @@ def _aws(aws) -> Ports:
         chat_gate=DynamoChatGate(dynamodb, os.environ[Env.STATE_TABLE]),
         eventually=eventually,
         timeline=DynamoTimeline(dynamodb, os.environ[Env.STATE_TABLE]),
+        timers=SchedulerTimers(
+            boto3.client("scheduler"),
+            os.environ[Env.TIMER_GROUP],
+            os.environ[Env.TIMER_TARGET_ARN],
+            os.environ[Env.TIMER_ROLE_ARN],
+            os.environ[Env.TIMER_DLQ_ARN],
+            clock=SimulatedClock(NOW),
+        ),
+        fire_timers=fire_timers,
     )
 
 

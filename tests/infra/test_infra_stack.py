@@ -99,8 +99,8 @@ def test_visibility_timeout_is_at_least_six_times_the_consumer_timeout(resources
 def test_every_queue_is_encrypted_and_tls_only(resources):
     queues = of_type(resources, "AWS::SQS::Queue")
     assert (
-        len(queues) == 8
-    )  # 3 work queues (posts, fetch jobs per platform) + their DLQs + schedule + alert DLQs
+        len(queues) == 9
+    )  # 3 work queues (posts, fetch jobs per platform) + their DLQs + schedule, alert and timer DLQs
     for props in (q["Properties"] for q in queues.values()):
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props
     tls_only = set()
@@ -626,5 +626,6 @@ def test_alarms_cover_every_dlq_and_function_and_go_to_ops(resources):
         if props.get("MetricName") == "Errors" and props["Namespace"] == "AWS/Lambda":
             watched_functions.add(dims["FunctionName"]["Ref"])
     dlqs = {k for k in of_type(resources, "AWS::SQS::Queue") if "DLQ" in k}
-    assert len(dlqs) == 5 and watched_queues == dlqs  # fetch jobs per platform, posts, schedule, alerts
+    # fetch jobs per platform, posts, schedule, alerts, timers
+    assert len(dlqs) == 6 and watched_queues == dlqs
     assert watched_functions == set(our_functions(resources))  # the seed provider runs only at deploy

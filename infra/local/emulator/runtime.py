@@ -7,7 +7,9 @@ process as the Lambda functions:
 - SQS event-source mappings become `pump(queue)`, which delivers batches with real receive
   counts, deletes what succeeded and lets failures return (and reach the DLQ after maxReceiveCount);
 - schedules become `tick(rule)`; API Gateway becomes `api(method, path, body)`;
-- the state machine runs inside moto, and its `lambda:invoke` tasks are dispatched to the handlers.
+- the state machine runs inside moto, and its `lambda:invoke` tasks are dispatched to the handlers;
+- EventBridge Scheduler's one-time schedules (the timers) are stored by moto, which never fires
+  them: `fire_timers(now)` invokes the target of every schedule due by `now` and deletes it.
 
 Clients in this process reach moto in-process (as under `mock_aws`); a moto server on `endpoint`
 serves the same state to other processes. What this needs of moto's internals is in
@@ -27,11 +29,14 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 from botocore.exceptions import ClientError
 
+from crisiswatch.aws.timers import parse_at
 from infra.local.emulator import ACCOUNT, REGION, moto_internals
 from infra.local.emulator.cloudformation import Created, Resolver, UnsupportedTemplate
 
@@ -103,6 +108,7 @@ class LocalStack:
     tables: dict[str, str] = field(default_factory=dict)
     topics: dict[str, str] = field(default_factory=dict)
     state_machines: dict[str, str] = field(default_factory=dict)
+    schedule_groups: dict[str, str] = field(default_factory=dict)  # logical id -> group name
 
 
 class FakeLambdaContext:
@@ -248,6 +254,7 @@ class LocalAws:
             "AWS::SNS::Subscription": self._create_subscription,
             "AWS::KMS::Key": self._create_key,
             "AWS::SecretsManager::Secret": self._create_secret,
+            "AWS::Scheduler::ScheduleGroup": self._create_schedule_group,
             "AWS::Lambda::Function": lambda lid, props, r: self._create_function(lid, props, r, role_arn),
             "Custom::AWS": self._run_sdk_call,
             "AWS::StepFunctions::StateMachine": lambda lid, props, r: self._create_state_machine(
@@ -391,6 +398,13 @@ class LocalAws:
         arn = client.create_secret(Name=name, SecretString=value)["ARN"]
         return Created(ref=arn, attributes={"Id": arn})
 
+    def _create_schedule_group(self, logical_id: str, props: dict, r: Resolver) -> Created:
+        props = r.resolve(props)
+        name = props.get("Name") or _physical_name(logical_id, 64)
+        arn = self.client("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
+        self.stack.schedule_groups[logical_id] = name
+        return Created(ref=name, attributes={"Arn": arn})
+
     def _create_function(self, logical_id: str, props: dict, r: Resolver, role_arn: str) -> Created:
         environment = r.resolve(props.get("Environment", {})).get("Variables", {})
         name = props.get("FunctionName") or _physical_name(logical_id, 64)
@@ -523,6 +537,37 @@ class LocalAws:
             for s in self.stack.schedules
             if platform is None or s.input.get("platform") == platform
         ]
+
+    def fire_timers(self, now: datetime) -> int:
+        """Fire the one-time schedules of the template's schedule groups whose `at(...)` time is at
+        or before `now`, oldest first, as EventBridge Scheduler would: invoke the target function
+        with the schedule's Input, and delete the schedule (ActionAfterCompletion DELETE). Returns
+        how many fired. Each is deleted before its target runs (on AWS the invocation is
+        asynchronous: a failing handler does not bring the schedule back); a handler's exception
+        propagates, and the schedules not fired yet wait for the next call."""
+        scheduler = self.client("scheduler")
+        due: list[tuple[datetime, float, str, dict]] = []
+        for group in self.stack.schedule_groups.values():
+            for page in scheduler.get_paginator("list_schedules").paginate(GroupName=group):
+                for summary in page["Schedules"]:
+                    if summary["GroupName"] != group:
+                        continue
+                    schedule = scheduler.get_schedule(GroupName=group, Name=summary["Name"])
+                    expression = schedule["ScheduleExpression"]
+                    if not expression.startswith("at(") or schedule.get("State") == "DISABLED":
+                        continue  # rate and cron schedules are not timers
+                    zone = ZoneInfo(schedule.get("ScheduleExpressionTimezone") or "UTC")
+                    at = parse_at(expression).replace(tzinfo=zone)
+                    if at <= now:
+                        created = schedule.get("CreationDate")
+                        order = created.timestamp() if isinstance(created, datetime) else 0.0
+                        due.append((at, order, schedule["Name"], schedule))
+        due.sort(key=lambda d: d[:3])
+        for _, _, name, schedule in due:
+            scheduler.delete_schedule(GroupName=schedule["GroupName"], Name=name)
+            target = schedule["Target"]
+            self.invoke(self._function_by_ref(target["Arn"]), json.loads(target.get("Input") or "{}"))
+        return len(due)
 
     def pump(self, mapping: EventSourceMapping, max_batches: int = 1000) -> dict[str, int]:
         """Deliver the queue's messages to its function until it is empty, as Lambda's poller
