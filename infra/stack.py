@@ -71,9 +71,10 @@ class CrisisWatchStack(Stack):
             settings=settings,
             cloud_watch_role_api=self.api.rest_api,
         )
-        # The deadline clocks wake the notifier; the notifier and the api set and cancel them.
+        # The deadline clocks wake the notifier; the notifier and the api set and cancel them, the
+        # scorer cancels them when it resolves a quiet incident.
         self.timers = Timers(self, "Timers", target=self.escalation.notifier)
-        for fn in (self.escalation.notifier, self.api.function):
+        for fn in (self.escalation.notifier, self.api.function, self.scoring.scorer):
             self.timers.grant_manage(fn)
         self.functions = {
             "scheduler": self.ingestion.scheduler,

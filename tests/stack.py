@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from crisiswatch.escalation.routing import Audience, Routing
-
 from infra.local.emulator.runtime import ACCOUNT, REGION, LocalAws
 from infra.local.emulator.template import synthesize
 from infra.local.simulator import PlatformSimulator, Scenario

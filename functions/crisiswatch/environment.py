@@ -37,6 +37,21 @@ class _EnvSettings(BaseModel):
         return cls.model_validate(dict(os.environ if environ is None else environ))
 
 
+class TimerSettings(_EnvSettings):
+    """Where the response clocks' timers live (infra/constructs/timers.py)."""
+
+    timer_group: str = Field(alias=Env.TIMER_GROUP)
+    timer_role_arn: str = Field(alias=Env.TIMER_ROLE_ARN)
+    timer_dlq_arn: str = Field(alias=Env.TIMER_DLQ_ARN)
+    # The notifier is the target: its own ARN is not in its environment (a circular reference for
+    # CloudFormation), its handler sets it from the invocation.
+    timer_target_arn: str = Field(alias=Env.TIMER_TARGET_ARN)
+
+    def timer_target(self) -> tuple[str, str, str, str]:
+        """SchedulerTimers' group, target, role and dead-letter queue."""
+        return self.timer_group, self.timer_target_arn, self.timer_role_arn, self.timer_dlq_arn
+
+
 class SchedulerSettings(_EnvSettings):
     fetch_queue_urls: Json[dict[str, str]] = Field(alias=Env.FETCH_QUEUE_URLS)
     state_table: str = Field(alias=Env.STATE_TABLE)
@@ -50,7 +65,7 @@ class FetcherSettings(_EnvSettings):
     http_timeout_seconds: float = Field(default=10.0, gt=0, alias=Env.HTTP_TIMEOUT_SECONDS)
 
 
-class ScorerSettings(_EnvSettings):
+class ScorerSettings(TimerSettings):
     posts_table: str = Field(alias=Env.POSTS_TABLE)
     incidents_table: str = Field(alias=Env.INCIDENTS_TABLE)
     state_table: str = Field(alias=Env.STATE_TABLE)
@@ -72,7 +87,7 @@ class ScorerSettings(_EnvSettings):
         return rules_from_overrides(self.level_thresholds)
 
 
-class NotifierSettings(_EnvSettings):
+class NotifierSettings(TimerSettings):
     incidents_table: str = Field(alias=Env.INCIDENTS_TABLE)
     state_table: str = Field(alias=Env.STATE_TABLE)
     alerts_topic_arn: str = Field(alias=Env.ALERTS_TOPIC_ARN)
@@ -82,14 +97,6 @@ class NotifierSettings(_EnvSettings):
     )
     subscribers: Json[list[Audience]] = Field(default=[], alias=Env.SUBSCRIBERS)
     chat_bots: Json[list[dict]] = Field(default=[], alias=Env.CHAT_BOTS)
-    timer_group: str = Field(alias=Env.TIMER_GROUP)
-    timer_role_arn: str = Field(alias=Env.TIMER_ROLE_ARN)
-    timer_dlq_arn: str = Field(alias=Env.TIMER_DLQ_ARN)
-    timer_target_arn: str = Field(alias=Env.TIMER_TARGET_ARN)  # the handler sets it (its own ARN)
-
-    def timer_target(self) -> tuple[str, str, str, str]:
-        """SchedulerTimers' group, target, role and dead-letter queue."""
-        return self.timer_group, self.timer_target_arn, self.timer_role_arn, self.timer_dlq_arn
 
     @property
     def routing(self) -> Routing:
@@ -104,9 +111,10 @@ class NotifierSettings(_EnvSettings):
         }
 
 
-class ApiSettings(_EnvSettings):
+class ApiSettings(TimerSettings):
     incidents_table: str = Field(alias=Env.INCIDENTS_TABLE)
     state_table: str = Field(alias=Env.STATE_TABLE)
+    state_machine_arn: str = Field(alias=Env.ESCALATION_STATE_MACHINE_ARN)  # a resolve stops escalations
 
 
 class PushSettings(_EnvSettings):

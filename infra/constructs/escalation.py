@@ -154,8 +154,9 @@ class Escalation(Construct):
         acknowledge(
             self.notifier,
             "Serverless-LambdaDLQ",
-            "Invoked only synchronously by the escalation state machine, which retries and then catches "
-            "every error into NotificationFailed (alarmed); an async DLQ would never receive anything.",
+            "The state machine invokes it synchronously (retries, then the next tier, then NotificationFailed, "
+            "alarmed); the timers invoke it asynchronously, and their failures go to the timers' DLQ through "
+            "its EventInvokeConfig on-failure destination (infra/constructs/timers.py), alarmed by depth.",
         )
 
         self.state_machine = self._state_machine()

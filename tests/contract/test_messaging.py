@@ -25,7 +25,8 @@ def test_a_queue_delivers_every_body_it_accepted_once(ports):
 def test_each_publish_gets_its_own_message_id(ports):
     alert = render_alert(incident(level=Level.ORANGE), Level.ORANGE, "alert", "")
     ids = [
-        ports.alerts.publish(alert, tier, ["pr-duty"], "xianweifang") for tier in (Level.ORANGE, Level.RED, Level.RED)
+        ports.alerts.publish(alert, tier, ["pr-duty"], "xianweifang")
+        for tier in (Level.ORANGE, Level.RED, Level.RED)
     ]
     assert all(ids) and len(set(ids)) == 3
 

@@ -109,7 +109,9 @@ class ApiDeps:
     durations: ClockDurations = ClockDurations()
 
     def desk(self) -> ResponseDesk:
-        return ResponseDesk(self.incidents, self.workflow, self.clock, self.timeline, self.timers, self.durations)
+        return ResponseDesk(
+            self.incidents, self.workflow, self.clock, self.timeline, self.timers, self.durations
+        )
 
 
 def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
@@ -183,6 +185,7 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
             raise ServiceError(409, f"{e} already") from e
         count_now("IncidentsResolvedByPeople")
         return {"incident": incident.model_dump(mode="json")}
+
     @app.get("/incidents/<incident_id>/timeline")
     def incident_timeline(
         incident_id: Annotated[str, Path(pattern=INCIDENT_ID)],

@@ -113,7 +113,8 @@ def split_by_bytes(
     digits = 1
     while True:
         budget = max_bytes - sum(map(cost, part_marker(10**digits - 1, 10**digits - 1)))
-        if budget < sum(map(cost, TRUNCATED)) + 6:  # 6: the most one character can cost
+        # 6: the most one character can cost; the truncation mark needs room only when it may be used
+        if budget < (sum(map(cost, TRUNCATED)) if max_parts is not None else 0) + 6:
             raise ValueError(f"max_bytes {max_bytes} leaves no room for a part")
         chunks = _chunks(text, budget, cost)
         if max_parts is not None and len(chunks) > max_parts:

@@ -5,6 +5,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crisiswatch.api.app import ApiDeps, build_app
+from crisiswatch.aws import services
 from crisiswatch.aws.incidents import DynamoIncidentRepository
 from crisiswatch.aws.timeline import DynamoTimeline
 from crisiswatch.aws.watches import DynamoWatchCatalogue
@@ -20,10 +21,12 @@ def build(clock: Clock) -> ApiDeps:
     dynamodb = boto3.client("dynamodb")
     return ApiDeps(
         incidents=DynamoIncidentRepository(dynamodb, settings.incidents_table),
-        workflow=StepFunctionsWorkflow(boto3.client("stepfunctions")),
+        workflow=StepFunctionsWorkflow(boto3.client("stepfunctions"), settings.state_machine_arn),
         watches=DynamoWatchCatalogue(dynamodb, settings.state_table),
         clock=clock,
         timeline=DynamoTimeline(dynamodb, settings.state_table),
+        timers=services.timers(settings, clock),
+        durations=settings.durations,
     )
 
 

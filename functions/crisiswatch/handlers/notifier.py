@@ -3,45 +3,19 @@ deadlines, quiet-hours digests, chat-bot backlogs): crisiswatch.escalation.servi
 
 import os
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crisiswatch.aws.alerts import SnsAlertPublisher
-from crisiswatch.aws.chat_gate import DynamoChatGate
-from crisiswatch.aws.held import DynamoHeldAlerts
-from crisiswatch.aws.incidents import DynamoIncidentRepository
-from crisiswatch.aws.secrets import SecretsManagerReader
-from crisiswatch.aws.timeline import DynamoTimeline
-from crisiswatch.aws.timers import SchedulerTimers
-from crisiswatch.aws.watches import DynamoWatchCatalogue
+from crisiswatch.aws import services
 from crisiswatch.constants import Env
 from crisiswatch.environment import NotifierSettings
-from crisiswatch.escalation.chat_delivery import ChatDelivery
-from crisiswatch.escalation.chat_http import HttpChatSender
-from crisiswatch.escalation.service import BotChannel, Notifier, NotifyRequest
+from crisiswatch.escalation.service import Notifier, NotifyRequest
 from crisiswatch.observability import MetricUnit, logger, metrics, tracer
 from crisiswatch.ports import Clock
 from crisiswatch.wiring import Wiring
 
 
 def build(clock: Clock) -> Notifier:
-    settings, dynamodb = NotifierSettings.from_env(), boto3.client("dynamodb")
-    timers = SchedulerTimers(boto3.client("scheduler"), *settings.timer_target(), clock=clock)
-    sender = HttpChatSender(clock)
-    chat = ChatDelivery(DynamoChatGate(dynamodb, settings.state_table), sender, SecretsManagerReader(300))
-    return Notifier(
-        incidents=DynamoIncidentRepository(dynamodb, settings.incidents_table),
-        publisher=SnsAlertPublisher(boto3.client("sns"), settings.alerts_topic_arn),
-        clock=clock,
-        console_url=settings.console_url,
-        watches=DynamoWatchCatalogue(dynamodb, settings.state_table),
-        timeline=DynamoTimeline(dynamodb, settings.state_table),
-        timers=timers,
-        held=DynamoHeldAlerts(dynamodb, settings.state_table),
-        chat=BotChannel(chat, settings.bots, timers),
-        routing=settings.routing,
-        durations=settings.durations,
-    )
+    return services.notifier(NotifierSettings.from_env(), clock)
 
 
 wiring = Wiring(build)

@@ -1,33 +1,18 @@
 """Posts (SQS) -> intake, with partial batch failures; {"sweep": true} (EventBridge) -> the sweep."""
 
-import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crisiswatch.aws.baselines import DynamoBaselineStore
-from crisiswatch.aws.incidents import DynamoIncidentRepository
-from crisiswatch.aws.posts import DynamoPostRepository
-from crisiswatch.aws.stories import DynamoStoryIndex
-from crisiswatch.aws.watches import DynamoWatchCatalogue
-from crisiswatch.aws.workflow import StepFunctionsWorkflow
+from crisiswatch.aws import scoring
 from crisiswatch.environment import ScorerSettings
 from crisiswatch.incidents.intake import Intake
-from crisiswatch.incidents.service import Detector
 from crisiswatch.observability import MetricUnit, logger, metrics, tracer
 from crisiswatch.ports import Clock
-from crisiswatch.watches import WatchCache
 from crisiswatch.wiring import Wiring
 
 
 def build(clock: Clock) -> Intake:
-    s, db = ScorerSettings.from_env(), boto3.client("dynamodb")
-    posts = DynamoPostRepository(db, s.posts_table, s.state_table)
-    baselines = DynamoBaselineStore(db, s.state_table)
-    incidents = DynamoIncidentRepository(db, s.incidents_table, s.state_table)
-    workflow = StepFunctionsWorkflow(boto3.client("stepfunctions"), s.state_machine_arn)
-    detector = Detector(posts, baselines, incidents, workflow, s.rules, s.ack_timeout_seconds)
-    watches = WatchCache(DynamoWatchCatalogue(db, s.state_table))
-    return Intake(watches, detector, DynamoStoryIndex(db, s.state_table), clock, s.heartbeat_silent_minutes)
+    return scoring.intake(ScorerSettings.from_env(), clock)
 
 
 wiring = Wiring(build)

@@ -110,6 +110,11 @@ def _learnt(baseline: Baseline, moment: datetime) -> tuple[float, float, float]:
     )
 
 
+def learnt_mentions(baseline: Baseline | None, moment: datetime) -> float:
+    """Posts per hour the watch's own history says for this hour, with no floor."""
+    return _learnt(baseline or Baseline(), moment)[0]
+
+
 def expected(baseline: Baseline | None, moment: datetime) -> Expected:
     baseline = baseline or Baseline()
     mentions, negatives, engagement = _learnt(baseline, moment)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from crisiswatch.incidents.baseline import Baseline, expected
+from crisiswatch.incidents.baseline import Baseline, learnt_mentions
 from crisiswatch.incidents.policy import WindowStats
 
 # The count of silent watches that each sweep emits (one number: per-watch dimensions would cost a
@@ -35,7 +35,8 @@ def expected_posts(baseline: Baseline | None, start: datetime, end: datetime) ->
     while moment < end:
         # China is UTC+8 with no daylight saving time: its hours start on UTC hours.
         step_end = min(end, moment.replace(minute=0, second=0, microsecond=0) + _HOUR)
-        total += expected(baseline, moment).mentions_per_hour * ((step_end - moment) / _HOUR)
+        # What it learnt, without the detection's floor: a watch that never sees posts is not busy.
+        total += learnt_mentions(baseline, moment) * ((step_end - moment) / _HOUR)
         moment = step_end
     return total
 

@@ -94,7 +94,9 @@ class MemoryWorkflow:
     def running(self) -> list[Execution]:
         return [e for e in self.executions.values() if e.status == RUNNING]
 
-    def _notify_and_wait(self, execution: Execution, timeout: int | None = None, failed_from: Level | None = None) -> None:
+    def _notify_and_wait(
+        self, execution: Execution, timeout: int | None = None, failed_from: Level | None = None
+    ) -> None:
         execution.path.append("NotifyAndWait")
         if timeout is None:
             timeout = int(execution.payload["timeouts"].get(execution.tier.value, 0))
@@ -107,7 +109,7 @@ class MemoryWorkflow:
             self._end(execution, then)
 
     def _call(self, execution: Execution, kind: str, *, wait: bool, failed_from: Level | None = None) -> bool:
-        for attempt in range(NOTIFY_RETRY_ATTEMPTS + 1):
+        for _ in range(NOTIFY_RETRY_ATTEMPTS + 1):
             # Each attempt of a waiting task gets a new token, as on Step Functions.
             execution.token = f"{execution.name}#{next(self._tokens)}" if wait else None
             request = NotifyRequest(
@@ -127,7 +129,12 @@ class MemoryWorkflow:
             except Exception as e:  # not retried
                 error = e
                 break
-        logger.warning("notification failed", execution=execution.name, tier=execution.tier.value, error=type(error).__name__)
+        logger.warning(
+            "notification failed",
+            execution=execution.name,
+            tier=execution.tier.value,
+            error=type(error).__name__,
+        )
         up = execution.tier.next_up()
         if kind == "alert" and up is not None:
             execution.path.append(f"FailedTo{up.value.title()}")

@@ -93,7 +93,9 @@ def test_beyond_max_parts_the_last_part_says_it_was_cut():
 
 def test_a_limit_too_small_for_any_part_is_refused():
     with pytest.raises(ValueError):
-        split_by_bytes("x" * 100, 20)
+        split_by_bytes("x" * 100, 12)  # the marker "(99/99)\n" and one character do not fit
+    with pytest.raises(ValueError):
+        split_by_bytes("x" * 100, 40, max_parts=2)  # nor does the truncation mark
 
 
 def secrets_for(kind: str) -> dict[str, str]:

@@ -22,7 +22,11 @@ def started(statements=()):
 
 def test_three_clocks_start_with_a_reminder_ten_minutes_before_each():
     first, detailed, progress = started()
-    assert (first.kind, first.due, first.remind_at) == ("first", START + timedelta(minutes=30), START + timedelta(minutes=20))
+    assert (first.kind, first.due, first.remind_at) == (
+        "first",
+        START + timedelta(minutes=30),
+        START + timedelta(minutes=20),
+    )
     assert (detailed.kind, detailed.due) == ("detailed", START + timedelta(hours=2))
     assert (progress.kind, progress.due) == ("progress", START + timedelta(days=1))
     assert {c.status for c in (first, detailed, progress)} == {"pending"}
@@ -49,7 +53,9 @@ def test_a_missed_clock_tells_the_tier_above_and_a_late_statement_is_met_late():
     first = clocks.current(started(), "first")
     missed, told = clocks.miss(started(), first, first.due, DURATIONS)
     assert told is Level.RED and clocks.current(missed, "first").status == "missed"
-    late = clocks.meet(missed, Statement(kind="first", at=first.due + timedelta(minutes=5), by="李总"), DURATIONS)
+    late = clocks.meet(
+        missed, Statement(kind="first", at=first.due + timedelta(minutes=5), by="李总"), DURATIONS
+    )
     assert clocks.current(late, "first").status == "met_late"
 
 
@@ -94,7 +100,9 @@ def test_quiet_hours_cross_midnight_in_the_watchs_time_zone(beijing, ends):
 
     now = datetime.fromisoformat(beijing).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
     got = quiet_until(QUIET, now)
-    expected = None if ends is None else datetime.fromisoformat(ends).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    expected = (
+        None if ends is None else datetime.fromisoformat(ends).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    )
     assert got == expected
 
 
@@ -121,7 +129,9 @@ def test_the_default_policy_tells_only_the_people_of_this_brand():
 
 def test_a_watchs_own_policy_wins_with_its_own_timeouts():
     watch = Watch(
-        id="brand-a", name="A", keywords=["a"],
+        id="brand-a",
+        name="A",
+        keywords=["a"],
         oncall=OnCall(tiers={Level.ORANGE: TierPolicy(notify=["x"], ack_timeout_seconds=600)}),
     )
     routing = Routing(subscribers=[Audience(name="desk", levels=[Level.ORANGE])])

@@ -156,7 +156,8 @@ def test_the_notifier_publishes_and_keeps_the_wait_token(wire, context, clock):
     answer = notifier.lambda_handler(request, context)
 
     (published,) = alerts.published
-    assert answer == {"message_id": published.message_id, "tier": "red", "kind": "alert"}
+    assert answer == {"sent": [published.message_id], "tier": "red", "kind": "alert"}
+    assert published.recipients == ("analysts", "management", "pr-duty")  # the red tier, by name
     assert published.tier == Level.RED and len(published.alert.sms) <= 70
     assert incidents.get(incident().incident_id).notifications[0].at == NOW
     _, tokens = incidents.acknowledge(incident().incident_id, _ack())

@@ -102,5 +102,7 @@ def test_escalation_input_carries_every_tier_timeout():
         "timeout_seconds": 0,
         "failed_from": "",
     }
-    held = escalation_input(incident(level=Level.YELLOW), {"yellow": 7200, "orange": 1, "red": 1}, held_seconds=600)
+    held = escalation_input(
+        incident(level=Level.YELLOW), {"yellow": 7200, "orange": 1, "red": 1}, held_seconds=600
+    )
     assert held["current"]["timeout_seconds"] == 7800  # quiet hours hold the alert: the wait is longer
