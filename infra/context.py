@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from crisiswatch import constants
 from crisiswatch.escalation.chat import ChatBotConfig
+from crisiswatch.escalation.clocks import ClockDurations
+from crisiswatch.escalation.routing import Audience, Routing
 from crisiswatch.vocabulary import LEVELS, Level, Watch
 
 _PLATFORM = r"^[a-z][a-z0-9-]{0,29}$"
@@ -109,6 +111,17 @@ class DeploymentSettings(_Strict):
     def audiences(self) -> list[dict]:
         """Who the notifier can reach, without endpoints (phone numbers stay in the subscriptions)."""
         return [{"name": s.name, "levels": s.level_values, "watches": s.watches} for s in self.subscribers]
+
+    def routing(self) -> Routing:
+        """The notifier's view of these settings (what its environment carries)."""
+        return Routing(
+            subscribers=[Audience.model_validate(a) for a in self.audiences()],
+            chat_bots=[Audience.model_validate(b) for b in self.bot_audiences()],
+            ack_timeouts=self.ack_timeout_seconds.model_dump(),
+        )
+
+    def durations(self) -> ClockDurations:
+        return ClockDurations(**self.clock_seconds.model_dump())
 
     def bot_audiences(self) -> list[dict]:
         return [

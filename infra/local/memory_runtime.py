@@ -17,6 +17,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aws_lambda_powertools import Logger
 
 from crisiswatch.clock import SimulatedClock
 from crisiswatch.constants import (
@@ -25,6 +28,9 @@ from crisiswatch.constants import (
     FETCH_JOBS_BATCH_SIZE,
     POSTS_BATCH_SIZE,
 )
+from crisiswatch.escalation.clocks import ClockDurations
+from crisiswatch.escalation.response import IncidentLog
+from crisiswatch.escalation.routing import Routing
 from crisiswatch.escalation.service import Notifier
 from crisiswatch.incidents.intake import Intake
 from crisiswatch.incidents.policy import rules_from_overrides
@@ -33,6 +39,7 @@ from crisiswatch.ingest.credentials import PlatformCredentials
 from crisiswatch.ingest.fetching import Fetcher
 from crisiswatch.ingest.http import JsonClient
 from crisiswatch.ingest.scheduling import ScheduleEvent, Scheduler
+from crisiswatch.memory.held import MemoryHeldAlerts
 from crisiswatch.memory.messaging import MemoryAlertPublisher, MemoryQueue, MemorySecrets, Message
 from crisiswatch.memory.store import (
     MemoryBaselineStore,
@@ -42,9 +49,13 @@ from crisiswatch.memory.store import (
     MemoryWatchCatalogue,
 )
 from crisiswatch.memory.stories import MemoryStoryIndex
+from crisiswatch.memory.timeline import MemoryTimeline
+from crisiswatch.memory.timers import MemoryTimers
 from crisiswatch.memory.workflow import MemoryWorkflow
 from crisiswatch.vocabulary import Watch
 from crisiswatch.watches import WatchCache
+
+logger = Logger(child=True)
 
 FETCH_SECONDS = 60  # what the fetcher's Lambda timeout would leave it (constants.FUNCTIONS)
 
@@ -61,6 +72,9 @@ class MemoryScoring:
     stories: MemoryStoryIndex
     catalogue: MemoryWatchCatalogue
     workflow: MemoryWorkflow
+    timeline: MemoryTimeline
+    timers: MemoryTimers
+    notifier: Notifier | None  # None: escalations run and nothing is sent (the evaluation)
 
 
 def memory_intake(
@@ -72,6 +86,8 @@ def memory_intake(
     ack_timeouts: Mapping[str, int] | None = None,
     brand_terms: Mapping[str, tuple[str, ...]] | None = None,
     scorers: dict | None = None,
+    routing: Routing | None = None,
+    durations: ClockDurations | None = None,
 ) -> MemoryScoring:
     """Escalations notify through `alerts` (none: they run, and nothing is published).
     `brand_terms` overrides a watch's (the evaluation's watches have none to look for);
@@ -79,8 +95,21 @@ def memory_intake(
     posts, incidents = MemoryPostRepository(), MemoryIncidentRepository()
     baselines, stories = MemoryBaselineStore(), MemoryStoryIndex()
     catalogue = MemoryWatchCatalogue(list(watches))
-    notify = Notifier(incidents, alerts, clock).notify if alerts is not None else (lambda request: None)
-    workflow = MemoryWorkflow(notify, clock)
+    timeline, timers, durations = MemoryTimeline(), MemoryTimers(clock), durations or ClockDurations()
+    notifier = None
+    if alerts is not None:
+        notifier = Notifier(
+            incidents,
+            alerts,
+            clock,
+            watches=catalogue,
+            timeline=timeline,
+            timers=timers,
+            held=MemoryHeldAlerts(),
+            routing=routing or Routing(ack_timeouts=dict(ack_timeouts or DEFAULT_ACK_TIMEOUT_SECONDS)),
+            durations=durations,
+        )
+    workflow = MemoryWorkflow(notifier.notify if notifier else (lambda request: None), clock)
     detector = Detector(
         posts=posts,
         baselines=baselines,
@@ -88,6 +117,8 @@ def memory_intake(
         workflow=workflow,
         rules=rules_from_overrides(level_thresholds or {}),
         ack_timeouts=dict(ack_timeouts or DEFAULT_ACK_TIMEOUT_SECONDS),
+        events=IncidentLog(timeline, incidents, timers),
+        durations=durations,
     )
     intake = Intake(watches=WatchCache(catalogue, max_age=0), detector=detector, stories=stories, clock=clock)
     if scorers is not None:
@@ -95,7 +126,9 @@ def memory_intake(
     for watch in watches:
         if brand_terms and watch.id in brand_terms:
             intake.use_brand_terms(watch, brand_terms[watch.id])
-    return MemoryScoring(intake, posts, incidents, baselines, stories, catalogue, workflow)
+    return MemoryScoring(
+        intake, posts, incidents, baselines, stories, catalogue, workflow, timeline, timers, notifier
+    )
 
 
 @dataclass
@@ -113,6 +146,8 @@ class MemoryRuntime:
     clock: SimulatedClock
     ack_timeouts: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_ACK_TIMEOUT_SECONDS))
     level_thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    routing: Routing | None = None  # who is told (None: nobody on any tier)
+    durations: ClockDurations = field(default_factory=ClockDurations)
 
     def __post_init__(self) -> None:
         clock = self.clock
@@ -123,9 +158,12 @@ class MemoryRuntime:
             alerts=self.alerts,
             level_thresholds=self.level_thresholds,
             ack_timeouts=self.ack_timeouts,
+            routing=self.routing,
+            durations=self.durations,
         )
         self.posts, self.incidents, self.catalogue = scoring.posts, scoring.incidents, scoring.catalogue
         self.workflow, self.intake = scoring.workflow, scoring.intake
+        self.timeline, self.timers, self.notifier = scoring.timeline, scoring.timers, scoring.notifier
         self.cursors = MemoryCursorStore()
         self.fetch_queues = {platform: MemoryQueue(f"fetch-{platform}") for platform in self.base_urls}
         self.posts_queue = MemoryQueue("posts")
@@ -149,7 +187,21 @@ class MemoryRuntime:
         fetched = self.pump_fetcher(platform)
         scored = self.pump_scorer()
         self.workflow.advance()
+        self.fire_timers()
         return fetched, scored
+
+    def fire_timers(self) -> int:
+        """Hand every due timer to the notifier (as EventBridge Scheduler invokes it on AWS); one that
+        fails is set again a minute later (Lambda's asynchronous retries)."""
+        fired = 0
+        for name, payload in self.timers.due():
+            try:
+                self.notifier.on_timer(payload)
+                fired += 1
+            except Exception as e:  # noqa: BLE001 - as on Lambda: logged, retried later
+                logger.warning("timer failed", timer=name, error=type(e).__name__)
+                self.timers.set(name, self.clock.now() + timedelta(minutes=1), payload)
+        return fired
 
     def pump_fetcher(self, platform: str) -> Drained:
         def run(messages: list[Message]) -> set[int]:

@@ -439,16 +439,16 @@ def test_topics_are_kms_encrypted_and_tls_only(resources):
         assert key["Properties"]["EnableKeyRotation"] is True
 
 
-def test_subscriptions_filter_on_level(resources):
+def test_each_subscription_receives_only_publishes_that_name_it(resources):
     alerts = _ref(resources, "AWS::SNS::Topic", "EscalationAlertsTopic")
     subs = {
         (s["Properties"]["Protocol"], s["Properties"]["Endpoint"]): s["Properties"]
         for s in of_type(resources, "AWS::SNS::Subscription").values()
         if s["Properties"]["TopicArn"] == alerts
     }
-    assert subs[("sms", "+8613800000000")]["FilterPolicy"] == {"level": ["orange", "red"]}  # severity order
-    assert subs[("email", "pr@example.com")]["FilterPolicy"] == {"level": ["yellow", "orange", "red"]}
-    assert subs[("email", "analysts@example.com")]["FilterPolicy"] == {"level": ["blue"]}
+    # The watch's on-call policy names who is told; the subscription is one named person.
+    assert subs[("sms", "+8613800000000")]["FilterPolicy"] == {"recipient": ["duty-sms"]}
+    assert subs[("email", "analysts@example.com")]["FilterPolicy"] == {"recipient": ["analysts"]}
     dlq = logical_id(resources, "AWS::SQS::Queue", "EscalationAlertsDeliveryDLQ")
     for props in subs.values():
         assert props["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]}}
@@ -486,30 +486,38 @@ def test_state_machine_shape(resources):
     assert states["NeedsAck?"]["Default"] == "NotifyAndWait"
 
     blue = states["NotifyBlue"]
-    assert blue["Parameters"] == {
+    payload = {
         "incident_id.$": "$.incident_id",
+        "level.$": "$.level",
         "tier.$": "$.current.tier",
-        "kind": "alert",
+        "failed_tier.$": "$.current.failed_from",
     }
+    assert blue["Parameters"] == payload | {"kind": "alert"}
     assert blue["ResultPath"] == "$.notified" and blue["Next"] == "Informed"
     assert states["Informed"]["Type"] == "Succeed"
 
     wait = states["NotifyAndWait"]
     assert wait["Resource"].endswith(":states:::lambda:invoke.waitForTaskToken")
-    assert wait["Parameters"]["Payload"] == {
-        "incident_id.$": "$.incident_id",
-        "tier.$": "$.current.tier",
-        "kind": "alert",
-        "task_token.$": "$$.Task.Token",
-    }
+    assert wait["Parameters"]["Payload"] == payload | {"kind": "alert", "task_token.$": "$$.Task.Token"}
     assert wait["TimeoutSecondsPath"] == "$.current.timeout_seconds"
     assert "TimeoutSeconds" not in wait
     assert wait["ResultPath"] == "$.ack" and wait["Next"] == "Acknowledged"
     assert any("Lambda.ServiceException" in r["ErrorEquals"] for r in wait["Retry"])
+    # A channel that failed is retried with backoff; still failing, the next tier is told.
+    assert {"ErrorEquals": ["DeliveryFailed"], "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 2} in wait["Retry"]
     assert wait["Catch"] == [
         {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timeout", "Next": "EscalateFrom?"},
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotificationFailed"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "TierFailed?"},
     ]
+    tier_failed = states["TierFailed?"]
+    assert [(c["StringEquals"], c["Next"]) for c in tier_failed["Choices"]] == [
+        ("blue", "FailedToYellow"),
+        ("yellow", "FailedToOrange"),
+        ("orange", "FailedToRed"),
+    ]
+    assert tier_failed["Default"] == "NotificationFailed"
+    assert states["FailedToRed"]["Parameters"] == {"tier": "red", "timeout_seconds.$": "$.timeouts.red", "failed_from": "orange"}
+    assert states["FailedToRed"]["Next"] == "NotifyAndWait"
     assert states["Acknowledged"]["Type"] == "Succeed"
 
     escalate = states["EscalateFrom?"]
@@ -520,26 +528,28 @@ def test_state_machine_shape(resources):
     assert escalate["Default"] == "NotifyUnacknowledged"
     for name, tier in (("ToOrange", "orange"), ("ToRed", "red")):
         assert states[name]["Type"] == "Pass"
-        assert states[name]["Parameters"] == {"tier": tier, "timeout_seconds.$": f"$.timeouts.{tier}"}
+        assert states[name]["Parameters"] == {
+            "tier": tier,
+            "timeout_seconds.$": f"$.timeouts.{tier}",
+            "failed_from": "",
+        }
         assert states[name]["ResultPath"] == "$.current"
         assert states[name]["Next"] == "NotifyAndWait"
 
     unack = states["NotifyUnacknowledged"]
-    assert unack["Parameters"] == {
-        "incident_id.$": "$.incident_id",
-        "tier.$": "$.current.tier",
-        "kind": "unacknowledged",
-    }
+    assert unack["Parameters"] == payload | {"kind": "unacknowledged"}
     assert unack["Next"] == "Unacknowledged"
     assert states["Unacknowledged"] == {
         "Type": "Fail",
         "Error": "Unacknowledged",
         "Cause": "No acknowledgement at red",
     }
-    for task in ("NotifyBlue", "NotifyUnacknowledged"):
-        assert states[task]["Catch"] == [
-            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotificationFailed"}
-        ]
+    assert states["NotifyBlue"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "TierFailed?"}
+    ]
+    assert states["NotifyUnacknowledged"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotificationFailed"}
+    ]
     assert states["NotificationFailed"]["Type"] == "Fail"
 
 
@@ -589,6 +599,8 @@ def test_api_routes_all_use_iam_auth_and_validation(resources):
         ("GET", "/incidents/{incident_id}"),
         ("POST", "/incidents/{incident_id}/ack"),
         ("GET", "/incidents/{incident_id}/timeline"),
+        ("POST", "/incidents/{incident_id}/statements"),
+        ("POST", "/incidents/{incident_id}/resolve"),
         ("GET", "/watches"),
         ("POST", "/watches"),
         ("GET", "/watches/{watch_id}"),

@@ -55,7 +55,7 @@ def test_only_scheduler_of_this_account_assumes_the_role_and_it_invokes_the_noti
     )
 
 
-def test_only_the_notifier_and_the_api_manage_schedules_of_the_group_and_pass_the_role(resources):
+def test_only_the_notifier_api_and_scorer_manage_schedules_of_the_group_and_pass_the_role(resources):
     role = logical_id(resources, "AWS::IAM::Role", "TimersSchedulerRole")
     (group,) = of_type(resources, "AWS::Scheduler::ScheduleGroup").values()
     managers = {}
@@ -77,7 +77,7 @@ def test_only_the_notifier_and_the_api_manage_schedules_of_the_group_and_pass_th
                 managers.setdefault(policy["Properties"]["Roles"][0]["Ref"], set()).add("pass")
     roles = {
         resources[_logical(resources, key)]["Properties"]["Role"]["Fn::GetAtt"][0]
-        for key in ("notifier", "api")
+        for key in ("notifier", "api", "scorer")  # the scorer cancels a quiet-resolved incident's clocks
     }
     assert managers == {r: {"scheduler", "pass"} for r in roles}
 
@@ -96,7 +96,7 @@ def test_the_timer_functions_know_the_group_role_dlq_and_target(resources):
     for key in constants.FUNCTIONS:
         env = resources[_logical(resources, key)]["Properties"]["Environment"]["Variables"]
         timer_env = {k: v for k, v in env.items() if k.startswith("TIMER_")}
-        if key == "api":
+        if key in ("api", "scorer"):
             assert timer_env == expected | {Env.TIMER_TARGET_ARN: {"Fn::GetAtt": [notifier, "Arn"]}}
         elif key == "notifier":  # its own ARN would be a circular reference: it reads its context
             assert timer_env == expected

@@ -31,6 +31,8 @@ def test_routes_come_from_the_template(aws):
         ("GET", "/watches"),
         ("GET", "/watches/{watch_id}"),
         ("POST", "/incidents/{incident_id}/ack"),
+        ("POST", "/incidents/{incident_id}/resolve"),
+        ("POST", "/incidents/{incident_id}/statements"),
         ("POST", "/watches"),
         ("PUT", "/watches/{watch_id}"),
     ]

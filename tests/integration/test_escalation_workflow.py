@@ -11,7 +11,7 @@ from crisiswatch.aws.incidents import DynamoIncidentRepository
 from crisiswatch.aws.workflow import StepFunctionsWorkflow, execution_arn
 from crisiswatch.clock import SimulatedClock
 from crisiswatch.constants import Env
-from crisiswatch.escalation.service import acknowledge
+from crisiswatch.escalation.response import ResponseDesk
 from crisiswatch.incidents.detection import escalation_input, execution_name
 from crisiswatch.vocabulary import Level
 from tests.builders import NOW, incident
@@ -55,14 +55,8 @@ def test_acknowledgement_ends_the_wait(aws):
     store, arn = _start(aws, Level.ORANGE)
     _wait_until(lambda: store.get(incident().incident_id).notifications)
 
-    acked, released = acknowledge(
-        store,
-        StepFunctionsWorkflow(boto3.client("stepfunctions")),
-        incident().incident_id,
-        "王经理",
-        "收到",
-        SimulatedClock(NOW),
-    )
+    desk = ResponseDesk(store, StepFunctionsWorkflow(boto3.client("stepfunctions")), SimulatedClock(NOW))
+    acked, released = desk.acknowledge(incident().incident_id, "王经理", "收到")
 
     assert released == 1
     assert acked.status == "acknowledged"

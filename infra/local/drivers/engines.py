@@ -143,6 +143,8 @@ def open_engine(
                 clock=clock,
                 ack_timeouts=settings.ack_timeout_seconds.model_dump(),
                 level_thresholds=settings.level_thresholds,
+                routing=settings.routing(),
+                durations=settings.durations(),
             ),
             simulator,
         )
