@@ -175,6 +175,20 @@ class IncidentRepository(Protocol):
         is recorded already, only the token is stored and the answer is False. IncidentNotFound."""
         ...
 
+    def claim_notification(self, incident_id: str, key: str) -> str:
+        """Before a channel sends: "claimed" (send it), "sent" (recorded already: a retry), or
+        "in_flight" (an earlier attempt claimed it and never recorded it: it may have gone out, so
+        it is not sent again). IncidentNotFound."""
+        ...
+
+    def release_notification(self, incident_id: str, key: str) -> None:
+        """The claimed send failed (nothing went out): a retry may claim it again."""
+        ...
+
+    def remember_wait(self, incident_id: str, wait_token: str) -> None:
+        """Store a wait token without a notification (a retry whose channels were all sent)."""
+        ...
+
     def set_clocks(
         self,
         incident_id: str,

@@ -17,9 +17,9 @@ State machine input (the scorer starts it; execution name = incident + level, so
                               blue/yellow/orange -> FailedTo<next> -> NotifyAndWait (the next tier)
                               red                -> NotificationFailed (Fail)
 
-Every notify task retries `DeliveryFailed` (some channel did not take the alert) twice with backoff;
-the notifier sends each (incident, level, tier, kind, channel) once, so a retry re-sends only what
-failed. The notifier receives {"incident_id", "level", "tier", "failed_tier", "kind":
+Every notify task retries any failure but NoRecipients (States.TaskFailed) twice with backoff; the
+notifier claims each (incident, level, tier, kind, channel) before it sends, so a retry re-sends
+only what certainly failed. The notifier receives {"incident_id", "level", "tier", "failed_tier", "kind":
 "alert"|"unacknowledged"} plus "task_token" when an acknowledgement is awaited. JSONPath only: moto
 (the local runtime) cannot run JSONata.
 """
@@ -189,10 +189,13 @@ class Escalation(Construct):
             result_path=result_path,
             **extra,
         )
-        # A channel that did not take the alert: try again with backoff (channels that took it are
-        # not sent twice: the notifier keeps a key per incident, level, tier, kind and channel).
+        # A tier with nobody on it is not retried (the catch tells the next tier). Any other failure
+        # (a channel that did not take the alert, a crash) is tried again with backoff: channels
+        # that took it, or may have, are not sent twice (the notifier claims a key per incident,
+        # level, tier, kind and channel before it sends).
+        task.add_retry(errors=["NoRecipients"], max_attempts=0)
         task.add_retry(
-            errors=["DeliveryFailed"],
+            errors=[sfn.Errors.TASKS_FAILED],
             interval=Duration.seconds(NOTIFY_RETRY_SECONDS),
             max_attempts=NOTIFY_RETRY_ATTEMPTS,
             backoff_rate=2,

@@ -504,7 +504,10 @@ def test_state_machine_shape(resources):
     assert wait["ResultPath"] == "$.ack" and wait["Next"] == "Acknowledged"
     assert any("Lambda.ServiceException" in r["ErrorEquals"] for r in wait["Retry"])
     # A channel that failed is retried with backoff; still failing, the next tier is told.
-    assert {"ErrorEquals": ["DeliveryFailed"], "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 2} in wait["Retry"]
+    assert wait["Retry"][1:] == [
+        {"ErrorEquals": ["NoRecipients"], "MaxAttempts": 0},
+        {"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 2},
+    ]
     assert wait["Catch"] == [
         {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timeout", "Next": "EscalateFrom?"},
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "TierFailed?"},

@@ -186,7 +186,7 @@ class DynamoIncidentRepository:
         if notification.key:
             condition += " AND NOT contains(notification_keys, :key)"
             notify_values |= {":key": to_value(notification.key), ":keys": {"SS": [notification.key]}}
-            add = " ADD notification_keys :keys"
+            add = " ADD notification_keys :keys DELETE sending_keys :keys"
         try:
             self._write(
                 incident_id, "SET " + ", ".join(notify + sets) + add, condition, values | notify_values, names
@@ -199,6 +199,52 @@ class DynamoIncidentRepository:
         if wait_token:  # sent before (a retry): the new wait's token must still be answerable
             self._write(incident_id, "SET " + ", ".join(sets), "attribute_exists(incident_id)", values, names)
         return False
+
+    def claim_notification(self, incident_id: str, key: str) -> str:
+        try:
+            self._write(
+                incident_id,
+                "ADD sending_keys :keys",
+                "attribute_exists(incident_id) AND NOT contains(notification_keys, :key) "
+                "AND NOT contains(sending_keys, :key)",
+                {":key": to_value(key), ":keys": {"SS": [key]}},
+                {},
+            )
+            return "claimed"
+        except ClientError as e:
+            if error_code(e) != "ConditionalCheckFailedException":
+                raise
+        raw = self._db.get_item(
+            TableName=self._incidents,
+            Key={"incident_id": to_value(incident_id)},
+            ProjectionExpression="incident_id, notification_keys",
+            ConsistentRead=True,
+        ).get("Item")
+        if not raw:
+            raise IncidentNotFound(incident_id)
+        return "sent" if key in raw.get("notification_keys", {}).get("SS", []) else "in_flight"
+
+    def release_notification(self, incident_id: str, key: str) -> None:
+        self._db.update_item(
+            TableName=self._incidents,
+            Key={"incident_id": to_value(incident_id)},
+            UpdateExpression="DELETE sending_keys :keys",
+            ExpressionAttributeValues={":keys": {"SS": [key]}},
+        )
+
+    def remember_wait(self, incident_id: str, wait_token: str) -> None:
+        try:
+            self._write(
+                incident_id,
+                "SET wait_tokens.#token = :token",
+                "attribute_exists(incident_id)",
+                {":token": to_value(wait_token)},
+                {"#token": hashlib.sha256(wait_token.encode()).hexdigest()[:32]},
+            )
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                raise IncidentNotFound(incident_id) from e
+            raise
 
     def set_clocks(self, incident_id: str, clocks, statements, expected: int) -> Incident:
         condition = "attribute_exists(incident_id) AND " + (

@@ -341,7 +341,6 @@ class Notifier:
                 ),
             )
             raise NoRecipients(f"nobody is on the {tier.value} tier of watch {incident.watch_id}")
-        sent = {n.key for n in incident.notifications}
         channels: list[tuple[str, Callable[[], tuple[str, datetime | None]]]] = []
         if audience.notify:
             channels.append(
@@ -355,17 +354,29 @@ class Notifier:
         notifications, failures = [], []
         for channel, send in channels:
             channel_key = f"{key}/{channel}"
-            if channel_key in sent:  # a retry: this channel took it already
-                if token:
-                    self.incidents.record_notification(
+            claim = self.incidents.claim_notification(incident.incident_id, channel_key)
+            if claim != "claimed":
+                # "sent": a retry, this channel took it already. "in_flight": an earlier attempt
+                # stopped between sending and recording; it may have gone out, so it is not sent
+                # twice (if it did not, the acknowledgement timeout still escalates).
+                if claim == "in_flight":
+                    self._log(
                         incident.incident_id,
-                        _note(incident, tier, kind, alert, channel_key, channel, "", [], now),
-                        token,
+                        TimelineEvent(
+                            at=now,
+                            kind="notify_failed",
+                            key=f"{channel_key}/uncertain",
+                            summary=f"{channel} 通知 {tier.value} 层级状态不明（上次发送中断），不重发",
+                            details={"channel": channel, "tier": tier.value},
+                        ),
                     )
+                if token:
+                    self.incidents.remember_wait(incident.incident_id, token)
                 continue
             try:
                 message_id, held = send()
             except Exception as e:  # one channel failing never stops the others
+                self.incidents.release_notification(incident.incident_id, channel_key)
                 failures.append(f"{channel}: {type(e).__name__}: {e}")
                 logger.warning(
                     "channel failed",

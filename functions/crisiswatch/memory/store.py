@@ -152,6 +152,7 @@ class MemoryIncidentRepository:
         self._incidents: dict[str, Incident] = {}
         self._tokens: dict[str, dict[str, str]] = {}
         self._open: dict[tuple[str, str], str] = {}  # (watch id, story id) -> its open incident
+        self._sending: dict[str, set[str]] = {}  # incident id -> notification keys claimed, not recorded
 
     def get(self, incident_id: str) -> Incident:
         try:
@@ -208,10 +209,28 @@ class MemoryIncidentRepository:
             self._tokens[incident_id][hashlib.sha256(wait_token.encode()).hexdigest()[:32]] = wait_token
         if notification.key and any(n.key == notification.key for n in stored.notifications):
             return False
+        self._sending.get(incident_id, set()).discard(notification.key)
         self._incidents[incident_id] = stored.model_copy(
             update={"notifications": [*stored.notifications, notification]}
         )
         return True
+
+    def claim_notification(self, incident_id: str, key: str) -> str:
+        stored = self.get(incident_id)
+        if any(n.key == key for n in stored.notifications):
+            return "sent"
+        sending = self._sending.setdefault(incident_id, set())
+        if key in sending:
+            return "in_flight"
+        sending.add(key)
+        return "claimed"
+
+    def release_notification(self, incident_id: str, key: str) -> None:
+        self._sending.get(incident_id, set()).discard(key)
+
+    def remember_wait(self, incident_id: str, wait_token: str) -> None:
+        self.get(incident_id)
+        self._tokens[incident_id][hashlib.sha256(wait_token.encode()).hexdigest()[:32]] = wait_token
 
     def set_clocks(self, incident_id: str, clocks, statements, expected: int) -> Incident:
         stored = self.get(incident_id)

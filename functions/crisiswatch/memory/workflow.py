@@ -3,9 +3,9 @@
 What infra/constructs/escalation.py defines for Step Functions, step for step: blue only informs;
 yellow and up notify their tier and wait for an acknowledgement (a task token) for the tier's
 timeout; an unanswered wait notifies the next tier up; unanswered at red, a last "unacknowledged"
-alert goes out and the execution fails. A notify that raises DeliveryFailed is tried again
-(NOTIFY_RETRY_ATTEMPTS more times, at once: the simulated clock does not move inside a step);
-one that still fails, or any other error, tells the next tier instead (red: NotificationFailed). `advance()` plays the waits' timeouts when the clock has
+alert goes out and the execution fails. A notify that fails is tried again (NOTIFY_RETRY_ATTEMPTS more times, at
+once: the simulated clock does not move inside a step); one that still fails, or a tier with nobody
+on it (NoRecipients), tells the next tier instead (red: NotificationFailed). `advance()` plays the waits' timeouts when the clock has
 passed them (the memory runtime calls it every tick). The contract suite checks both behave alike.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from crisiswatch.escalation.service import DeliveryFailed, NotifyRequest
+from crisiswatch.escalation.service import NoRecipients, NotifyRequest
 from crisiswatch.ports import Clock
 from crisiswatch.vocabulary import Level
 
@@ -123,12 +123,12 @@ class MemoryWorkflow:
             try:
                 self._notify(request)
                 return True
-            except DeliveryFailed as e:
+            except NoRecipients as e:  # not retried: the next tier is told
                 error: Exception = e
-                continue
-            except Exception as e:  # not retried
-                error = e
                 break
+            except Exception as e:  # retried (as States.TaskFailed), then the next tier is told
+                error = e
+                continue
         logger.warning(
             "notification failed",
             execution=execution.name,

@@ -246,3 +246,31 @@ def test_quiet_hours_hold_yellow_for_one_digest_in_the_morning_but_never_orange(
     assert digest.alert.sms.startswith("【舆情摘要】") and digest.recipients == ("analysts",)
     assert world.chat.sent[-1][0] == "pr-wecom"
     assert world.events().count("digest") == 1
+
+
+def test_a_crash_between_sending_and_recording_never_sends_that_channel_again():
+    world = World()
+    record = world.incidents.record_notification
+    calls = []
+
+    def crash_once(incident_id, notification, token):
+        calls.append(notification.channel)
+        if len(calls) == 1:
+            raise RuntimeError("the function stopped here")
+        return record(incident_id, notification, token)
+
+    world.incidents.record_notification = crash_once
+    with pytest.raises(RuntimeError):
+        notify(world, token="t-1")
+    sent = notify(world, token="t-2")  # the Step Functions retry
+    assert len(world.publisher.published) == 1  # the SMS went out once
+    assert [n.channel for n in sent] == ["chat:pr-wecom"]  # the channel never reached still goes
+    assert any(e.key.endswith("/uncertain") for e in world.timeline.page(world.id, 50)[0])
+    _, tokens = world.incidents.acknowledge(world.id, _ack())
+    assert "t-2" in tokens  # the retry's wait can still be answered
+
+
+def _ack():
+    from crisiswatch.incidents.record import Acknowledgement
+
+    return Acknowledgement(by="王经理", at=START, level=Level.ORANGE)
