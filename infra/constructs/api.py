@@ -14,7 +14,7 @@ from crisiswatch.aws.timeline import TIMELINE_PREFIX
 from crisiswatch.constants import Env
 from infra.constructs.escalation import grant_stop_escalations
 from infra.constructs.function import Runtime, log_retention, make_function
-from infra.constructs.storage import Storage, acknowledge_index_access, grant_watch_access
+from infra.constructs.storage import Storage, acknowledge_index_access, grant_partitions, grant_watch_access
 from infra.context import DeploymentSettings
 from infra.nag import acknowledge
 
@@ -92,15 +92,15 @@ class Api(Construct):
             storage.state,
             ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
         )
-        # Timelines: read only, their events' partitions only (not the TIMELINEKEY# markers, which
-        # only writers need: the prefix "TIMELINE#" does not match them).
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:Query"],
-                resources=[storage.state.table_arn],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TIMELINE_PREFIX}*"]}},
-            )
+        # Timelines (events and their key markers): read, and append what people do.
+        grant_partitions(
+            self.function,
+            storage.state,
+            ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"],
+            [f"{TIMELINE_PREFIX.rstrip('#')}*"],
         )
+        # A resolve frees the story's open-incident pointer (WATCH#<id> / OPEN_INCIDENT#<story>).
+        grant_partitions(self.function, storage.state, ["dynamodb:DeleteItem"], ["WATCH#*"])
         storage.incidents.grant_read_write_data(self.function)
         acknowledge_index_access(self.function.role, storage.incidents)
         acknowledge(

@@ -26,6 +26,19 @@ def grant_watch_access(fn: lambda_.IFunction, state_table: dynamodb.ITable, acti
     )
 
 
+def grant_partitions(
+    fn: lambda_.IFunction, state_table: dynamodb.ITable, actions: list[str], patterns: list[str]
+) -> None:
+    """Access to the state table's items whose partition key matches one of `patterns` only."""
+    fn.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=actions,
+            resources=[state_table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": patterns}},
+        )
+    )
+
+
 def _table(scope: Construct, construct_id: str, *, sort_key: str | None = None, pk: str = "pk", ttl: bool):
     return dynamodb.Table(
         scope,

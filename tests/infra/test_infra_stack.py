@@ -264,7 +264,7 @@ def test_watch_items_are_all_the_api_scheduler_and_push_reach_of_the_state_table
             for lid, s in _statements(resources)
             if lid.startswith(role)
             and state_table in json.dumps(s["Resource"])
-            and "TIMELINE#" not in json.dumps(s.get("Condition", {}))  # the API's timelines: below
+            and "StringEquals" in json.dumps(s.get("Condition", {}))  # the API's other partitions: below
         ]
         assert len(on_state) == 1, role
         assert set(_as_list(on_state[0]["Action"])) == actions
@@ -273,18 +273,21 @@ def test_watch_items_are_all_the_api_scheduler_and_push_reach_of_the_state_table
         }
 
 
-def test_the_api_reads_timelines_with_queries_and_nothing_else(resources):
+def test_the_api_reaches_only_timelines_and_open_pointers_beyond_the_watches(resources):
     state_table = logical_id(resources, "AWS::DynamoDB::Table", "StorageStateTable")
-    timelines = [
-        s
+    by_pattern = {
+        tuple(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]): set(_as_list(s["Action"]))
         for lid, s in _statements(resources)
-        if state_table in json.dumps(s["Resource"]) and "TIMELINE" in json.dumps(s.get("Condition", {}))
-    ]
-    assert [lid for lid, s in _statements(resources) if s in timelines and lid.startswith("ApiApiRole")]
-    (statement,) = timelines  # no other role reads them
-    assert _as_list(statement["Action"]) == ["dynamodb:Query"]
-    # "TIMELINE#*" leaves out the TIMELINEKEY# markers, which only writers touch.
-    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TIMELINE#*"]}}
+        if lid.startswith("ApiApiRole")
+        and state_table in json.dumps(s["Resource"])
+        and "StringLike" in json.dumps(s.get("Condition", {}))
+    }
+    assert by_pattern == {
+        # Timelines (events and their key markers): read, and append what people do.
+        ("TIMELINE*",): {"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"},
+        # A resolve frees the open-incident pointer.
+        ("WATCH#*",): {"dynamodb:DeleteItem"},
+    }
 
 
 def test_notifier_and_api_environment(resources):
@@ -519,7 +522,11 @@ def test_state_machine_shape(resources):
         ("orange", "FailedToRed"),
     ]
     assert tier_failed["Default"] == "NotificationFailed"
-    assert states["FailedToRed"]["Parameters"] == {"tier": "red", "timeout_seconds.$": "$.timeouts.red", "failed_from": "orange"}
+    assert states["FailedToRed"]["Parameters"] == {
+        "tier": "red",
+        "timeout_seconds.$": "$.timeouts.red",
+        "failed_from": "orange",
+    }
     assert states["FailedToRed"]["Next"] == "NotifyAndWait"
     assert states["Acknowledged"]["Type"] == "Succeed"
 

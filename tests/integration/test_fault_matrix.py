@@ -14,10 +14,11 @@ import pytest
 from crisiswatch.aws.cursors import DynamoCursorStore
 from crisiswatch.constants import Env
 from crisiswatch.handlers import fetcher
-from crisiswatch.vocabulary import FetchJob, Watch
+from crisiswatch.incidents.detection import escalation_input, execution_name
+from crisiswatch.vocabulary import FetchJob, Level, Watch
 from infra.local.emulator.runtime import FakeLambdaContext
 from infra.local.simulator import PlatformSimulator, Scenario
-from tests.builders import counted, sqs_event, utcnow
+from tests.builders import counted, incident, sqs_event, utcnow
 from tests.integration.helpers import dlq_url, queue_depth, stores
 
 FAULTS = ["429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect", "refused", "duplicates"]
@@ -117,3 +118,121 @@ def test_posts_the_platform_indexes_late_are_found_by_the_overlap(aws, monkeypat
     fetcher.wiring.reset()
     assert late  # the scenario has some
     assert sorted(_stored_keys(aws)) == sorted(brand)
+
+
+# --- pages under notification faults: none lost, none sent twice ---------------------------------
+
+LONG_WAITS = {"yellow": 120, "orange": 120, "red": 120}  # no escalation by silence during a test
+
+
+def _escalate(aws, level=Level.ORANGE) -> str:
+    import os
+
+    import boto3
+
+    from crisiswatch.aws.workflow import StepFunctionsWorkflow, execution_arn
+
+    _, incidents = stores()
+    created = incident(level=level)
+    incidents.create(created)
+    arn = os.environ[Env.ESCALATION_STATE_MACHINE_ARN]
+    StepFunctionsWorkflow(boto3.client("stepfunctions"), arn).start(
+        execution_name(created), escalation_input(created, LONG_WAITS)
+    )
+    return execution_arn(arn, execution_name(created))
+
+
+def _sms_to(aws) -> list[str]:
+    return [d.subscriber.endpoint for d in aws.deliveries() if d.subscriber.protocol == "sms"]
+
+
+def _eventually(condition, seconds: float = 30):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.2)
+    raise AssertionError("not in time")
+
+
+def test_a_publish_that_fails_twice_is_retried_and_the_page_goes_out_once(aws, monkeypatch):
+    from crisiswatch.aws.alerts import SnsAlertPublisher
+
+    publish, failures = SnsAlertPublisher.publish, []
+
+    def flaky(self, *args, **kwargs):
+        if len(failures) < 2:
+            failures.append(1)
+            raise ConnectionError("SNS unreachable")
+        return publish(self, *args, **kwargs)
+
+    monkeypatch.setattr(SnsAlertPublisher, "publish", flaky)
+    _escalate(aws)
+    _, incidents = stores()
+    _eventually(lambda: any(n.channel == "sns" for n in incidents.get(incident().incident_id).notifications))
+    assert _sms_to(aws) == ["+8613800000001"]  # the orange tier's phone, once
+    _, tokens = incidents.acknowledge(incident().incident_id, _ack())
+    assert len(tokens) >= 1  # the retried wait can be answered
+
+
+def test_a_tier_that_cannot_be_reached_is_recorded_and_the_next_tier_is_told(aws, monkeypatch):
+    from crisiswatch.aws.alerts import SnsAlertPublisher
+
+    publish = SnsAlertPublisher.publish
+
+    def orange_down(self, alert, tier, recipients, watch_id):
+        if tier is Level.ORANGE:
+            raise ConnectionError("the orange tier's SMS route is down")
+        return publish(self, alert, tier, recipients, watch_id)
+
+    monkeypatch.setattr(SnsAlertPublisher, "publish", orange_down)
+    arn = _escalate(aws)
+    _eventually(lambda: "+8613800000002" in _sms_to(aws), 40)  # management's phone: red
+    assert "FailedToRed" in _path(aws, arn)
+    status, page = aws.api("GET", f"/incidents/{incident().incident_id}/timeline", query={"limit": "100"})
+    failed = [e for e in page["events"] if e["kind"] == "notify_failed"]
+    assert len(failed) == 3 and all(e["details"]["tier"] == "orange" for e in failed)  # 1 try + 2 retries
+    (red,) = [
+        d for d in aws.deliveries() if d.subscriber.endpoint == "analysts@example.com" and d.level == "red"
+    ]
+    assert "橙色层级通知失败" in red.text
+
+
+def test_a_crash_after_sending_is_retried_without_a_second_sms(aws, monkeypatch):
+    from crisiswatch.aws.incidents import DynamoIncidentRepository
+
+    record, crashed = DynamoIncidentRepository.record_notification, []
+
+    def crash_once(self, *args, **kwargs):
+        if not crashed:
+            crashed.append(1)
+            raise RuntimeError("the function stopped after sending")
+        return record(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoIncidentRepository, "record_notification", crash_once)
+    _escalate(aws)
+    _eventually(lambda: crashed)
+    status, page = _eventually(
+        lambda: (
+            (r := aws.api("GET", f"/incidents/{incident().incident_id}/timeline", query={"limit": "100"}))
+            and any(e["key"].endswith("/uncertain") for e in r[1]["events"])
+            and r
+        )
+    )
+    assert _sms_to(aws) == ["+8613800000001"]  # sent once, never again
+    _, incidents = stores()
+    _, tokens = incidents.acknowledge(incident().incident_id, _ack())
+    assert tokens  # the retry's wait is still answerable
+
+
+def _path(aws, arn: str) -> list[str]:
+    events = aws.client("stepfunctions").get_execution_history(executionArn=arn)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def _ack():
+    from crisiswatch.incidents.record import Acknowledgement
+
+    return Acknowledgement(by="王经理", at=utcnow(), level=Level.ORANGE)

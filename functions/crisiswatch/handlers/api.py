@@ -20,7 +20,7 @@ def build(clock: Clock) -> ApiDeps:
     settings = ApiSettings.from_env()
     dynamodb = boto3.client("dynamodb")
     return ApiDeps(
-        incidents=DynamoIncidentRepository(dynamodb, settings.incidents_table),
+        incidents=DynamoIncidentRepository(dynamodb, settings.incidents_table, settings.state_table),
         workflow=StepFunctionsWorkflow(boto3.client("stepfunctions"), settings.state_machine_arn),
         watches=DynamoWatchCatalogue(dynamodb, settings.state_table),
         clock=clock,
