@@ -4,8 +4,6 @@ incident's timeline, and SNS deliveries by recipient."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from crisiswatch.clock import SimulatedClock

@@ -46,7 +46,8 @@ class Alert:
         return json.dumps({"default": self.email, "sms": self.sms, "email": self.email}, ensure_ascii=False)
 
 
-def _hhmm(moment: datetime) -> str:
+def china_hhmm(moment: datetime) -> str:
+    """HH:MM in Beijing time, as every text a person reads shows it."""
     return moment.astimezone(CHINA_TIME).strftime("%H:%M")
 
 
@@ -86,7 +87,7 @@ def render_sms(incident: Incident, tier: Level, kind: str) -> str:
         action = "请尽快确认"
     deadline = ""
     if incident.deadlines and kind == "alert":
-        deadline = f"，首次声明{_hhmm(incident.deadlines.first_statement)}前"
+        deadline = f"，首次声明{china_hhmm(incident.deadlines.first_statement)}前"
     ident = f" {incident.incident_id}"
     # Most important first: level, brand, topic, numbers, action; then deadline and id if room.
     name_room = 14
@@ -140,8 +141,8 @@ def render_email(incident: Incident, tier: Level, kind: str, console_url: str = 
         lines += [
             "",
             "响应时限 (北京时间):",
-            f"  首次声明 first statement: {_hhmm(d.first_statement)}",
-            f"  详细声明 detailed statement: {_hhmm(d.detailed_statement)}",
+            f"  首次声明 first statement: {china_hhmm(d.first_statement)}",
+            f"  详细声明 detailed statement: {china_hhmm(d.detailed_statement)}",
             f"  进展通报 progress report: 每日, 下次 {d.progress_report.astimezone(CHINA_TIME):%m-%d %H:%M}",
         ]
     if incident.top_posts:
@@ -178,7 +179,7 @@ def render_clock(incident: Incident, clock, tier: Level, missed: bool, console_u
     name = CLOCK_NAMES[clock.kind] + (
         f"第{clock.seq}次" if clock.kind == "progress" and clock.seq > 1 else ""
     )
-    due = _hhmm(clock.due)
+    due = china_hhmm(clock.due)
     if missed:
         head, action = f"【{name}已超时】", f"{due}到期未发布，已升级至{tier.chinese}层级，请立即处理"
     else:
@@ -229,6 +230,6 @@ def digest_line(incident: Incident, tier: Level) -> str:
     """One line per held alert, in a digest."""
     stats = incident.stats
     return (
-        f"{_hhmm(incident.updated_at)} {incident.level.chinese}预警 {incident.incident_id}: "
+        f"{china_hhmm(incident.updated_at)} {incident.level.chinese}预警 {incident.incident_id}: "
         f"{incident.level_reason} (负面 {stats.negatives}/{stats.mentions})"
     )

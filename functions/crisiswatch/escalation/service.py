@@ -17,7 +17,14 @@ from crisiswatch.escalation import clocks as clockwork
 from crisiswatch.escalation.chat import ChatBotConfig
 from crisiswatch.escalation.chat_delivery import ChatDelivery, ChatOutcome
 from crisiswatch.escalation.clocks import ClockDurations
-from crisiswatch.escalation.messages import Alert, digest_line, render_alert, render_clock, render_digest
+from crisiswatch.escalation.messages import (
+    Alert,
+    china_hhmm,
+    digest_line,
+    render_alert,
+    render_clock,
+    render_digest,
+)
 from crisiswatch.escalation.routing import Routing, held_until
 from crisiswatch.incidents.record import Incident, Notification, ResponseClock, TimelineEvent
 from crisiswatch.ports import (
@@ -213,9 +220,9 @@ class Notifier:
         key = f"clock/{clock.kind}/{clock.seq}/{phase}/{tier.value}"
         name = clockwork.NAMES[clock.kind]
         summary = (
-            f"{name}已超时（{clock.due:%H:%M} UTC 到期），升级通知 {tier.value} 层级"
+            f"{name}已超时（北京时间 {china_hhmm(clock.due)} 到期），升级通知 {tier.value} 层级"
             if missed
-            else f"{name}提醒已发给 {tier.value} 层级（{clock.due:%H:%M} UTC 到期）"
+            else f"{name}提醒已发给 {tier.value} 层级（北京时间 {china_hhmm(clock.due)} 到期）"
         )
         self._log(
             incident.incident_id,
@@ -274,7 +281,7 @@ class Notifier:
                 at=now,
                 kind="held",
                 key=held.key,
-                summary=f"静默时段：{request.tier.value} 级通知暂缓，{until:%H:%M} UTC 合并发送",
+                summary=f"静默时段：{request.tier.value} 级通知暂缓，北京时间 {china_hhmm(until)} 合并发送",
                 details={"tier": request.tier.value, "until": until.isoformat()},
             ),
         )
@@ -399,7 +406,7 @@ class Notifier:
             note = _note(incident, tier, kind, alert, channel_key, channel, message_id, recipients, now)
             self.incidents.record_notification(incident.incident_id, note, token)
             notifications.append(note)
-            what = f"暂缓（限流），{held:%H:%M:%S} UTC 合并发送" if held else f"消息 {message_id}"
+            what = f"暂缓（限流），北京时间 {china_hhmm(held)} 合并发送" if held else f"消息 {message_id}"
             self._log(
                 incident.incident_id,
                 TimelineEvent(
@@ -458,8 +465,8 @@ class Notifier:
                 at=now,
                 kind="level",
                 key="clocks/started",
-                summary=f"响应时限开始：首次声明 {incident.deadlines.first_statement:%H:%M} UTC，"
-                f"详细声明 {incident.deadlines.detailed_statement:%H:%M} UTC，每日进展通报",
+                summary=f"响应时限开始（北京时间）：首次声明 {china_hhmm(incident.deadlines.first_statement)}，"
+                f"详细声明 {china_hhmm(incident.deadlines.detailed_statement)}，每日进展通报",
                 details={"deadlines": incident.deadlines.model_dump(mode="json")},
             ),
         )

@@ -96,6 +96,7 @@ class Delivery:
     subject: str
     text: str
     level: str
+    recipients: list[str] = field(default_factory=list)  # the subscriber names the publish named
 
 
 @dataclass
@@ -733,6 +734,7 @@ class LocalAws:
                         subject=subject or "",
                         text=moto_internals.sns_text_for(subscription, message),
                         level=(attributes.get("level") or {}).get("Value", ""),
+                        recipients=json.loads((attributes.get("recipient") or {}).get("Value", "[]")),
                     )
 
     def wait_for_execution(self, execution_arn: str, timeout: float = 30.0) -> dict:
