@@ -87,7 +87,18 @@ class ScorerSettings(TimerSettings):
         return rules_from_overrides(self.level_thresholds)
 
 
-class NotifierSettings(TimerSettings):
+class AudienceSettings(TimerSettings):
+    """Who the deployment can reach: subscriber and chat-bot names (no endpoints, no secrets)."""
+
+    subscribers: Json[list[Audience]] = Field(default=[], alias=Env.SUBSCRIBERS)
+    chat_bots: Json[list[dict]] = Field(default=[], alias=Env.CHAT_BOTS)
+
+    @property
+    def known_names(self) -> tuple[frozenset[str], frozenset[str]]:
+        return frozenset(s.name for s in self.subscribers), frozenset(b["name"] for b in self.chat_bots)
+
+
+class NotifierSettings(AudienceSettings):
     incidents_table: str = Field(alias=Env.INCIDENTS_TABLE)
     state_table: str = Field(alias=Env.STATE_TABLE)
     alerts_topic_arn: str = Field(alias=Env.ALERTS_TOPIC_ARN)
@@ -95,8 +106,6 @@ class NotifierSettings(TimerSettings):
     ack_timeout_seconds: Json[dict[str, int]] = Field(
         default=DEFAULT_ACK_TIMEOUT_SECONDS, alias=Env.ACK_TIMEOUT_SECONDS
     )
-    subscribers: Json[list[Audience]] = Field(default=[], alias=Env.SUBSCRIBERS)
-    chat_bots: Json[list[dict]] = Field(default=[], alias=Env.CHAT_BOTS)
 
     @property
     def routing(self) -> Routing:
@@ -111,7 +120,7 @@ class NotifierSettings(TimerSettings):
         }
 
 
-class ApiSettings(TimerSettings):
+class ApiSettings(AudienceSettings):
     incidents_table: str = Field(alias=Env.INCIDENTS_TABLE)
     state_table: str = Field(alias=Env.STATE_TABLE)
     state_machine_arn: str = Field(alias=Env.ESCALATION_STATE_MACHINE_ARN)  # a resolve stops escalations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
@@ -82,6 +84,10 @@ class Api(Construct):
                 Env.STATE_TABLE: storage.state.table_name,
                 Env.ESCALATION_STATE_MACHINE_ARN: state_machine.state_machine_arn,
                 Env.CLOCK_SECONDS: settings.clock_seconds.model_dump_json(),
+                Env.SUBSCRIBERS: json.dumps(settings.audiences()),
+                Env.CHAT_BOTS: json.dumps(
+                    [b.model_dump(mode="json") for b in settings.chat_bots], ensure_ascii=False
+                ),
             },
             description="Incidents API (list, detail, timeline, acknowledge, statements, resolve) and watch management",
         )

@@ -78,3 +78,31 @@ def test_posts_of_a_deleted_watch_are_dropped_not_retried(aws):
     assert response == {"batchItemFailures": []}
     posts, _ = stores()
     assert posts.get("weibo#1") is None
+
+
+def test_a_watch_names_its_own_on_call_policy_and_only_people_the_deployment_can_reach(aws):
+    oncall = {
+        "tiers": {
+            "orange": {"notify": ["pr-duty"], "ack_timeout_seconds": 900},
+            "red": {"notify": ["management"]},
+        },
+        "quiet_hours": {"start": "23:00", "end": "07:30"},
+    }
+    assert aws.api("POST", "/watches", body=NEW | {"oncall": oncall})[0] == 201
+    status, watch = aws.api("GET", "/watches/geek-coffee")
+    assert status == 200 and watch["oncall"]["tiers"]["orange"]["notify"] == ["pr-duty"]
+    assert watch["oncall"]["quiet_hours"]["timezone"] == "Asia/Shanghai"
+
+    stranger = oncall | {"tiers": {"orange": {"notify": ["pr-duty", "someone-else"]}}}
+    status, body = aws.api("PUT", "/watches/geek-coffee", body=NEW | {"oncall": stranger})
+    assert status == 422 and "someone-else" in body["message"]
+    status, body = aws.api(
+        "PUT", "/watches/geek-coffee", body=NEW | {"oncall": oncall | {"quiet_hours": {"start": "25:00"}}}
+    )
+    assert status == 422
+    status, body = aws.api(
+        "PUT",
+        "/watches/geek-coffee",
+        body=NEW | {"oncall": oncall | {"quiet_hours": {"timezone": "Mars/Olympus"}}},
+    )
+    assert status == 422 and "time zone" in body["message"]

@@ -107,6 +107,22 @@ class ApiDeps:
     timeline: Timeline
     timers: Timers | None = None  # the response clocks' wake-ups (statements and resolve change them)
     durations: ClockDurations = ClockDurations()
+    # The subscriber and chat-bot names a watch's on-call policy may use (None: not checked).
+    known_names: tuple[frozenset[str], frozenset[str]] | None = None
+
+    def check_oncall(self, watch: Watch) -> None:
+        """A policy naming someone the deployment cannot reach is refused (they would hear nothing)."""
+        if watch.oncall is None or self.known_names is None:
+            return
+        people, bots = self.known_names
+        for tier, policy in watch.oncall.tiers.items():
+            unknown = sorted(set(policy.notify) - people) + sorted(set(policy.chat) - bots)
+            if unknown:
+                raise ServiceError(
+                    422,
+                    f"oncall.tiers.{tier.value} names {unknown}, which this deployment cannot reach; "
+                    f"subscribers: {sorted(people)}, chat bots: {sorted(bots)}",
+                )
 
     def desk(self) -> ResponseDesk:
         return ResponseDesk(
@@ -213,6 +229,7 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
 
     @app.post("/watches")
     def create_watch(watch: Watch):  # returns a Response: no schema to validate
+        deps().check_oncall(watch)
         try:
             deps().watches.create(watch, deps().clock.now(), by=caller())
         except WatchExists as e:
@@ -230,6 +247,7 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
     def replace_watch(watch_id: Annotated[str, Path(pattern=WATCH_ID)], watch: Watch) -> Watch:
         if watch.id != watch_id:
             raise ServiceError(422, f"body id {watch.id!r} differs from the path's {watch_id!r}")
+        deps().check_oncall(watch)
         try:
             deps().watches.replace(watch, deps().clock.now(), by=caller())
         except WatchNotFound as e:

@@ -27,6 +27,7 @@ def build(clock: Clock) -> ApiDeps:
         timeline=DynamoTimeline(dynamodb, settings.state_table),
         timers=services.timers(settings, clock),
         durations=settings.durations,
+        known_names=settings.known_names,
     )
 
 
