@@ -57,8 +57,42 @@ def test_the_right_subscribers_got_the_message(report):
     assert "blue" in received["analysts@example.com"]
     sms = [d for d in report["deliveries"] if d["subscriber"]["protocol"] == "sms"]
     assert sms and all(len(d["text"]) <= 70 for d in sms)
-    assert all(
-        "依据 Reason" in d["text"] for d in report["deliveries"] if d["subscriber"]["protocol"] == "email"
+    alerts = [
+        d
+        for d in report["deliveries"]
+        if d["subscriber"]["protocol"] == "email"
+        and not any(k in d["subject"] for k in ("due soon", "MISSED", "digest"))
+    ]
+    assert alerts and all("依据 Reason" in d["text"] for d in alerts)
+    for delivery in report["deliveries"]:  # each publish reached only the people it named
+        assert delivery["subscriber"]["filter_policy"]["recipient"][0] in delivery["recipients"]
+
+
+def test_the_response_was_pushed_through_the_playbook(report):
+    """A reminder, a statement stopping its clock, a missed deadline escalating, a digest, the
+    three bots, a resolve, and a timeline that tells it all in order."""
+    by_name = {c["name"]: c["ok"] for c in report["checks"]}
+    for name in (
+        "a reminder went out before the first statement was due",
+        "the first statement stopped its clock",
+        "the missed detailed statement escalated one tier up (management's phone)",
+        "the held alert went out as one digest when quiet hours ended",
+        "each of the three chat bots received the alerts",
+        "no chat message was refused (signatures right, limits kept)",
+        "the resolve stopped every clock and left no timer",
+    ):
+        assert by_name.get(name) is True, name
+    kinds = [e["kind"] for e in report["timeline"]]
+    assert kinds[0] == "opened" and kinds[-1] == "resolved"
+    order = [
+        kinds.index(k) for k in ("opened", "acknowledged", "reminder", "statement", "missed", "resolved")
+    ]
+    assert order == sorted(order)
+    sms = [d for d in report["deliveries"] if d["subscriber"]["protocol"] == "sms"]
+    assert any(d["text"].startswith("【首次声明提醒】") for d in sms)
+    assert any(
+        d["text"].startswith("【详细声明已超时】") and d["subscriber"]["endpoint"] == "+8613800000002"
+        for d in sms
     )
 
 
