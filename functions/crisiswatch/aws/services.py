@@ -15,9 +15,10 @@ from crisiswatch.aws.timers import SchedulerTimers
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.constants import CREDENTIALS_MAX_AGE_SECONDS
 from crisiswatch.environment import NotifierSettings, TimerSettings
+from crisiswatch.escalation.chat_channel import BotChannel
 from crisiswatch.escalation.chat_delivery import ChatDelivery
 from crisiswatch.escalation.chat_http import HttpChatSender
-from crisiswatch.escalation.service import BotChannel, Notifier
+from crisiswatch.escalation.service import Notifier
 from crisiswatch.ports import Clock
 
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from crisiswatch.escalation import clocks as clockwork
-from crisiswatch.escalation.chat import ChatBotConfig
-from crisiswatch.escalation.chat_delivery import ChatDelivery, ChatOutcome
+from crisiswatch.escalation.chat_channel import ChatChannel, ChatFailed
 from crisiswatch.escalation.clocks import ClockDurations
 from crisiswatch.escalation.messages import (
     Alert,
@@ -38,7 +37,7 @@ from crisiswatch.ports import (
     WatchCatalogue,
     WatchNotFound,
 )
-from crisiswatch.vocabulary import Level, OnCall, Watch
+from crisiswatch.vocabulary import Level, OnCall, TierPolicy, Watch
 
 logger = Logger(child=True)
 MAX_ATTEMPTS = 5  # re-reads when the clocks changed under us
@@ -68,55 +67,6 @@ class NotifyRequest(BaseModel):
     @classmethod
     def _none_when_empty(cls, value: object) -> object:
         return None if value == "" else value
-
-
-@dataclass(frozen=True)
-class ChatResult:
-    message_id: str = ""
-    held_until: datetime | None = None  # the bot's limit was reached: the line waits for a digest
-    error: str = ""
-
-
-class ChatChannel(Protocol):
-    def deliver(self, bot: str, alert: Alert, line: str, now: datetime) -> ChatResult: ...
-
-    def flush(self, bot: str, now: datetime) -> str: ...
-
-
-@dataclass(frozen=True)
-class BotChannel:
-    """The deployment's chat bots behind ChatDelivery: what a bot's limits hold back is flushed
-    as one digest by a timer at the moment the bot can take it."""
-
-    delivery: ChatDelivery
-    bots: Mapping[str, ChatBotConfig]
-    timers: Timers
-
-    def deliver(self, bot: str, alert: Alert, line: str, now: datetime) -> ChatResult:
-        config = self.bots.get(bot)
-        if config is None:
-            return ChatResult(error=f"no chat bot {bot!r} in this deployment (context chatBots)")
-        title, _, _ = alert.email.partition("\n")
-        outcome = self.delivery.deliver(config, title, alert.email, line, now)
-        return self._result(bot, outcome)
-
-    def flush(self, bot: str, now: datetime) -> str:
-        config = self.bots.get(bot)
-        if config is None:
-            return f"no chat bot {bot!r}"
-        outcome = self.delivery.flush(config, now)
-        result = self._result(bot, outcome)
-        if result.error:
-            raise ChatFailed(result.error)  # the timer is retried
-        return outcome.summary
-
-    def _result(self, bot: str, outcome: ChatOutcome) -> ChatResult:
-        if outcome.status == "held" and outcome.retry_at is not None:
-            self.timers.set(f"chat/{bot}/flush", outcome.retry_at, {"kind": "chat_flush", "bot": bot})
-            return ChatResult(held_until=outcome.retry_at)
-        if outcome.status == "failed":
-            return ChatResult(error=outcome.reason)
-        return ChatResult(message_id=",".join(outcome.message_ids))
 
 
 @dataclass(frozen=True)
@@ -499,10 +449,6 @@ class Notifier:
         return port
 
 
-class ChatFailed(Exception):
-    """A chat bot refused or could not be reached (the reason never holds the bot's secret)."""
-
-
 def schedule(timers: Timers, incident: Incident) -> None:
     """Set the wake-ups the incident's pending clocks need and cancel those of finished ones."""
     wanted = clockwork.timers(incident.incident_id, incident.clocks)
@@ -543,8 +489,6 @@ def _with_note(alert: Alert, note: str) -> Alert:
 
 
 def _union(routing: Routing, policy: OnCall, tiers):
-    from crisiswatch.vocabulary import TierPolicy
-
     notify = sorted({n for t in tiers for n in routing.tier(policy, t).notify})
     chat = sorted({b for t in tiers for b in routing.tier(policy, t).chat})
     return TierPolicy(notify=notify, chat=chat)

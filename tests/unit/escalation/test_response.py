@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crisiswatch.clock import SimulatedClock
+from crisiswatch.escalation.chat_channel import ChatResult
 from crisiswatch.escalation.clocks import ClockDurations
 from crisiswatch.escalation.messages import Alert
 from crisiswatch.escalation.response import ResponseDesk
 from crisiswatch.escalation.routing import Audience, Routing
-from crisiswatch.escalation.service import ChatResult, DeliveryFailed, NoRecipients, Notifier, NotifyRequest
+from crisiswatch.escalation.service import DeliveryFailed, NoRecipients, Notifier, NotifyRequest
 from crisiswatch.memory.held import MemoryHeldAlerts
 from crisiswatch.memory.messaging import MemoryAlertPublisher
 from crisiswatch.memory.store import MemoryIncidentRepository, MemoryWatchCatalogue
