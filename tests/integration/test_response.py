@@ -119,3 +119,18 @@ def test_a_statement_before_the_clocks_start_is_kept_and_counts(aws, clock):
     )
     stored = incidents.get(INCIDENT)
     assert [s.kind for s in stored.statements] == ["first"] and stored.clocks == []
+
+
+def test_one_brands_people_never_receive_another_brands_alerts(aws, clock):
+    oncall = {"tiers": {"orange": {"notify": ["management"]}}}  # brand B's own policy
+    brand_b = {"id": "brand-b", "name": "乙品牌", "keywords": ["乙品牌"], "oncall": oncall}
+    assert aws.api("POST", "/watches", body=brand_b)[0] == 201
+    _, incidents = stores()
+    incidents.create(incident(incident_id="brand-b-20261121-0230-0", watch_id="brand-b", watch_name="乙品牌"))
+    aws.invoke(
+        aws.function("crisiswatch.handlers.notifier"),
+        {"incident_id": "brand-b-20261121-0230-0", "level": "orange", "tier": "orange", "kind": "alert"},
+    )
+    # Only brand B's orange tier, management's phone: not the analysts nor the PR duty phone, whom
+    # the default policy (brand A's) tells at orange.
+    assert [(d.subscriber.endpoint, d.level) for d in aws.deliveries()] == [("+8613800000002", "orange")]
