@@ -597,10 +597,11 @@ def _quiet_hours(
     while time.monotonic() < deadline and not held:
         held = [n for n in incidents.get(incident.incident_id).notifications if n.kind == "held"]
         time.sleep(0.2)
+    until_text = _beijing(held[0].subject.removeprefix("held until ")) if held else "-"
     say(
         f"[{_beijing(now)}] yellow alert for 老铺子 during quiet hours: "
-        + (held[0].subject if held else "not held!")
-        + f"; SNS deliveries now: {len(new())}"
+        + (f"held until {until_text}, nothing sent" if held else "NOT held")
+        + f" (SNS deliveries since: {len(new())})"
     )
     report.check("a yellow alert in quiet hours was held, not sent", bool(held))
     if not held:
