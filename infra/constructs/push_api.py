@@ -63,8 +63,12 @@ class Push(Construct):
         acknowledge(
             self.secret,
             "AwsSolutions-SMG4",
-            "Rotation is out of scope for now: the secret is shared with each push provider out of band, so a "
-            "rotation needs a coordinated two-secret overlap that neither side implements yet.",
+            "Not rotated automatically on purpose: the HMAC secret is shared with external push providers, "
+            "who must be handed each new value out of band and switch on their side; a rotation Lambda "
+            "would change it without telling them and cut them off. Rotation is a manual runbook "
+            "(docs/infra.md, 'Rotating the push secret'): the value becomes {\"current\": new, "
+            "\"previous\": old}, the push function accepts both during the overlap, and 'previous' is "
+            "removed once every provider signs with the new one.",
         )
 
         self.function = make_function(

@@ -25,6 +25,7 @@ from crisiswatch.ingest.webhook import (
     SignatureRejected,
     check_body_size,
     parse_batch,
+    signing_secrets,
     verify_signature,
 )
 from crisiswatch.ports import Clock, Queue, SecretReader
@@ -95,8 +96,9 @@ class PushReceiver:
         """(accepted, dropped); raises PushRejected."""
         now = self.clock.now()
         check_body_size(request.body)  # before any work on it
-        secret = self.secrets.get(self.secret_name).encode()
-        verify_signature(secret, request.timestamp, request.body, request.signature, now)
+        # The current secret, and the previous one during a rotation's overlap.
+        secrets = signing_secrets(self.secrets.get(self.secret_name))
+        verify_signature(secrets, request.timestamp, request.body, request.signature, now)
         watches = self.watches.all()
         batch = parse_batch(request.body, watches)
         rule = rule_for(watches[batch.watch_id], batch.platform)
