@@ -98,7 +98,7 @@ class PushReceiver:
         check_body_size(request.body)  # before any work on it
         # The current secret, and the previous one during a rotation's overlap.
         secrets = signing_secrets(self.secrets.get(self.secret_name))
-        verify_signature(secrets, request.timestamp, request.body, request.signature, now)
+        signed_with = verify_signature(secrets, request.timestamp, request.body, request.signature, now)
         watches = self.watches.all()
         batch = parse_batch(request.body, watches)
         rule = rule_for(watches[batch.watch_id], batch.platform)
@@ -113,6 +113,8 @@ class PushReceiver:
             "push accepted",
             watch_id=batch.watch_id,
             platform=batch.platform,
+            # Which secret signed it: during a rotation, "previous" shows who has not switched yet.
+            signed_with="current" if signed_with == 0 else "previous",
             accepted=len(posts),
             dropped=dropped,
         )

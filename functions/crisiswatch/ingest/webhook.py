@@ -99,7 +99,7 @@ def verify_signature(
     signature: str | None,
     now: datetime,
     tolerance_seconds: int = PUSH_SIGNATURE_TOLERANCE_SECONDS,
-) -> None:
+) -> int:
     """Raise ``SignatureRejected`` unless `signature` is ``sign(secret, timestamp, body)`` (for
     one of the secrets, when given several: see ``signing_secrets``) and `timestamp` is within `tolerance_seconds` of `now` (either side).
 
@@ -119,16 +119,16 @@ def verify_signature(
     if not _TIMESTAMP.match(timestamp):
         raise SignatureRejected(f"{TIMESTAMP_HEADER} must be Unix epoch seconds")
     given = signature.strip().lower().encode("utf-8", errors="replace")
-    matched = False
-    for candidate in candidates:  # all compared: the time taken says nothing about which matched
-        matched |= hmac.compare_digest(sign(candidate, timestamp, body).encode(), given)
-    if not matched:
+    matches = [hmac.compare_digest(sign(c, timestamp, body).encode(), given) for c in candidates]
+    # All compared: the time taken says nothing about which one matched.
+    if not any(matches):
         raise SignatureRejected(f"{SIGNATURE_HEADER} does not match the body and timestamp")
     skew = now.timestamp() - int(timestamp)
     if skew > tolerance_seconds:
         raise SignatureRejected(f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s old")
     if skew < -tolerance_seconds:
         raise SignatureRejected(f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the future")
+    return matches.index(True)
 
 
 class PushedPost(BaseModel):

@@ -54,7 +54,7 @@ def test_a_misconfigured_secret_is_our_error_not_the_callers(value):
 def test_either_secret_verifies_during_the_overlap():
     both = signing_secrets(json.dumps({"current": NEW, "previous": OLD}))
     for secret in (NEW, OLD):
-        verify_signature(both, TS, BODY, sign(secret.encode(), TS, BODY), NOW)
+        assert verify_signature(both, TS, BODY, sign(secret.encode(), TS, BODY), NOW) == [NEW, OLD].index(secret)
     with pytest.raises(SignatureRejected, match="does not match"):
         verify_signature(both, TS, BODY, sign(b"a-third-secret", TS, BODY), NOW)
     with pytest.raises(SignatureRejected, match="old"):  # freshness still applies to both
