@@ -26,7 +26,13 @@ SCORER_STATE_PARTITIONS: list[tuple[list[str], list[str]]] = [
     # on resolve; Get and Query to find them), the baseline (aws/baselines.py: Get, Put) and the
     # watch's counters (aws/posts.py: Update, Query).
     (
-        ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        [
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ],
         ["WATCH#*"],
     ),
     # STORY#<watch>#<story>: a story's counters (aws/posts.py).
@@ -109,7 +115,9 @@ class Scoring(Construct):
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             query_index=constants.INCIDENTS_BY_STATUS_INDEX,
         )
-        grant_watch_access(self.scorer, storage.state, ["dynamodb:Query", "dynamodb:GetItem"])  # aws/watches.py
+        grant_watch_access(
+            self.scorer, storage.state, ["dynamodb:Query", "dynamodb:GetItem"]
+        )  # aws/watches.py
         for actions, patterns in SCORER_STATE_PARTITIONS:
             grant_partitions(self.scorer, storage.state, actions, patterns)
         state_machine.grant_start_execution(self.scorer)

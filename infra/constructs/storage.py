@@ -84,5 +84,7 @@ def grant_table(
     fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=[table.table_arn]))
     if query_index is not None:
         fn.add_to_role_policy(
-            iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/{query_index}"])
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/{query_index}"]
+            )
         )

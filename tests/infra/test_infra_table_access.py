@@ -12,7 +12,9 @@ from infra_helpers import logical_id, of_type
 
 from crisiswatch import constants
 
-GET, QUERY, PUT, UPDATE, DELETE = (f"dynamodb:{a}" for a in ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"))
+GET, QUERY, PUT, UPDATE, DELETE = (
+    f"dynamodb:{a}" for a in ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem")
+)
 BATCH_GET, BATCH_WRITE = "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"
 INDEX = f"index/{constants.INCIDENTS_BY_STATUS_INDEX}"
 
@@ -93,7 +95,12 @@ def test_the_watch_seed_puts_watches_only(resources):
 
 def test_no_role_scans_and_deletes_only_where_an_adapter_deletes(resources):
     access = table_access(resources)
-    granted = {(policy, key, action) for policy, parts in access.items() for key, actions in parts.items() for action in actions}
+    granted = {
+        (policy, key, action)
+        for policy, parts in access.items()
+        for key, actions in parts.items()
+        for action in actions
+    }
     assert not [g for g in granted if g[2] in ("dynamodb:Scan", "dynamodb:PartiQLSelect")]
     deletes = {(policy.split("Role")[0], key) for policy, key, action in granted if action == DELETE}
     assert deletes == {

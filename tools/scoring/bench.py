@@ -153,7 +153,9 @@ def adversarial(scorer) -> dict[str, object]:
     from crisiswatch.vocabulary import Watch
     from tools.scoring.adversarial import HTML, MAX_TEXT_CHARS, TEXTS
 
-    rule = rule_for(Watch(id="bench", name="鲜味坊", keywords=["鲜味坊", "变质", "xwf food"], exclude=["广告"]))
+    rule = rule_for(
+        Watch(id="bench", name="鲜味坊", keywords=["鲜味坊", "变质", "xwf food"], exclude=["广告"])
+    )
     steps = {
         "normalize": normalize,
         "score": scorer.score_text,
@@ -165,7 +167,10 @@ def adversarial(scorer) -> dict[str, object]:
         name: {step: round(_ms_per_call(fn, make(MAX_TEXT_CHARS)), 2) for step, fn in steps.items()}
         for name, make in TEXTS.items()
     }
-    html = {name: {"html_to_text": round(_ms_per_call(_html_to_text, make(MAX_TEXT_CHARS)), 2)} for name, make in HTML.items()}
+    html = {
+        name: {"html_to_text": round(_ms_per_call(_html_to_text, make(MAX_TEXT_CHARS)), 2)}
+        for name, make in HTML.items()
+    }
     return {"chars": MAX_TEXT_CHARS, "texts": texts, "html": html}
 
 
@@ -175,7 +180,9 @@ def _print_adversarial(figures: dict[str, object]) -> None:
     out = [f"adversarial inputs of {figures['chars']:,} characters, ms per input", ""]
     out.append(f"{'input':24}" + "".join(f"{c:>14}" for c in columns))
     for name, cells in rows:
-        out.append(f"{name:24}" + "".join(f"{cells[c]:>14.2f}" if c in cells else f"{'':>14}" for c in columns))
+        out.append(
+            f"{name:24}" + "".join(f"{cells[c]:>14.2f}" if c in cells else f"{'':>14}" for c in columns)
+        )
     sys.stderr.write("\n".join(out) + "\n")
 
 

@@ -185,7 +185,10 @@ _RE_TAG_NAME = re.compile(r"[a-zA-Z][^\t\n\r\f />\x00]*")
 # An attribute: a name, then maybe "=" and a value; an unclosed quote runs to the end of the tag.
 # Every attempt either matches at least one character or fails on its first: linear in the tag.
 _RE_ATTRIBUTE = re.compile(r"""([^\s/=][^\s/=]*)(?:\s*=\s*("[^"]*"?|'[^']*'?|\S*))?""")
-_RAW_TEXT_END = {"script": re.compile(r"</script", re.IGNORECASE), "style": re.compile(r"</style", re.IGNORECASE)}
+_RAW_TEXT_END = {
+    "script": re.compile(r"</script", re.IGNORECASE),
+    "style": re.compile(r"</style", re.IGNORECASE),
+}
 
 
 class _NextOf:

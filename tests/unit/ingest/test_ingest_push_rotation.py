@@ -22,7 +22,14 @@ BODY = json.dumps(
     {
         "watch_id": "xianweifang",
         "platform": "weibo",
-        "posts": [{"post_id": "p1", "author": {"id": "u1"}, "text": "鲜味坊的外卖吃出虫子", "created_at": NOW.isoformat()}],
+        "posts": [
+            {
+                "post_id": "p1",
+                "author": {"id": "u1"},
+                "text": "鲜味坊的外卖吃出虫子",
+                "created_at": NOW.isoformat(),
+            }
+        ],
     },
     ensure_ascii=False,
 ).encode()
@@ -44,7 +51,8 @@ def test_signing_secrets(value, secrets):
 
 
 @pytest.mark.parametrize(
-    "value", ["", "{", '{"previous": "x"}', '{"current": ""}', '{"current": 5}', '{"current": "a", "previous": 1}']
+    "value",
+    ["", "{", '{"previous": "x"}', '{"current": ""}', '{"current": 5}', '{"current": "a", "previous": 1}'],
 )
 def test_a_misconfigured_secret_is_our_error_not_the_callers(value):
     with pytest.raises(ValueError):
@@ -54,7 +62,9 @@ def test_a_misconfigured_secret_is_our_error_not_the_callers(value):
 def test_either_secret_verifies_during_the_overlap():
     both = signing_secrets(json.dumps({"current": NEW, "previous": OLD}))
     for secret in (NEW, OLD):
-        assert verify_signature(both, TS, BODY, sign(secret.encode(), TS, BODY), NOW) == [NEW, OLD].index(secret)
+        assert verify_signature(both, TS, BODY, sign(secret.encode(), TS, BODY), NOW) == [NEW, OLD].index(
+            secret
+        )
     with pytest.raises(SignatureRejected, match="does not match"):
         verify_signature(both, TS, BODY, sign(b"a-third-secret", TS, BODY), NOW)
     with pytest.raises(SignatureRejected, match="old"):  # freshness still applies to both
@@ -64,7 +74,9 @@ def test_either_secret_verifies_during_the_overlap():
 def receiver(value: str) -> tuple[PushReceiver, MemoryQueue]:
     queue = MemoryQueue()
     secrets = MemorySecrets({"push": value})
-    return PushReceiver(secrets, "push", WatchCache(MemoryWatchCatalogue([watch()])), queue, SimulatedClock(NOW)), queue
+    return PushReceiver(
+        secrets, "push", WatchCache(MemoryWatchCatalogue([watch()])), queue, SimulatedClock(NOW)
+    ), queue
 
 
 def request(secret: str) -> PushRequest:
