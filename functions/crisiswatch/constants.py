@@ -146,6 +146,11 @@ API_THROTTLE_RATE_LIMIT = 50  # requests per second, steady state
 API_THROTTLE_BURST_LIMIT = 100
 PUSH_API_THROTTLE_RATE_LIMIT = 20  # the push API's own stage, requests per second
 PUSH_API_THROTTLE_BURST_LIMIT = 40
+# The push API's WAF rate rule: requests per source IP per window, past which that IP is blocked
+# (infra/constructs/push_api.py says why a WAF rule and not a usage plan). Half the stage's rate:
+# one flooding address cannot hold the providers' 20 rps for longer than WAF takes to count it.
+PUSH_WAF_RATE_LIMIT_PER_IP = 600
+PUSH_WAF_WINDOW_SECONDS = 60
 # Table layout that the store and the stack must agree on.
 TTL_ATTRIBUTE = "expires_at"
 INCIDENTS_BY_STATUS_INDEX = "by-status"

@@ -15,7 +15,7 @@ from crisiswatch.aws.timeline import TIMELINE_PREFIX
 from crisiswatch.constants import Env
 from infra.constructs.escalation import grant_stop_escalations
 from infra.constructs.function import Runtime, log_retention, make_function
-from infra.constructs.storage import Storage, acknowledge_index_access, grant_partitions, grant_watch_access
+from infra.constructs.storage import Storage, grant_partitions, grant_table, grant_watch_access
 from infra.context import DeploymentSettings
 from infra.nag import acknowledge
 
@@ -106,8 +106,14 @@ class Api(Construct):
         )
         # A resolve frees the story's open-incident pointer (WATCH#<id> / OPEN_INCIDENT#<story>).
         grant_partitions(self.function, storage.state, ["dynamodb:DeleteItem"], ["WATCH#*"])
-        storage.incidents.grant_read_write_data(self.function)
-        acknowledge_index_access(self.function.role, storage.incidents)
+        # Incidents: read and list (the by-status index), acknowledge, set clocks, resolve (all
+        # updates: aws/incidents.py); it never opens (PutItem), deletes or scans one.
+        grant_table(
+            self.function,
+            storage.incidents,
+            ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            query_index=constants.INCIDENTS_BY_STATUS_INDEX,
+        )
         acknowledge(
             self.function,
             "Serverless-LambdaDLQ",

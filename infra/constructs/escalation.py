@@ -42,7 +42,7 @@ from crisiswatch.aws.alerts import RECIPIENT_ATTRIBUTE
 from crisiswatch.constants import Env
 from infra.constructs.function import Runtime, log_retention, make_function
 from infra.constructs.queues import dead_letter_queue
-from infra.constructs.storage import Storage, acknowledge_index_access
+from infra.constructs.storage import Storage, grant_partitions, grant_table, grant_watch_access
 from infra.context import DeploymentSettings
 from infra.nag import acknowledge, arn_of
 
@@ -50,6 +50,16 @@ from infra.nag import acknowledge, arn_of
 NOTIFY_RETRY_ATTEMPTS = 2
 NOTIFY_RETRY_SECONDS = 2
 _PROTOCOLS = {"sms": sns.SubscriptionProtocol.SMS, "email": sns.SubscriptionProtocol.EMAIL}
+
+# The notifier's partitions of the state table beyond the watches, with what it does there.
+NOTIFIER_STATE_PARTITIONS: list[tuple[list[str], list[str]]] = [
+    # HELD#<watch>#<until>: alerts held for quiet hours (aws/held.py: put, read back, remove).
+    (["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"], ["HELD#*"]),
+    # TIMELINE#<incident> and TIMELINEKEY#<incident>: appending events (aws/timeline.py).
+    (["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], ["TIMELINE*"]),
+    # CHATBOT#<bot>: each chat bot's rate window (aws/chat_gate.py).
+    (["dynamodb:GetItem", "dynamodb:UpdateItem"], ["CHATBOT#*"]),
+]
 
 
 class Escalation(Construct):
@@ -121,9 +131,13 @@ class Escalation(Construct):
             },
             description="Delivers alerts, reminders and digests (SNS by recipient, chat bots) for escalations and timers",
         )
-        storage.incidents.grant_read_write_data(self.notifier)
-        # Watches (read), held alerts, timelines and chat-bot windows (read and write).
-        storage.state.grant_read_write_data(self.notifier)
+        # Exactly what its adapters call (crisiswatch.aws.services.notifier wires them). Incidents:
+        # read, and update (claims, notifications, waits, clocks); it never opens, lists or deletes.
+        grant_table(self.notifier, storage.incidents, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
+        # The state table: the watches (read), and its own partitions only.
+        grant_watch_access(self.notifier, storage.state, ["dynamodb:Query", "dynamodb:GetItem"])
+        for actions, patterns in NOTIFIER_STATE_PARTITIONS:
+            grant_partitions(self.notifier, storage.state, actions, patterns)
         self.chat_secrets = {}
         for bot in settings.chat_bots:
             secret = secretsmanager.Secret(
@@ -142,7 +156,6 @@ class Escalation(Construct):
                 "Manager cannot rotate it by itself.",
             )
             self.chat_secrets[bot.name] = secret
-        acknowledge_index_access(self.notifier.role, storage.incidents)
         self.alerts_topic.grant_publish(self.notifier)
         acknowledge(
             self.notifier.role,

@@ -14,6 +14,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from crisiswatch import constants
@@ -62,8 +63,12 @@ class Push(Construct):
         acknowledge(
             self.secret,
             "AwsSolutions-SMG4",
-            "Rotation is out of scope for now: the secret is shared with each push provider out of band, so a "
-            "rotation needs a coordinated two-secret overlap that neither side implements yet.",
+            "Not rotated automatically on purpose: the HMAC secret is shared with external push providers, "
+            "who must be handed each new value out of band and switch on their side; a rotation Lambda "
+            "would change it without telling them and cut them off. Rotation is a manual runbook "
+            "(docs/infra.md, 'Rotating the push secret'): the value becomes {\"current\": new, "
+            "\"previous\": old}, the push function accepts both during the overlap, and 'previous' is "
+            "removed once every provider signs with the new one.",
         )
 
         self.function = make_function(
@@ -137,10 +142,58 @@ class Push(Construct):
         )
         acknowledge(self.method, "AwsSolutions-APIG4", HMAC_REASON)
         acknowledge(self.method, "AwsSolutions-COG4", HMAC_REASON)
-        acknowledge(
-            self.rest_api,
-            "AwsSolutions-APIG3",
-            "No WAF (out of scope for now): the one method rejects every request without a valid HMAC "
-            "signature before anything is queued, bodies are capped at 256 KB, and stage throttling "
-            f"({constants.PUSH_API_THROTTLE_RATE_LIMIT} rps, burst {constants.PUSH_API_THROTTLE_BURST_LIMIT}) caps volume.",
+        self.web_acl = self._rate_limit_per_source_ip()
+
+    def _rate_limit_per_source_ip(self) -> wafv2.CfnWebACL:
+        """A WAF web ACL on the push stage with one rate-based rule: a source IP that sends more
+        than PUSH_WAF_RATE_LIMIT_PER_IP requests in PUSH_WAF_WINDOW_SECONDS is blocked (403) until
+        its rate falls again.
+
+        Why WAF and not a usage plan: a usage plan throttles per API key, and the providers sign
+        with HMAC, not with API keys. Requiring a key would not stop an unsigned flood either: the
+        flooder needs no valid key to be counted against the stage's throttle before API Gateway
+        rejects it, and one key shared by all callers would put everyone into one bucket again.
+        A rate-based rule counts per source IP before API Gateway sees the request, so unsigned
+        floods from one address are dropped at the edge and the stage's 20 rps stay for the
+        providers. (A flood spread over many addresses needs WAF's managed IP-reputation rules or
+        Shield; see docs/infra.md.)
+        """
+        rule_name = "PushRatePerSourceIp"
+        web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True,
+                metric_name=f"{Stack.of(self).stack_name}-push-acl",
+                sampled_requests_enabled=True,
+            ),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name=rule_name,
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            aggregate_key_type="IP",
+                            limit=constants.PUSH_WAF_RATE_LIMIT_PER_IP,
+                            evaluation_window_sec=constants.PUSH_WAF_WINDOW_SECONDS,
+                        )
+                    ),
+                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                        cloud_watch_metrics_enabled=True,
+                        metric_name=f"{Stack.of(self).stack_name}-{rule_name}",
+                        sampled_requests_enabled=True,
+                    ),
+                )
+            ],
         )
+        association = wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.rest_api.deployment_stage.stage_arn,
+            web_acl_arn=web_acl.attr_arn,
+        )
+        association.node.add_dependency(self.rest_api.deployment_stage)
+        return web_acl

@@ -16,9 +16,32 @@ from crisiswatch.constants import Env
 from infra.constructs.escalation import grant_stop_escalations
 from infra.constructs.function import Runtime, make_function
 from infra.constructs.queues import work_queue
-from infra.constructs.storage import Storage, acknowledge_index_access
+from infra.constructs.storage import Storage, grant_partitions, grant_table, grant_watch_access
 from infra.context import DeploymentSettings
 from infra.nag import acknowledge
+
+# The scorer's partitions of the state table beyond the watches, with what it does there.
+SCORER_STATE_PARTITIONS: list[tuple[list[str], list[str]]] = [
+    # WATCH#<id>: the open-incident pointers (aws/incidents.py: a transaction's Put on open, Delete
+    # on resolve; Get and Query to find them), the baseline (aws/baselines.py: Get, Put) and the
+    # watch's counters (aws/posts.py: Update, Query).
+    (
+        [
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ],
+        ["WATCH#*"],
+    ),
+    # STORY#<watch>#<story>: a story's counters (aws/posts.py).
+    (["dynamodb:Query", "dynamodb:UpdateItem"], ["STORY#*"]),
+    # STORIES#<watch>: the near-duplicate index (aws/stories.py).
+    (["dynamodb:BatchGetItem", "dynamodb:PutItem"], ["STORIES#*"]),
+    # TIMELINE#<incident> and TIMELINEKEY#<incident>: appending events (aws/timeline.py).
+    (["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], ["TIMELINE*"]),
+]
 
 
 class Scoring(Construct):
@@ -83,9 +106,20 @@ class Scoring(Construct):
             f"A sweep that is not delivered is redone by the next one {constants.SWEEP_MINUTES} minutes later: it "
             "only re-reads open incidents from DynamoDB, so a lost invocation delays a resolve, loses nothing.",
         )
-        for table in (storage.posts, storage.incidents, storage.state):
-            table.grant_read_write_data(self.scorer)
-        acknowledge_index_access(self.scorer.role, storage.incidents)
+        # Exactly what its adapters call (crisiswatch.aws.scoring wires them): no Scan, and
+        # DeleteItem only on the open-incident pointers (a quiet incident's sweep resolves it).
+        grant_table(self.scorer, storage.posts, ["dynamodb:GetItem", "dynamodb:UpdateItem"])  # aws/posts.py
+        grant_table(  # aws/incidents.py: create (a transaction's Put), update, get, the sweep's list
+            self.scorer,
+            storage.incidents,
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            query_index=constants.INCIDENTS_BY_STATUS_INDEX,
+        )
+        grant_watch_access(
+            self.scorer, storage.state, ["dynamodb:Query", "dynamodb:GetItem"]
+        )  # aws/watches.py
+        for actions, patterns in SCORER_STATE_PARTITIONS:
+            grant_partitions(self.scorer, storage.state, actions, patterns)
         state_machine.grant_start_execution(self.scorer)
         # A higher level supersedes the running lower-level escalation of the same incident.
         grant_stop_escalations(self.scorer, state_machine)

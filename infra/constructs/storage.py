@@ -6,11 +6,10 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from crisiswatch import constants
 from crisiswatch.aws.watches import WATCHES_PK
-from infra.nag import acknowledge, arn_of
 
 _S = dynamodb.AttributeType.STRING
 
@@ -73,12 +72,19 @@ class Storage(Construct):
         self.state = _table(self, "StateTable", sort_key="sk", ttl=True)
 
 
-def acknowledge_index_access(role: IConstruct, table: dynamodb.Table) -> None:
-    """`table.grant_*_data` covers the table's own indexes as `<table arn>/index/*`."""
-    acknowledge(
-        role,
-        "AwsSolutions-IAM5",
-        f"Queries the {constants.INCIDENTS_BY_STATUS_INDEX} GSI: the grant covers only this table's own indexes "
-        "(<table arn>/index/*), not other tables.",
-        finding=f"Resource::{arn_of(table)}/index/*",
-    )
+def grant_table(
+    fn: lambda_.IFunction, table: dynamodb.ITable, actions: list[str], *, query_index: str | None = None
+) -> None:
+    """Exactly `actions` on `table`, and Query on its index `query_index` alone when given.
+
+    Not CDK's `grant_read_data`/`grant_read_write_data`: they add Scan, DeleteItem, the Batch*
+    actions, ConditionCheckItem and DescribeTable, and `<table arn>/index/*`. A TransactWriteItems
+    needs the action of each of its parts (PutItem, UpdateItem, DeleteItem), no action of its own.
+    """
+    fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=[table.table_arn]))
+    if query_index is not None:
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/{query_index}"]
+            )
+        )

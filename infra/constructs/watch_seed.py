@@ -12,7 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from crisiswatch.aws.watches import watch_item
+from crisiswatch.aws.watches import WATCHES_PK, watch_item
 from infra.context import DeploymentSettings
 from infra.nag import acknowledge
 
@@ -51,7 +51,14 @@ class WatchSeed(Construct):
                 on_update=put,
                 install_latest_aws_sdk=False,
                 policy=custom_resources.AwsCustomResourcePolicy.from_statements(
-                    [iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[state_table.table_arn])]
+                    [
+                        # The watches' partition only, like the API's and the scheduler's grants.
+                        iam.PolicyStatement(
+                            actions=["dynamodb:PutItem"],
+                            resources=[state_table.table_arn],
+                            conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [WATCHES_PK]}},
+                        )
+                    ]
                 ),
             )
         provider = Stack.of(self).node.try_find_child(PROVIDER_ID)

@@ -7,7 +7,11 @@ In one run, pinned to one CPU core, prints one JSON object with:
 - ``cold_start_s``: a fresh interpreter, from ``import crisiswatch.scoring`` to the first score
   returned (median of several runs);
 - ``layer_mb_unzipped``: jieba + snownlp + opencc as installed, less what the layer build trims
-  (see docs/scoring.md), plus our package data; and the model files' sizes.
+  (see docs/scoring.md), plus our package data; and the model files' sizes;
+- ``adversarial_ms``: ms per input for normalize, score, match, fold and the story fingerprint on
+  the adversarial texts of ``tools.scoring.adversarial`` (at the largest post size), and for
+  ``html_to_text`` on its adversarial HTML (issue 11: no super-linear work on untrusted text).
+  ``--adversarial-only`` prints just these (a table on stderr, the JSON on stdout).
 
 Posts come from ``--data`` (a CSV with a ``text`` column; default: the shared weibo2018 set when it
 exists) or, without data, from built-in synthetic sentences.
@@ -129,15 +133,76 @@ def layer_size() -> dict[str, float]:
     return sizes
 
 
+def _ms_per_call(fn, value: str, min_seconds: float = 0.2) -> float:
+    fn(value)  # warm caches and lazy loads, as a warm Lambda has them
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn(value)
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds or calls >= 50:
+            return 1000 * elapsed / calls
+
+
+def adversarial(scorer) -> dict[str, object]:
+    """ms per input on the adversarial texts, at the largest post size."""
+    from crisiswatch.incidents.stories import _fingerprint
+    from crisiswatch.ingest.fields import _html_to_text
+    from crisiswatch.rules import _fold, rule_for
+    from crisiswatch.scoring.normalize import normalize
+    from crisiswatch.vocabulary import Watch
+    from tools.scoring.adversarial import HTML, MAX_TEXT_CHARS, TEXTS
+
+    rule = rule_for(
+        Watch(id="bench", name="鲜味坊", keywords=["鲜味坊", "变质", "xwf food"], exclude=["广告"])
+    )
+    steps = {
+        "normalize": normalize,
+        "score": scorer.score_text,
+        "match": rule.match,  # folds the text, then looks for each term
+        "fold": _fold,  # uncached: a cache hit would time nothing
+        "fingerprint": _fingerprint,
+    }
+    texts = {
+        name: {step: round(_ms_per_call(fn, make(MAX_TEXT_CHARS)), 2) for step, fn in steps.items()}
+        for name, make in TEXTS.items()
+    }
+    html = {
+        name: {"html_to_text": round(_ms_per_call(_html_to_text, make(MAX_TEXT_CHARS)), 2)}
+        for name, make in HTML.items()
+    }
+    return {"chars": MAX_TEXT_CHARS, "texts": texts, "html": html}
+
+
+def _print_adversarial(figures: dict[str, object]) -> None:
+    rows = [(name, cells) for group in ("texts", "html") for name, cells in figures[group].items()]
+    columns = list(dict.fromkeys(c for _, cells in rows for c in cells))
+    out = [f"adversarial inputs of {figures['chars']:,} characters, ms per input", ""]
+    out.append(f"{'input':24}" + "".join(f"{c:>14}" for c in columns))
+    for name, cells in rows:
+        out.append(
+            f"{name:24}" + "".join(f"{cells[c]:>14.2f}" if c in cells else f"{'':>14}" for c in columns)
+        )
+    sys.stderr.write("\n".join(out) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.scoring.bench")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="CSV with a text column")
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--skip-naive", action="store_true", help="do not time SnowNLP (2.4 s import)")
+    parser.add_argument("--adversarial-only", action="store_true", help="only the adversarial inputs")
     args = parser.parse_args(argv)
 
     core = pin_one_core()
+    if args.adversarial_only:
+        from crisiswatch.scoring import Scorer
+
+        figures = adversarial(Scorer(brand_terms=["鲜味坊"]))
+        _print_adversarial(figures)
+        sys.stdout.write(json.dumps({"core": core, "adversarial_ms": figures}, ensure_ascii=False) + "\n")
+        return 0
     texts = load_posts(args.data, args.posts)
     cold = cold_start(args.cold_runs, core)
 
@@ -167,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         p.name: round(p.stat().st_size / 1024) for p in sorted(data.iterdir()) if p.is_file()
     }
     result["layer_mb_unzipped"] = layer_size()
+    result["adversarial_ms"] = adversarial(scorer)
+    _print_adversarial(result["adversarial_ms"])
     sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     return 0
 

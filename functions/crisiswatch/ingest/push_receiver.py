@@ -25,6 +25,7 @@ from crisiswatch.ingest.webhook import (
     SignatureRejected,
     check_body_size,
     parse_batch,
+    signing_secrets,
     verify_signature,
 )
 from crisiswatch.ports import Clock, Queue, SecretReader
@@ -95,8 +96,9 @@ class PushReceiver:
         """(accepted, dropped); raises PushRejected."""
         now = self.clock.now()
         check_body_size(request.body)  # before any work on it
-        secret = self.secrets.get(self.secret_name).encode()
-        verify_signature(secret, request.timestamp, request.body, request.signature, now)
+        # The current secret, and the previous one during a rotation's overlap.
+        secrets = signing_secrets(self.secrets.get(self.secret_name))
+        signed_with = verify_signature(secrets, request.timestamp, request.body, request.signature, now)
         watches = self.watches.all()
         batch = parse_batch(request.body, watches)
         rule = rule_for(watches[batch.watch_id], batch.platform)
@@ -111,6 +113,8 @@ class PushReceiver:
             "push accepted",
             watch_id=batch.watch_id,
             platform=batch.platform,
+            # Which secret signed it: during a rotation, "previous" shows who has not switched yet.
+            signed_with="current" if signed_with == 0 else "previous",
             accepted=len(posts),
             dropped=dropped,
         )

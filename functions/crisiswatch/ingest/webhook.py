@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -64,22 +65,50 @@ def sign(secret: bytes, timestamp: str, body: bytes) -> str:
     return SIGNATURE_SCHEME + digest
 
 
+def signing_secrets(value: str) -> list[bytes]:
+    """The secrets a push may be signed with, from the Secrets Manager value.
+
+    A plain string is the one secret (what the stack generates). During a rotation the value is
+    JSON, ``{"current": "<new>", "previous": "<old>"}``: both are accepted until ``previous`` is
+    removed, so a provider is never cut off while it switches (docs/infra.md, "Rotating the push
+    secret"). ``previous`` may be absent, null or empty. Raises ``ValueError`` on a value that is
+    neither (a misconfiguration: our failure, not the caller's).
+    """
+    if not value.lstrip().startswith("{"):
+        if not value:
+            raise ValueError("the push secret is empty")
+        return [value.encode()]
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise ValueError("the push secret looks like JSON but is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise ValueError('the push secret\'s JSON must be an object {"current": ..., "previous": ...}')
+    current, previous = parsed.get("current"), parsed.get("previous")
+    if not isinstance(current, str) or not current:
+        raise ValueError('the push secret\'s JSON needs a non-empty "current"')
+    if previous not in (None, "") and not isinstance(previous, str):
+        raise ValueError('the push secret\'s "previous" must be a string')
+    return [current.encode()] + ([previous.encode()] if previous and previous != current else [])
+
+
 def verify_signature(
-    secret: bytes,
+    secret: bytes | Sequence[bytes],
     timestamp: str | None,
     body: bytes,
     signature: str | None,
     now: datetime,
     tolerance_seconds: int = PUSH_SIGNATURE_TOLERANCE_SECONDS,
-) -> None:
-    """Raise ``SignatureRejected`` unless `signature` is ``sign(secret, timestamp, body)`` and
-    `timestamp` is within `tolerance_seconds` of `now` (either side).
+) -> int:
+    """Raise ``SignatureRejected`` unless `signature` is ``sign(secret, timestamp, body)`` (for
+    one of the secrets, when given several: see ``signing_secrets``) and `timestamp` is within `tolerance_seconds` of `now` (either side).
 
     The signature is compared with ``hmac.compare_digest`` whatever its form or length, so the time
     taken says nothing about how much of it was right. Freshness is checked after the signature:
     a caller without the secret only ever learns that the signature does not match.
     """
-    if not secret:
+    candidates = [secret] if isinstance(secret, bytes) else list(secret)
+    if not candidates or not all(candidates):
         raise ValueError("the push secret is empty")
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -89,15 +118,17 @@ def verify_signature(
         raise SignatureRejected(f"missing {TIMESTAMP_HEADER} header")
     if not _TIMESTAMP.match(timestamp):
         raise SignatureRejected(f"{TIMESTAMP_HEADER} must be Unix epoch seconds")
-    expected = sign(secret, timestamp, body).encode()
     given = signature.strip().lower().encode("utf-8", errors="replace")
-    if not hmac.compare_digest(expected, given):
+    matches = [hmac.compare_digest(sign(c, timestamp, body).encode(), given) for c in candidates]
+    # All compared: the time taken says nothing about which one matched.
+    if not any(matches):
         raise SignatureRejected(f"{SIGNATURE_HEADER} does not match the body and timestamp")
     skew = now.timestamp() - int(timestamp)
     if skew > tolerance_seconds:
         raise SignatureRejected(f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s old")
     if skew < -tolerance_seconds:
         raise SignatureRejected(f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the future")
+    return matches.index(True)
 
 
 class PushedPost(BaseModel):
