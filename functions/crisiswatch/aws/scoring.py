@@ -8,9 +8,9 @@ import boto3
 from crisiswatch.aws.baselines import DynamoBaselineStore
 from crisiswatch.aws.incidents import DynamoIncidentRepository
 from crisiswatch.aws.posts import DynamoPostRepository
-from crisiswatch.aws.services import timers
 from crisiswatch.aws.stories import DynamoStoryIndex
 from crisiswatch.aws.timeline import DynamoTimeline
+from crisiswatch.aws.timers import scheduler_timers
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.aws.workflow import StepFunctionsWorkflow
 from crisiswatch.environment import ScorerSettings
@@ -31,7 +31,7 @@ def intake(s: ScorerSettings, clock: Clock) -> Intake:
         workflow=StepFunctionsWorkflow(boto3.client("stepfunctions"), s.state_machine_arn),
         rules=s.rules,
         ack_timeouts=s.ack_timeout_seconds,
-        events=IncidentLog(DynamoTimeline(db, s.state_table), incidents, timers(s, clock)),
+        events=IncidentLog(DynamoTimeline(db, s.state_table), incidents, scheduler_timers(s, clock)),
         durations=s.durations,
     )
     watches = WatchCache(DynamoWatchCatalogue(db, s.state_table))

@@ -11,10 +11,10 @@ from crisiswatch.aws.held import DynamoHeldAlerts
 from crisiswatch.aws.incidents import DynamoIncidentRepository
 from crisiswatch.aws.secrets import SecretsManagerReader
 from crisiswatch.aws.timeline import DynamoTimeline
-from crisiswatch.aws.timers import SchedulerTimers
+from crisiswatch.aws.timers import scheduler_timers
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.constants import CREDENTIALS_MAX_AGE_SECONDS
-from crisiswatch.environment import NotifierSettings, TimerSettings
+from crisiswatch.environment import NotifierSettings
 from crisiswatch.escalation.chat_channel import BotChannel
 from crisiswatch.escalation.chat_delivery import ChatDelivery
 from crisiswatch.escalation.chat_http import HttpChatSender
@@ -22,12 +22,8 @@ from crisiswatch.escalation.service import Notifier
 from crisiswatch.ports import Clock
 
 
-def timers(settings: TimerSettings, clock: Clock) -> SchedulerTimers:
-    return SchedulerTimers(boto3.client("scheduler"), *settings.timer_target(), clock=clock)
-
-
 def notifier(settings: NotifierSettings, clock: Clock) -> Notifier:
-    dynamodb, wakeups = boto3.client("dynamodb"), timers(settings, clock)
+    dynamodb, wakeups = boto3.client("dynamodb"), scheduler_timers(settings, clock)
     gate = DynamoChatGate(dynamodb, settings.state_table)
     chat = ChatDelivery(gate, HttpChatSender(clock), SecretsManagerReader(CREDENTIALS_MAX_AGE_SECONDS))
     return Notifier(

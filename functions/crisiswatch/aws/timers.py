@@ -9,14 +9,18 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 from botocore.exceptions import ClientError
 
 from crisiswatch.aws.items import error_code
 from crisiswatch.clock import SystemClock
 from crisiswatch.constants import TIMER_MAX_EVENT_AGE_SECONDS, TIMER_MAX_RETRY_ATTEMPTS
 from crisiswatch.ports import Clock
+
+if TYPE_CHECKING:
+    from crisiswatch.environment import TimerSettings
 
 SCHEDULE_NAME_MAX = 64  # Scheduler's limit; names match [0-9a-zA-Z-_.]+
 _HASH_CHARS = 16  # 64 bits of sha256: distinct names never meet in practice
@@ -119,3 +123,8 @@ class SchedulerTimers:
                 "DeadLetterConfig": {"Arn": self._dead_letter_arn},
             },
         }
+
+
+def scheduler_timers(settings: TimerSettings, clock: Clock) -> SchedulerTimers:
+    """The timers of a function whose environment names them (crisiswatch.environment.TimerSettings)."""
+    return SchedulerTimers(boto3.client("scheduler"), *settings.timer_target(), clock=clock)

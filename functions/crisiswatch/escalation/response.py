@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 
 from crisiswatch.escalation import clocks as clockwork
 from crisiswatch.escalation.clocks import ClockDurations
-from crisiswatch.escalation.service import schedule
+from crisiswatch.escalation.service import log_event, schedule
 from crisiswatch.incidents.detection import execution_name
 from crisiswatch.incidents.record import (
     Acknowledgement,
@@ -19,7 +19,6 @@ from crisiswatch.incidents.record import (
     Incident,
     Resolution,
     Statement,
-    TimelineEvent,
 )
 from crisiswatch.ports import (
     Clock,
@@ -60,29 +59,19 @@ class IncidentLog:
 
     def resolved(self, incident: Incident) -> None:
         """Resolved by detection (quiet): its clocks stop and their timers go, as on a person's resolve."""
-        wind_down(self.incidents, self.timers, incident.incident_id)
+        wind_down(self.incidents, self.timers, incident)
         reason = incident.resolution.reason if incident.resolution else ""
         self._append(incident, "resolved", "resolved", f"事件结束：{reason}")
 
     def _append(self, incident: Incident, kind: str, key: str, summary: str) -> None:
-        self.timeline.append(
-            incident.incident_id,
-            [
-                TimelineEvent(
-                    at=incident.updated_at,
-                    kind=kind,
-                    key=key,
-                    summary=summary,
-                    details={"level": incident.level.value},
-                )
-            ],
-        )
+        details = {"level": incident.level.value}
+        log_event(self.timeline, incident.incident_id, incident.updated_at, kind, key, summary, details)
 
 
-def wind_down(incidents: IncidentRepository, timers: Timers | None, incident_id: str) -> Incident:
-    """Stop every pending clock of a resolved incident and cancel its timers."""
+def wind_down(incidents: IncidentRepository, timers: Timers | None, incident: Incident) -> Incident:
+    """Stop every pending clock of a resolved incident (as just stored) and cancel its timers."""
+    incident_id = incident.incident_id
     for _ in range(MAX_ATTEMPTS):
-        incident = incidents.get(incident_id)
         if not any(c.status == "pending" for c in incident.clocks):
             break
         try:
@@ -90,8 +79,8 @@ def wind_down(incidents: IncidentRepository, timers: Timers | None, incident_id:
                 incident_id, clockwork.stop(incident.clocks), incident.statements, incident.clocks_version
             )
             break
-        except StaleIncident:
-            continue
+        except StaleIncident:  # a notifier changed the clocks meanwhile: read them again
+            incident = incidents.get(incident_id)
     if timers is not None and incident.clocks:
         timers.cancel(clockwork.all_timer_names(incident_id, incident.clocks))
     return incident
@@ -178,7 +167,7 @@ class ResponseDesk:
         for level in LEVELS:
             if incident.escalated_level is not None and level <= incident.escalated_level:
                 stopped += self.workflow.stop(execution_name(incident, level), cause=f"resolved by {by}")
-        resolved = wind_down(self.incidents, self.timers, incident_id)
+        resolved = wind_down(self.incidents, self.timers, resolved)
         self._log(
             incident_id,
             now,
@@ -190,7 +179,4 @@ class ResponseDesk:
         return resolved
 
     def _log(self, incident_id: str, at: datetime, kind: str, key: str, summary: str, details: dict) -> None:
-        if self.timeline is not None:
-            self.timeline.append(
-                incident_id, [TimelineEvent(at=at, kind=kind, key=key, summary=summary, details=details)]
-            )
+        log_event(self.timeline, incident_id, at, kind, key, summary, details)

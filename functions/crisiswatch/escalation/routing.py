@@ -66,7 +66,7 @@ def _local(moment: datetime, quiet: QuietHours) -> datetime:
     return moment.astimezone(ZoneInfo(quiet.timezone))
 
 
-def _hhmm(value: str) -> time:
+def _parse_hhmm(value: str) -> time:
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
 
@@ -77,7 +77,7 @@ def quiet_until(quiet: QuietHours | None, now: datetime) -> datetime | None:
     if quiet is None or quiet.start == quiet.end:
         return None
     local = _local(now, quiet)
-    start, end = _hhmm(quiet.start), _hhmm(quiet.end)
+    start, end = _parse_hhmm(quiet.start), _parse_hhmm(quiet.end)
     at = local.time()
     crosses_midnight = start > end
     inside = (at >= start or at < end) if crosses_midnight else (start <= at < end)

@@ -176,18 +176,16 @@ class Notifier:
         )
         self._log(
             incident.incident_id,
-            TimelineEvent(
-                at=now,
-                kind="missed" if missed else "reminder",
-                key=key,
-                summary=summary,
-                details={
-                    "clock": clock.kind,
-                    "seq": clock.seq,
-                    "due": clock.due.isoformat(),
-                    "tier": tier.value,
-                },
-            ),
+            now,
+            "missed" if missed else "reminder",
+            key,
+            summary,
+            {
+                "clock": clock.kind,
+                "seq": clock.seq,
+                "due": clock.due.isoformat(),
+                "tier": tier.value,
+            },
         )
         done = self._deliver(
             incident, policy, tier, "missed" if missed else "reminder", alert, key, None, now
@@ -227,13 +225,11 @@ class Notifier:
         self.incidents.record_notification(incident.incident_id, held, request.task_token)
         self._log(
             incident.incident_id,
-            TimelineEvent(
-                at=now,
-                kind="held",
-                key=held.key,
-                summary=f"静默时段：{request.tier.value} 级通知暂缓，北京时间 {china_hhmm(until)} 合并发送",
-                details={"tier": request.tier.value, "until": until.isoformat()},
-            ),
+            now,
+            "held",
+            held.key,
+            f"静默时段：{request.tier.value} 级通知暂缓，北京时间 {china_hhmm(until)} 合并发送",
+            {"tier": request.tier.value, "until": until.isoformat()},
         )
         return held
 
@@ -260,13 +256,11 @@ class Notifier:
         for incident_id in sorted({e["incident_id"] for e in entries}):
             self._log(
                 incident_id,
-                TimelineEvent(
-                    at=now,
-                    kind="digest",
-                    key=key,
-                    summary=f"静默时段结束：{len(entries)} 条暂缓通知合并发送",
-                    details={"alerts": len(entries), "failures": done.failures},
-                ),
+                now,
+                "digest",
+                key,
+                f"静默时段结束：{len(entries)} 条暂缓通知合并发送",
+                {"alerts": len(entries), "failures": done.failures},
             )
         if done.failures:
             raise DeliveryFailed("; ".join(done.failures))
@@ -289,13 +283,11 @@ class Notifier:
         if not audience.notify and not audience.chat:
             self._log(
                 incident.incident_id,
-                TimelineEvent(
-                    at=now,
-                    kind="notify_failed",
-                    key=f"{key}/nobody",
-                    summary=f"{tier.value} 层级无人可通知",
-                    details={"tier": tier.value},
-                ),
+                now,
+                "notify_failed",
+                f"{key}/nobody",
+                f"{tier.value} 层级无人可通知",
+                {"tier": tier.value},
             )
             raise NoRecipients(f"nobody is on the {tier.value} tier of watch {incident.watch_id}")
         channels: list[tuple[str, Callable[[], tuple[str, datetime | None]]]] = []
@@ -319,13 +311,11 @@ class Notifier:
                 if claim == "in_flight":
                     self._log(
                         incident.incident_id,
-                        TimelineEvent(
-                            at=now,
-                            kind="notify_failed",
-                            key=f"{channel_key}/uncertain",
-                            summary=f"{channel} 通知 {tier.value} 层级状态不明（上次发送中断），不重发",
-                            details={"channel": channel, "tier": tier.value},
-                        ),
+                        now,
+                        "notify_failed",
+                        f"{channel_key}/uncertain",
+                        f"{channel} 通知 {tier.value} 层级状态不明（上次发送中断），不重发",
+                        {"channel": channel, "tier": tier.value},
                     )
                 if token:
                     self.incidents.remember_wait(incident.incident_id, token)
@@ -343,13 +333,11 @@ class Notifier:
                 )
                 self._log(
                     incident.incident_id,
-                    TimelineEvent(
-                        at=now,
-                        kind="notify_failed",
-                        key=f"{channel_key}/failed/{now.isoformat()}",
-                        summary=f"{channel} 通知 {tier.value} 层级失败：{type(e).__name__}",
-                        details={"channel": channel, "tier": tier.value, "error": str(e)[:300]},
-                    ),
+                    now,
+                    "notify_failed",
+                    f"{channel_key}/failed/{now.isoformat()}",
+                    f"{channel} 通知 {tier.value} 层级失败：{type(e).__name__}",
+                    {"channel": channel, "tier": tier.value, "error": str(e)[:300]},
                 )
                 continue
             recipients = audience.notify if channel == "sns" else [channel.split(":", 1)[1]]
@@ -359,19 +347,17 @@ class Notifier:
             what = f"暂缓（限流），北京时间 {china_hhmm(held)} 合并发送" if held else f"消息 {message_id}"
             self._log(
                 incident.incident_id,
-                TimelineEvent(
-                    at=now,
-                    kind="notified",
-                    key=channel_key,
-                    summary=f"{kind} 已通过 {channel} 发给 {tier.value} 层级 {len(recipients)} 个对象（{what}）",
-                    details={
-                        "channel": channel,
-                        "tier": tier.value,
-                        "kind": kind,
-                        "recipients": len(recipients),
-                        "message_id": message_id,
-                    },
-                ),
+                now,
+                "notified",
+                channel_key,
+                f"{kind} 已通过 {channel} 发给 {tier.value} 层级 {len(recipients)} 个对象（{what}）",
+                {
+                    "channel": channel,
+                    "tier": tier.value,
+                    "kind": kind,
+                    "recipients": len(recipients),
+                    "message_id": message_id,
+                },
             )
             logger.info(
                 "alert sent",
@@ -411,14 +397,12 @@ class Notifier:
             return  # another notifier started them
         self._log(
             incident.incident_id,
-            TimelineEvent(
-                at=now,
-                kind="level",
-                key="clocks/started",
-                summary=f"响应时限开始（北京时间）：首次声明 {china_hhmm(incident.deadlines.first_statement)}，"
-                f"详细声明 {china_hhmm(incident.deadlines.detailed_statement)}，每日进展通报",
-                details={"deadlines": incident.deadlines.model_dump(mode="json")},
-            ),
+            now,
+            "level",
+            "clocks/started",
+            f"响应时限开始（北京时间）：首次声明 {china_hhmm(incident.deadlines.first_statement)}，"
+            f"详细声明 {china_hhmm(incident.deadlines.detailed_statement)}，每日进展通报",
+            {"deadlines": incident.deadlines.model_dump(mode="json")},
         )
 
     def _set_clocks(self, incident: Incident, new: list[ResponseClock]) -> Incident:
@@ -438,15 +422,30 @@ class Notifier:
         except WatchNotFound:
             return None
 
-    def _log(self, incident_id: str, event: TimelineEvent) -> None:
-        if self.timeline is not None:
-            self.timeline.append(incident_id, [event])
+    def _log(self, incident_id: str, at: datetime, kind: str, key: str, summary: str, details: dict) -> None:
+        log_event(self.timeline, incident_id, at, kind, key, summary, details)
 
     @staticmethod
     def _require(port):
         if port is None:
             raise RuntimeError("this notifier was built without the port this needs")
         return port
+
+
+def log_event(
+    timeline: Timeline | None,
+    incident_id: str,
+    at: datetime,
+    kind: str,
+    key: str,
+    summary: str,
+    details: dict,
+) -> None:
+    """Append one event to the incident's timeline (idempotent by `key`); no timeline: nothing."""
+    if timeline is not None:
+        timeline.append(
+            incident_id, [TimelineEvent(at=at, kind=kind, key=key, summary=summary, details=details)]
+        )
 
 
 def schedule(timers: Timers, incident: Incident) -> None:

@@ -5,9 +5,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crisiswatch.api.app import ApiDeps, build_app
-from crisiswatch.aws import services
 from crisiswatch.aws.incidents import DynamoIncidentRepository
 from crisiswatch.aws.timeline import DynamoTimeline
+from crisiswatch.aws.timers import scheduler_timers
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.aws.workflow import StepFunctionsWorkflow
 from crisiswatch.environment import ApiSettings
@@ -25,7 +25,7 @@ def build(clock: Clock) -> ApiDeps:
         watches=DynamoWatchCatalogue(dynamodb, settings.state_table),
         clock=clock,
         timeline=DynamoTimeline(dynamodb, settings.state_table),
-        timers=services.timers(settings, clock),
+        timers=scheduler_timers(settings, clock),
         durations=settings.durations,
         known_names=settings.known_names,
     )

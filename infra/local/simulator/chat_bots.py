@@ -33,9 +33,11 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from infra.local.simulator.local_server import LocalServer
 
 CHAT_FAULTS = ("500", "malformed", "slow")
 HOUR = timedelta(hours=1)
@@ -89,7 +91,7 @@ class _Refusal(Exception):
         self.message = message
 
 
-class ChatBotSimulator:
+class ChatBotSimulator(LocalServer):
     """The three webhooks on 127.0.0.1 for these bots. Thread-safe; one lock orders the requests."""
 
     def __init__(
@@ -111,47 +113,12 @@ class ChatBotSimulator:
         self._states: dict[str, _State] = {}
         self._faults: list[str] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> str:
-        if self._server is None:
-            simulator = self
+    # -- lifecycle (LocalServer: start, stop, base_url) -----------------------------------------
+    thread_name = "chat-bot-simulator"
 
-            class Handler(_Handler):
-                sim = simulator
-
-            self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-            self._server.daemon_threads = True
-            self._server.block_on_close = False
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-            )
-            self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> ChatBotSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("simulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     # -- inspection and faults ------------------------------------------------------------------
     def texts(self, bot: str) -> list[str]:

@@ -39,13 +39,14 @@ import threading
 import time
 import unicodedata
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, quote, urlsplit
 
 from . import formats
 from .cascades import ReplayScenario
 from .channels import PLATFORMS, SimItem, generate_items
+from .local_server import LocalServer
 from .scenario import Scenario, SimPost, SimUser
 
 FAULTS = ("429", "500", "503", "malformed", "wrong_shape", "slow", "disconnect", "refused", "duplicates")
@@ -114,7 +115,7 @@ def display_followers(n: int) -> int | str:
     return n
 
 
-class PlatformSimulator:
+class PlatformSimulator(LocalServer):
     """The platforms' search APIs on 127.0.0.1, for tests and the local demo. Thread-safe.
 
     ``late_posts``: some non-Weibo items become visible two ticks after their created time.
@@ -162,56 +163,18 @@ class PlatformSimulator:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._current_tick = -1
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> str:
-        if self._server is not None:
-            return self.base_url
-        simulator = self
+    # -- lifecycle (LocalServer: start, stop, base_url) -----------------------------------------
+    thread_name = "platform-simulator"
 
-        class Handler(_Handler):
-            sim = simulator
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
-        server = ThreadingHTTPServer((self.host, self.port), Handler)
-        server.block_on_close = False  # a "slow" answer in progress must not hold up stop()
-        server.daemon_threads = True
-        self._server = server
+    def _before_start(self) -> None:
         self._stopping.clear()
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="platform-simulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self.base_url
 
-    def stop(self) -> None:
-        if self._server is None:
-            return
+    def _before_stop(self) -> None:
         self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> PlatformSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("simulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     # -- the scenario's clock -------------------------------------------------------------------
     @property
