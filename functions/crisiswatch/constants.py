@@ -91,9 +91,8 @@ DEFAULT_HEARTBEAT_SILENT_MINUTES = 120
 # At least three sweeps; at most a day (a busy watch's buckets of the span are read every sweep).
 HEARTBEAT_SILENT_MINUTES_RANGE = (3 * SWEEP_MINUTES, 24 * 60)
 
-# Push endpoint (providers that push posts, signed with HMAC-SHA256 over a shared secret).
-PUSH_MAX_BODY_BYTES = 256 * 1024
-PUSH_MAX_POSTS = 100
+# Push endpoint (providers that push posts, signed with HMAC-SHA256 over a shared secret); its body
+# limits are in crisiswatch.limits.
 PUSH_SIGNATURE_TOLERANCE_SECONDS = 300  # a timestamp older or newer than this is a replay
 PUSH_SECRET_MAX_AGE_SECONDS = 300  # how long a warm function caches the shared secret
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-try:  # the limit of issue 11, once crisiswatch.limits defines it
-    from crisiswatch.limits import MAX_POST_TEXT_CHARS as MAX_TEXT_CHARS  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until then, the pushed-post size the issue names
-    MAX_TEXT_CHARS = 20_000
+from crisiswatch.limits import POST_TEXT_MAX_CHARS
+
+# A post's text is cut at POST_TEXT_MAX_CHARS where the Post is built, but the readers before that
+# (HTML to text, feeds) see the platform's raw field: four times the limit (20,000) keeps a margin
+# that a super-linear reader could not hide in.
+MAX_TEXT_CHARS = 4 * POST_TEXT_MAX_CHARS
 
 
 def _fill(unit: str, size: int = MAX_TEXT_CHARS) -> str:

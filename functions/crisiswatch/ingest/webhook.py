@@ -23,8 +23,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from crisiswatch.constants import PUSH_MAX_BODY_BYTES, PUSH_MAX_POSTS, PUSH_SIGNATURE_TOLERANCE_SECONDS
+from crisiswatch.constants import PUSH_SIGNATURE_TOLERANCE_SECONDS
 from crisiswatch.ingest.errors import IngestError
+from crisiswatch.limits import PUSH_MAX_BODY_BYTES, PUSH_MAX_POSTS
 from crisiswatch.vocabulary import Author, Engagement, Post, Watch
 
 SIGNATURE_HEADER = "X-Crisiswatch-Signature"

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from crisiswatch.constants import PUSH_MAX_BODY_BYTES, PUSH_MAX_POSTS
 from crisiswatch.ingest import webhook as push
 from crisiswatch.ingest.webhook import (
     BodyTooLarge,
@@ -22,6 +21,7 @@ from crisiswatch.ingest.webhook import (
     sign,
     verify_signature,
 )
+from crisiswatch.limits import PUSH_MAX_BODY_BYTES, PUSH_MAX_POSTS
 from crisiswatch.vocabulary import Watch
 
 SECRET = b"s3cr3t-shared-with-the-provider"
