@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from crisiswatch import limits
 from crisiswatch.rules import RuleSyntaxError, parse_rule
 
 
@@ -62,15 +64,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _clamped(count: Any) -> Any:
+    """A count as DynamoDB and JSON hold it exactly: at most limits.COUNTER_MAX, whether it comes as
+    an int or as a float (1e+40, as JavaScript writes 10**40); a count at the maximum is reported as
+    clamped (Post.bounded). Anything else is left to the field's own validation."""
+    if isinstance(count, bool) or not isinstance(count, int | float):
+        return count
+    return limits.COUNTER_MAX if limits.COUNTER_MAX < count < float("inf") else count
+
+
 class Author(_Model):
-    id: str
-    name: str = ""
+    id: str = Field(max_length=limits.POST_ID_MAX_CHARS)
+    name: str = Field(default="", max_length=limits.AUTHOR_NAME_MAX_CHARS)
     followers: int | None = Field(
         default=0, ge=0, description="None: unknown (a recording without it), not zero"
     )
     # Weibo's verified_type: -1 none, 0 personal (orange V), 1-7 organisations (blue V:
     # 1 government, 2 enterprise, 3 media, 4 campus, 5 website, 6 app, 7 group), 220+ big V.
-    verified_type: int = -1
+    verified_type: int = Field(default=-1, ge=-limits.COUNTER_MAX, le=limits.COUNTER_MAX)
+
+    _clamp = field_validator("followers", mode="before")(_clamped)
 
 
 class Engagement(_Model):
@@ -79,26 +92,54 @@ class Engagement(_Model):
     likes: int = Field(default=0, ge=0)
     views: int = Field(default=0, ge=0)
 
+    _clamp = field_validator("reposts", "comments", "likes", "views", mode="before")(_clamped)
+
 
 class Post(_Model):
-    """One normalized item from any platform, as it travels on the posts queue."""
+    """One normalized item from any platform, as it travels on the posts queue.
+
+    Every adapter and the push build this model, so the limits of crisiswatch.limits hold here for
+    all of them: a text over POST_TEXT_MAX_CHARS is cut (its original length kept in
+    `text_length`), counts over COUNTER_MAX are clamped, over-long identifiers are refused.
+    """
 
     platform: str
-    post_id: str
-    url: str = ""
+    post_id: str = Field(max_length=limits.POST_ID_MAX_CHARS)
+    url: str = Field(default="", max_length=limits.POST_URL_MAX_CHARS)
     author: Author
     text: str
+    text_length: int | None = Field(
+        default=None, ge=0, description="the original number of characters when `text` was cut; None: whole"
+    )
     created_at: datetime
     engagement: Engagement = Engagement()
-    repost_of: str | None = None
+    repost_of: str | None = Field(default=None, max_length=limits.POST_ID_MAX_CHARS)
     fetched_at: datetime
     watch_id: str
     matched_terms: list[str] = Field(default_factory=list, description="the watch's terms this post hit")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cut_text(cls, data: Any) -> Any:
+        text = data.get("text") if isinstance(data, dict) else None
+        if isinstance(text, str) and len(text) > limits.POST_TEXT_MAX_CHARS:
+            return data | {"text": text[: limits.POST_TEXT_MAX_CHARS], "text_length": len(text)}
+        return data
 
     @field_validator("created_at", "fetched_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    @property
+    def bounded(self) -> list[str]:
+        """What the limits changed in this post: "text" (cut) and each count at COUNTER_MAX (clamped)."""
+        counts = {"author.followers": self.author.followers} | {
+            f"engagement.{name}": value for name, value in self.engagement
+        }
+        return (["text"] if self.text_length is not None else []) + [
+            name for name, value in counts.items() if value == limits.COUNTER_MAX
+        ]
 
     @property
     def key(self) -> str:

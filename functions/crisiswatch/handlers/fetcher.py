@@ -44,6 +44,7 @@ wiring = Wiring(build)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     def handle(record: SQSRecord) -> None:
         result = wiring.get().run_message(record.body, context.get_remaining_time_in_millis() / 1000)
-        metrics.add_metric(name="PostsFetched", unit=MetricUnit.Count, value=len(result.posts))
+        for name, value in result.counts.items():  # posts queued; skipped, dropped, cut, clamped
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlencode
 
 from pydantic import BeforeValidator, Field, ValidationError
 
+from crisiswatch.ingest.bounds import first_items
 from crisiswatch.ingest.errors import FetchError, MalformedResponse, excerpt
 from crisiswatch.ingest.fields import (
     IdString,
@@ -125,7 +126,7 @@ def parse_search_page(payload: Any, watch: Watch, fetched_at: datetime, now: dat
         )
     posts: list[Post] = []
     skipped: list[str] = []
-    results = response.data.result or []
+    results, over = first_items(response.data.result or [])
     for i, raw in enumerate(results):
         ident = raw.get("bvid") if isinstance(raw, dict) else None
         label = f"result {i}" + (f" ({ident})" if ident else "")
@@ -139,7 +140,7 @@ def parse_search_page(payload: Any, watch: Watch, fetched_at: datetime, now: dat
         except (ValidationError, ValueError) as e:
             skipped.append(f"{label}: {describe(e, 'video')}")
     has_more = bool(results) and response.data.page < response.data.numPages
-    return SearchPage(posts=posts, has_more=has_more, skipped=skipped)
+    return SearchPage(posts=posts, has_more=has_more, skipped=skipped, items_over_limit=over)
 
 
 class BilibiliAdapter:

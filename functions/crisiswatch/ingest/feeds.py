@@ -29,6 +29,7 @@ from urllib.parse import quote, urlsplit
 
 import feedparser
 
+from crisiswatch.ingest.bounds import first_items
 from crisiswatch.ingest.errors import MalformedResponse, excerpt
 from crisiswatch.ingest.fields import html_to_text, join_text
 from crisiswatch.ingest.platform import SearchPage
@@ -143,14 +144,15 @@ def parse_search_page(body: Any, watch: Watch, fetched_at: datetime, now: dateti
     parsed = parse_feed(body)
     posts: list[Post] = []
     skipped: list[str] = []
-    for i, entry in enumerate(parsed.entries):
+    entries, over = first_items(parsed.entries)
+    for i, entry in enumerate(entries):
         try:
             posts.append(to_post(entry, parsed.feed, watch, fetched_at, now))
         except ValueError as e:
             ident = entry.get("id") or entry.get("link")
             label = f"entry {i}" + (f" ({excerpt(ident, 40)})" if ident else "")
             skipped.append(f"{label}: {e}")
-    return SearchPage(posts=posts, has_more=False, skipped=skipped)
+    return SearchPage(posts=posts, has_more=False, skipped=skipped, items_over_limit=over)
 
 
 class FeedAdapter:

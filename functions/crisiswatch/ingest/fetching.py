@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 
 from crisiswatch.constants import FETCH_MAX_PAGES, FETCH_OVERLAP_MINUTES, FETCH_TIME_MARGIN_SECONDS, SERVICE
 from crisiswatch.ingest.adapters import adapter_for
+from crisiswatch.ingest.bounds import PAGE_ITEMS_DROPPED, bounded_counts, over_limit_reason
 from crisiswatch.ingest.credentials import PlatformCredentials
 from crisiswatch.ingest.http import JsonClient
 from crisiswatch.ingest.platform import fetch_payload
@@ -26,6 +27,9 @@ from crisiswatch.rules import rule_for
 from crisiswatch.vocabulary import FetchJob, Post
 
 logger = Logger(service=SERVICE, child=True)
+
+# Metric names of a run: posts queued, and items the adapter could not read (each with its reason).
+POSTS_FETCHED, ITEMS_SKIPPED = "PostsFetched", "ItemsSkipped"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class FetchResult:
     ``dropped``: unique posts the search returned that the watch does not match (or excludes).
     ``duplicates``: posts seen again in this run (other keyword, other page, embedded original).
     ``skipped``: one reason per item that could not be read. ``terms``: post key -> terms that hit.
+    ``items_over_limit``: page items past PLATFORM_ITEMS_PER_PAGE_MAX, dropped unread.
+    ``bounded``: posts whose text was cut or a count clamped (crisiswatch.ingest.bounds), by metric.
     """
 
     posts: list[Post]
@@ -46,6 +52,18 @@ class FetchResult:
     duplicates: int = 0
     skipped: list[str] = field(default_factory=list)
     terms: dict[str, list[str]] = field(default_factory=dict)
+    items_over_limit: int = 0
+    bounded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The run's metrics, by name (the fetcher publishes them)."""
+        return {
+            POSTS_FETCHED: len(self.posts),
+            ITEMS_SKIPPED: len(self.skipped),
+            PAGE_ITEMS_DROPPED: self.items_over_limit,
+            **self.bounded,
+        }
 
 
 def fetch_posts(
@@ -86,7 +104,7 @@ def fetch_posts(
     kept: list[Post] = []
     terms_by_key: dict[str, list[str] | None] = {}  # every post seen; None = dropped
     skipped: list[str] = []
-    pages = duplicates = 0
+    pages = duplicates = over_limit = 0
     keywords = [k for k in dict.fromkeys(watch.keywords) if k.strip()]
     for keyword in keywords:
         headers = adapter.headers(base_url, keyword) | dict(credentials or {})
@@ -98,6 +116,17 @@ def fetch_posts(
             page = adapter.parse_search_page(payload, watch, now, now)
             pages += 1
             skipped.extend(f"{keyword} p{page_number} {reason}" for reason in page.skipped)
+            if page.items_over_limit:
+                over_limit += page.items_over_limit
+                logger.warning(
+                    "page items dropped",
+                    reason=over_limit_reason(page.items_over_limit),
+                    watch_id=watch.id,
+                    platform=job.platform,
+                    keyword=keyword,
+                    page=page_number,
+                    count=page.items_over_limit,
+                )
             for post in page.posts:
                 if post.key in terms_by_key:
                     duplicates += 1
@@ -126,6 +155,7 @@ def fetch_posts(
         duplicates=duplicates,
         skipped=skipped,
         terms={post.key: post.matched_terms for post in kept},
+        items_over_limit=over_limit,
     )
     if skipped:
         logger.warning(
@@ -187,6 +217,7 @@ class Fetcher:
         # The last page reaches back past `since`: what is older was queued by an earlier run
         # (while it was in that run's window), or is later than the overlap promises to catch.
         fresh = [p for p in result.posts if since is None or p.created_at >= since]
+        bounded = bounded_counts(fresh, watch_id=job.watch.id, platform=job.platform)
         self.posts.send_all([post.model_dump_json() for post in fresh])
         if fresh:  # queued: safe to move on
             self.cursors.advance(job.watch.id, job.platform, max(p.created_at for p in fresh), now)
@@ -197,4 +228,4 @@ class Fetcher:
             queued=len(fresh),
             stale=len(result.posts) - len(fresh),
         )
-        return replace(result, posts=fresh, matched=len(fresh))
+        return replace(result, posts=fresh, matched=len(fresh), bounded=bounded)

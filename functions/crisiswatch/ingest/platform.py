@@ -23,6 +23,8 @@ class SearchPage:
     and posts the watch does not match: the caller de-duplicates and matches. ``skipped`` holds one
     human-readable reason per item that could not be read (the rest of the page is kept).
     ``next_cursor`` is handed back to ``search_url`` for the next page by cursor-paged platforms.
+    ``items_over_limit``: items past PLATFORM_ITEMS_PER_PAGE_MAX that were not read
+    (``crisiswatch.ingest.bounds.first_items``); the caller logs and counts them.
     """
 
     posts: list[Post]
@@ -31,6 +33,7 @@ class SearchPage:
     # For platforms that page with an opaque cursor instead of page numbers: what to send for the
     # next page (None: page numbers are enough).
     next_cursor: str | None = None
+    items_over_limit: int = 0
 
 
 class PlatformAdapter(Protocol):

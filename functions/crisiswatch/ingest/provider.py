@@ -44,6 +44,7 @@ from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from crisiswatch.ingest.bounds import first_items
 from crisiswatch.ingest.errors import FetchError, MalformedResponse, excerpt
 from crisiswatch.ingest.fields import (
     describe,
@@ -323,6 +324,7 @@ class ProviderAdapter:
             )
         posts: list[Post] = []
         skipped: list[str] = []
+        items, over = first_items(items)
         for i, item in enumerate(items):
             try:
                 posts.append(self.to_post(item, watch, fetched_at, now))
@@ -339,7 +341,9 @@ class ProviderAdapter:
                 skipped.append(f"has_more without {self.mapping.response.next_cursor}: paging stopped")
             else:
                 next_cursor = str(cursor)
-        return SearchPage(posts=posts, has_more=has_more, skipped=skipped, next_cursor=next_cursor)
+        return SearchPage(
+            posts=posts, has_more=has_more, skipped=skipped, next_cursor=next_cursor, items_over_limit=over
+        )
 
     def to_post(self, item: Any, watch: Watch, fetched_at: datetime, now: datetime) -> Post:
         """One item as a Post. Raises ValueError naming the field that could not be read."""

@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 from pydantic import Field, ValidationError
 
+from crisiswatch.ingest.bounds import first_items
 from crisiswatch.ingest.errors import FetchError, MalformedResponse, excerpt
 from crisiswatch.ingest.fields import (
     CHINA_TZ,
@@ -46,6 +47,7 @@ from crisiswatch.ingest.fields import (
     parse_count,
 )
 from crisiswatch.ingest.platform import SearchPage
+from crisiswatch.limits import PLATFORM_ITEMS_PER_PAGE_MAX
 from crisiswatch.vocabulary import Author, Engagement, Post, Watch
 
 PLATFORM = "weibo"
@@ -256,6 +258,16 @@ class _PageBuilder:
         self.skipped: list[str] = []
         self.mblogs_seen = 0
         self._originals: dict[str, Post | None] = {}  # key -> the original, read once per page
+        self.room = PLATFORM_ITEMS_PER_PAGE_MAX  # cards still read on this page, those in groups included
+        self.items_over_limit = 0
+
+    def cards(self, cards: list[Any], prefix: str = "") -> None:
+        """A page's cards, or a group's: at most `room` in all, the rest counted as over the limit."""
+        kept, over = first_items(cards, self.room)
+        self.room -= len(kept)
+        self.items_over_limit += over
+        for i, card in enumerate(kept):
+            self.card(card, f"{prefix}{i}")
 
     def card(self, card: Any, where: str) -> None:
         if not isinstance(card, dict):
@@ -267,8 +279,7 @@ class _PageBuilder:
             if not isinstance(group, list):
                 self.skipped.append(f"card {where}: card_group is not a list")
                 return
-            for j, inner in enumerate(group):
-                self.card(inner, f"{where}.{j}")
+            self.cards(group, f"{where}.")
         elif "mblog" in card:
             self.mblog(card["mblog"], where)
         # any other card type (notices, hot-search boxes, user cards) is not a post
@@ -328,12 +339,16 @@ def parse_search_page(payload: Any, watch: Watch, fetched_at: datetime, now: dat
             f"weibo search: ok=1 without data; payload starts with {json_excerpt(payload)!r}"
         )
     builder = _PageBuilder(watch, fetched_at, now)
-    for i, card in enumerate(response.data.cards):
-        builder.card(card, str(i))
+    builder.cards(response.data.cards)
     info = response.data.cardlistInfo
     next_page_known = info is not None and "page" in info.model_fields_set
     has_more = builder.mblogs_seen > 0 and (info.page is not None if next_page_known and info else True)
-    return SearchPage(posts=builder.posts, has_more=has_more, skipped=builder.skipped)
+    return SearchPage(
+        posts=builder.posts,
+        has_more=has_more,
+        skipped=builder.skipped,
+        items_over_limit=builder.items_over_limit,
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 
 from crisiswatch.ingest.errors import MalformedResponse
 from crisiswatch.ingest.feeds import parse_search_page
+from crisiswatch.limits import POST_TEXT_MAX_CHARS
 from crisiswatch.vocabulary import Watch
 from tools.scoring.adversarial import HTML, MAX_TEXT_CHARS
 
@@ -55,4 +56,5 @@ def test_adversarial_summary_at_the_maximum_size(name: str) -> None:
 
 def test_adversarial_summary_outcome() -> None:
     page = parse_search_page(feed(escape(HTML["repeated <!--"](MAX_TEXT_CHARS))), WATCH, NOW, NOW)
-    assert page.posts[0].text == "鲜味坊\n" + "<!--" * (MAX_TEXT_CHARS // 4)
+    read = "鲜味坊\n" + "<!--" * (MAX_TEXT_CHARS // 4)  # read whole, then cut where the Post is built
+    assert (page.posts[0].text, page.posts[0].text_length) == (read[:POST_TEXT_MAX_CHARS], len(read))
