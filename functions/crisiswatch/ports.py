@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from crisiswatch.limits import SQS_MESSAGE_MAX_BYTES
+
 if TYPE_CHECKING:
     from crisiswatch.escalation.chat import ChatBotConfig, ChatLimits
     from crisiswatch.escalation.messages import Alert
@@ -80,6 +82,26 @@ class InvalidCursor(ValueError):
 
 class QueueSendError(Exception):
     """The queue refused some messages: the caller must retry its unit of work as a whole."""
+
+
+class QueueMessageTooLarge(QueueSendError):
+    """A body over limits.SQS_MESSAGE_MAX_BYTES: refused before anything of that call was sent (it
+    would never fit, so retrying the same unit of work cannot help: drop or split it, with a reason)."""
+
+    def __init__(self, index: int, size: int):
+        super().__init__(f"message {index} is {size} bytes; a queue takes at most {SQS_MESSAGE_MAX_BYTES}")
+        self.index = index
+        self.size = size
+
+
+def message_sizes(bodies: Sequence[str]) -> list[int]:
+    """Each body's size as SQS counts it (UTF-8 bytes); raises QueueMessageTooLarge for the first
+    over SQS_MESSAGE_MAX_BYTES. Both queue adapters check with this before sending anything."""
+    sizes = [len(body.encode("utf-8", errors="surrogatepass")) for body in bodies]
+    for index, size in enumerate(sizes):
+        if size > SQS_MESSAGE_MAX_BYTES:
+            raise QueueMessageTooLarge(index, size)
+    return sizes
 
 
 # -- ports ---------------------------------------------------------------------------------------
@@ -273,7 +295,8 @@ class AlertPublisher(Protocol):
 
 class Queue(Protocol):
     def send_all(self, bodies: Sequence[str]) -> int:
-        """Queue every body, or raise QueueSendError (the caller then retries the whole unit)."""
+        """Queue every body, or raise QueueSendError (the caller then retries the whole unit);
+        QueueMessageTooLarge, before anything is sent, when one is over SQS_MESSAGE_MAX_BYTES."""
         ...
 
 

@@ -7,6 +7,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from crisiswatch import constants
+from crisiswatch.limits import SQS_MESSAGE_MAX_BYTES
 from infra.nag import acknowledge
 
 
@@ -18,6 +19,7 @@ def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
         retention_period=Duration.days(constants.DLQ_RETENTION_DAYS),
+        max_message_size_bytes=SQS_MESSAGE_MAX_BYTES,  # what the work queues take, so a redrive fits
     )
     acknowledge(
         dlq,
@@ -44,5 +46,7 @@ def work_queue(
         enforce_ssl=True,
         visibility_timeout=Duration.seconds(constants.VISIBILITY_TIMEOUT_FACTOR * consumer_timeout_seconds),
         dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=constants.DLQ_MAX_RECEIVE_COUNT, queue=dlq),
+        # Stated, not left to the account's default: the queue adapters refuse bigger bodies themselves.
+        max_message_size_bytes=SQS_MESSAGE_MAX_BYTES,
     )
     return queue, dlq

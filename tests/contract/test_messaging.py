@@ -8,6 +8,8 @@ import json
 import pytest
 
 from crisiswatch.escalation.messages import render_alert
+from crisiswatch.limits import SQS_MESSAGE_MAX_BYTES
+from crisiswatch.ports import QueueMessageTooLarge, QueueSendError
 from crisiswatch.vocabulary import Level
 from tests.builders import incident
 
@@ -41,3 +43,20 @@ def test_a_secret_reads_back_as_stored(ports):
     value = json.dumps({"Cookie": "SUB=abc; 鲜=1"}, ensure_ascii=False)
     reader = ports.secrets({"crisiswatch/contract": value})
     assert reader.get("crisiswatch/contract") == value
+
+
+def test_a_queue_cuts_its_batches_by_bytes_and_delivers_them_all(ports):
+    # 12 bodies of ~100 KB: at most two fit in one 256 KiB SendMessageBatch request, not ten.
+    bodies = [json.dumps({"n": n, "text": "鲜" * 33_000}, ensure_ascii=False) for n in range(12)]
+    at_limit = "x" * (SQS_MESSAGE_MAX_BYTES - 3) + "鲜"  # exactly the limit in UTF-8 bytes
+    assert ports.queue.send_all([*bodies, at_limit]) == 13
+    assert sorted(ports.received()) == sorted([*bodies, at_limit])
+
+
+def test_a_body_over_the_limit_in_bytes_is_refused_before_anything_is_sent(ports):
+    over = "鲜" * (SQS_MESSAGE_MAX_BYTES // 3 + 1)  # fewer characters than the limit, more bytes
+    with pytest.raises(QueueMessageTooLarge) as refused:
+        ports.queue.send_all(["small", over, "small too"])
+    assert (refused.value.index, refused.value.size) == (1, 3 * (SQS_MESSAGE_MAX_BYTES // 3 + 1))
+    assert isinstance(refused.value, QueueSendError)  # callers that retry a unit of work still see it
+    assert ports.received() == []

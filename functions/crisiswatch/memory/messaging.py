@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from crisiswatch.escalation.messages import Alert
+from crisiswatch.ports import message_sizes
 from crisiswatch.vocabulary import Level
 
 
@@ -20,7 +21,8 @@ class Message:
 class MemoryQueue:
     """First in, first out. A consumer takes messages with `receive` and hands back those it
     failed with `retry` (visible again at once); the runtime moves a message that failed too often
-    to a dead-letter list, as SQS's redrive policy does."""
+    to a dead-letter list, as SQS's redrive policy does. It refuses what SQS refuses: a body over
+    SQS_MESSAGE_MAX_BYTES, before any of the call is queued (ports.message_sizes)."""
 
     def __init__(self, name: str = "queue") -> None:
         self.name = name
@@ -28,6 +30,7 @@ class MemoryQueue:
         self.sent = 0
 
     def send_all(self, bodies: Sequence[str]) -> int:
+        message_sizes(bodies)
         self._messages.extend(Message(body) for body in bodies)
         self.sent += len(bodies)
         return len(bodies)

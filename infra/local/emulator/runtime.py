@@ -324,7 +324,12 @@ class LocalAws:
         name = props.get("QueueName") or _physical_name(logical_id, 80)
         attributes = {
             key: str(props[key])
-            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds")
+            for key in (
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "ReceiveMessageWaitTimeSeconds",
+                "MaximumMessageSize",
+            )
             if key in props
         }
         if "RedrivePolicy" in props:
