@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 
+import boto3
+
+from crisiswatch import ports
+from crisiswatch.aws.watches import DynamoWatchCatalogue
+from crisiswatch.constants import Env
 from crisiswatch.vocabulary import Post
+from tests.builders import utcnow, watch
 from tests.integration.helpers import dlq_url, queue_depth
 
 
@@ -54,3 +61,19 @@ def test_a_failing_platform_fails_the_job_until_the_dlq_holds_it(aws, simulator)
     assert queue_depth(aws, fetch.queue_url) == 0
     assert queue_depth(aws, dlq_url(aws, fetch.queue_url)) == 1  # the job, kept for a redrive
     assert _drain_posts(aws) == []
+
+
+def test_a_watch_whose_job_cannot_be_queued_fails_alone(aws, monkeypatch):
+    """Issue 11: three oversized watches made every tick fail for every watch (BatchRequestTooLong).
+    Each job now goes out on its own; the one that cannot is logged, counted and named."""
+    catalogue = DynamoWatchCatalogue(boto3.client("dynamodb"), os.environ[Env.STATE_TABLE])
+    catalogue.create(watch(id="big", keywords=[f"鲜味坊分店{i}" for i in range(200)]), utcnow())
+    catalogue.create(watch(id="other"), utcnow())
+    # The big watch's job (~5 KB) over a smaller SQS limit: the real adapter refuses it before sending.
+    monkeypatch.setattr(ports, "SQS_MESSAGE_MAX_BYTES", 3_000)
+
+    assert aws.tick("weibo") == [{"platform": "weibo", "jobs": 2, "failed": ["big"]}]
+
+    fetch = aws.mapping_for("crisiswatch.handlers.fetcher")
+    messages = aws.client("sqs").receive_message(QueueUrl=fetch.queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(json.loads(m["Body"])["watch"]["id"] for m in messages) == ["other", "xianweifang"]

@@ -1,4 +1,4 @@
-"""EventBridge schedule -> one fetch job per watch on the scheduled platform."""
+"""EventBridge schedule -> one fetch job per watch on the scheduled platform (a watch whose job fails fails alone)."""
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -30,7 +30,11 @@ wiring = Wiring(build)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     schedule = ScheduleEvent.model_validate(event)
-    jobs = wiring.get().schedule(schedule)
-    metrics.add_metric(name="FetchJobsScheduled", unit=MetricUnit.Count, value=jobs)
-    logger.info("fetch jobs scheduled", platform=schedule.platform, jobs=jobs)
-    return {"platform": schedule.platform, "jobs": jobs}
+    scheduled = wiring.get().schedule(schedule)
+    for name, value in scheduled.counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    logger.info(
+        "fetch jobs scheduled", platform=schedule.platform, jobs=scheduled.queued, failed=scheduled.failed
+    )
+    answer = {"platform": schedule.platform, "jobs": scheduled.queued}
+    return answer | ({"failed": scheduled.failed} if scheduled.failed else {})  # the watch ids, when any

@@ -1,16 +1,26 @@
-"""A schedule tick: one fetch job per watch on the scheduled platform, into that platform's queue."""
+"""A schedule tick: one fetch job per watch on the scheduled platform, into that platform's queue.
+
+Each watch's job is sent on its own: one that cannot be queued (too large for SQS, refused) is
+logged and counted with its reason, and the other watches' jobs still go out.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, Field
 
-from crisiswatch.constants import FETCH_LOOKBACK_MINUTES
-from crisiswatch.ports import Clock, Queue, WatchCatalogue
+from crisiswatch.constants import FETCH_LOOKBACK_MINUTES, SERVICE
+from crisiswatch.ports import Clock, Queue, QueueSendError, WatchCatalogue
 from crisiswatch.vocabulary import FetchJob
+
+logger = Logger(service=SERVICE, child=True)
+
+# Metric names of a tick: jobs queued, and watches whose job was not.
+JOBS_SCHEDULED, JOBS_FAILED = "FetchJobsScheduled", "FetchJobsFailed"
 
 
 class UnknownPlatform(Exception):
@@ -25,13 +35,26 @@ class ScheduleEvent(BaseModel):
 
 
 @dataclass(frozen=True)
+class Scheduled:
+    """What one tick did: how many jobs were queued, and the watches whose job was not."""
+
+    queued: int
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The tick's metrics, by name."""
+        return {JOBS_SCHEDULED: self.queued, JOBS_FAILED: len(self.failed)}
+
+
+@dataclass(frozen=True)
 class Scheduler:
     watches: WatchCatalogue
     fetch_queues: Mapping[str, Queue]  # one per platform
     clock: Clock
 
-    def schedule(self, event: ScheduleEvent) -> int:
-        """Queue the jobs; returns how many."""
+    def schedule(self, event: ScheduleEvent) -> Scheduled:
+        """Queue one job per watch of the platform, each on its own (see the module)."""
         queue = self.fetch_queues.get(event.platform)
         if queue is None:
             raise UnknownPlatform(
@@ -39,9 +62,20 @@ class Scheduler:
             )
         now = self.clock.now()
         since = now - timedelta(minutes=event.lookback_minutes)
-        jobs = [
-            FetchJob(watch=watch, platform=event.platform, scheduled_at=now, since=since).model_dump_json()
-            for watch in self.watches.list()
-            if event.platform in watch.platforms
-        ]
-        return queue.send_all(jobs)
+        queued, failed = 0, []
+        for watch in self.watches.list():
+            if event.platform not in watch.platforms:
+                continue
+            job = FetchJob(watch=watch, platform=event.platform, scheduled_at=now, since=since)
+            try:
+                queued += queue.send_all([job.model_dump_json()])
+            except QueueSendError as e:  # this watch's job only: the others still go out
+                logger.error(
+                    "fetch job not queued",
+                    watch_id=watch.id,
+                    platform=event.platform,
+                    error=type(e).__name__,
+                    reason=str(e),
+                )
+                failed.append(watch.id)
+        return Scheduled(queued, failed)
