@@ -221,14 +221,11 @@ class MemoryRuntime:
             failed = set()
             for i, message in enumerate(messages):
                 try:
-                    batch.add_message(message.body)
+                    batch.add_message(message.body, ref=str(i))
                 except Exception:  # this record fails alone (partial batch response)
                     failed.add(i)
-            try:
-                batch.finish()
-            except Exception:  # re-assessing failed: the whole batch is retried
-                return set(range(len(messages)))
-            return failed
+            batch.finish()  # a watch whose assessment fails: its messages are retried, as on AWS
+            return failed | {int(ref) for ref in batch.retry}
 
         return self._drain(self.posts_queue, POSTS_BATCH_SIZE, run)
 

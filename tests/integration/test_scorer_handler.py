@@ -11,14 +11,16 @@ import boto3
 import pytest
 
 from crisiswatch.aws.baselines import DynamoBaselineStore
+from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.constants import Env
 from crisiswatch.handlers import scorer
 from crisiswatch.incidents.baseline import fold
 from crisiswatch.incidents.intake import RESOLVED, SILENT_WATCHES
 from crisiswatch.incidents.policy import WindowStats
+from crisiswatch.incidents.service import Detector
 from crisiswatch.vocabulary import Level
 from infra.local.emulator.runtime import FakeLambdaContext
-from tests.builders import counted, post, sqs_event, utcnow
+from tests.builders import counted, post, sqs_event, utcnow, watch
 from tests.integration.helpers import executions, stores
 
 COMPLAINTS = [
@@ -155,3 +157,49 @@ def test_the_sweep_reports_a_busy_watch_that_has_gone_silent(aws, caplog):
 
     _invoke(aws, sqs_event(*_complaints(1)))  # one post is a heartbeat
     assert _invoke(aws, {"sweep": True}) == {RESOLVED: 0, SILENT_WATCHES: 0}
+
+
+@pytest.fixture
+def broken_watch(aws, monkeypatch):
+    """A second watch, "broken", whose re-assessment raises (a bug in one watch's policy or data)."""
+    catalogue = DynamoWatchCatalogue(boto3.client("dynamodb"), os.environ[Env.STATE_TABLE])
+    catalogue.create(watch(id="broken", name="坏店", keywords=["鲜味坊"]), utcnow())
+    assess = Detector.reassess
+
+    def reassess(self, watch, touched, now):
+        if watch.id == "broken":
+            raise RuntimeError("this watch's assessment is broken")
+        return assess(self, watch, touched, now)
+
+    monkeypatch.setattr(Detector, "reassess", reassess)
+    scorer.wiring.reset()  # the new watch is read at the next cold start
+    yield
+    monkeypatch.undo()
+    scorer.wiring.reset()
+
+
+def test_a_watch_whose_assessment_fails_fails_only_its_own_messages(aws, broken_watch, caplog):
+    good = _complaints(24)
+    bad = [
+        post(
+            f"b{i}", watch_id="broken", text=COMPLAINTS[i] + f" #b{i}", created_at=utcnow()
+        ).model_dump_json()
+        for i in range(3)
+    ]
+    event = sqs_event(*good[:12], *bad, *good[12:])
+
+    response = _invoke(aws, event)
+
+    retried = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+    assert retried == {r["messageId"] for r in event["Records"] if '"watch_id":"broken"' in r["body"]}
+    posts, incidents = stores()
+    assert _only_open(incidents).stats.mentions == 24  # the other watch's incident is opened
+    assert counted(posts, "broken", utcnow()).mentions == 3  # stored and counted once
+    (logged,) = [r for r in caplog.records if r.getMessage() == "watch assessment failed"]
+    assert (logged.watch_id, logged.error, logged.messages) == ("broken", "RuntimeError", 3)
+
+    # Redelivered (SQS retries only those): duplicates, counted once, and they fail again until the DLQ.
+    again = sqs_event(*bad, receive_count=2)
+    assert len(_invoke(aws, again)["batchItemFailures"]) == 3
+    assert counted(posts, "broken", utcnow()).mentions == 3
+    assert _only_open(incidents).stats.mentions == 24

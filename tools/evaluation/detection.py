@@ -197,7 +197,10 @@ class WatchUnderTest:
             batch = self.world.intake.batch_of(chunk)
             for post in chunk:
                 batch.add(post)
-            self._record(now, batch.finish())
+            assessments = batch.finish()
+            if batch.failed:  # measuring detection: a watch that cannot be assessed is a bug, not noise
+                raise next(iter(batch.failed.values()))
+            self._record(now, assessments)
         self.posts_in += len(posts)
 
     def sweep(self, now: float) -> None:

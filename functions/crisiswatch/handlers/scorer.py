@@ -26,9 +26,11 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         response = counts = wiring.get().sweep().counts  # resolved incidents, silent watches
     else:
         batch = wiring.get().batch(record["body"] for record in event.get("Records", []))
-        score = lambda record: batch.add_message(record.body)  # noqa: E731 - one record, fails alone
+        score = lambda record: batch.add_message(record.body, ref=record.message_id)  # noqa: E731 - fails alone
         response = process_partial_response(event, score, BatchProcessor(event_type=EventType.SQS), context)
-        batch.finish()
+        batch.finish()  # each watch on its own: the messages of a watch that failed are retried
+        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+        response["batchItemFailures"] += [{"itemIdentifier": ref} for ref in batch.retry if ref not in failed]
         counts = batch.counts
     for name, value in counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -2,9 +2,11 @@
 re-assess every watch the batch touched (open, raise or resolve its stories' incidents, escalate).
 
     batch = intake.batch(bodies)  # the batch's stories, looked up at once for the posts that parse
-    for body in bodies:
-        batch.add_message(body)  # raises on a post that cannot be scored or stored: that record fails alone
-    batch.finish()               # re-assess; raises when that fails: the whole batch is retried
+    for message_id, body in messages:
+        batch.add_message(body, ref=message_id)  # raises on a post that cannot be scored or
+                                                 # stored: that record fails alone
+    batch.finish()  # re-assess each watch on its own: one that raises is logged and counted,
+    batch.retry     # and these refs, its messages, are retried (then the DLQ); the others succeed
 
 Duplicates re-assess too: if the first delivery's run crashed after storing, the redelivered batch
 finishes its job (everything is derived from stored counters, escalations are named per level).
@@ -36,6 +38,7 @@ logger = Logger(child=True)
 # Outcomes of a post, and the metric names the handler counts them under.
 STORED, DUPLICATE, UNKNOWN_WATCH = "PostsScored", "DuplicatePosts", "PostsForUnknownWatches"
 LEVEL_RAISED, RESOLVED = "LevelRaised", "IncidentsResolved"
+ASSESSMENT_FAILED = "WatchAssessmentsFailed"  # a watch whose re-assessment raised (its messages are retried)
 SILENT_WATCHES = heartbeat.SILENT_WATCHES  # one count per sweep, no per-watch dimension
 
 
@@ -131,8 +134,10 @@ class IntakeBatch:
         self._assigner = StoryAssigner(intake.stories, intake.clock)
         self._story: dict[tuple[str, str], str] = {}
         self._touched: dict[str, dict[str, list[TopPost | None]]] = defaultdict(lambda: defaultdict(list))
+        self._refs: dict[str, list[str]] = defaultdict(list)  # watch id -> the refs of its messages
+        self.failed: dict[str, Exception] = {}  # watch id -> what its re-assessment raised
         self.counts: Counter[str] = Counter(
-            {STORED: 0, DUPLICATE: 0, UNKNOWN_WATCH: 0, LEVEL_RAISED: 0, RESOLVED: 0}
+            {STORED: 0, DUPLICATE: 0, UNKNOWN_WATCH: 0, LEVEL_RAISED: 0, RESOLVED: 0, ASSESSMENT_FAILED: 0}
         )
         by_watch: dict[str, list[Post]] = defaultdict(list)
         for post in posts:
@@ -145,11 +150,12 @@ class IntakeBatch:
         for key, story in self._assigner.assign(watch_id, posts).items():
             self._story[(watch_id, key)] = story
 
-    def add_message(self, body: str) -> str:
-        """A post as the posts queue carries it (JSON); a malformed one raises, and fails alone."""
-        return self.add(Post.model_validate_json(body))
+    def add_message(self, body: str, ref: str = "") -> str:
+        """A post as the posts queue carries it (JSON); a malformed one raises, and fails alone.
+        `ref` names the message (its SQS message id) in `retry` if its watch's assessment fails."""
+        return self.add(Post.model_validate_json(body), ref)
 
-    def add(self, post: Post) -> str:
+    def add(self, post: Post, ref: str = "") -> str:
         """Score and store one post; returns which of STORED, DUPLICATE, UNKNOWN_WATCH it was."""
         watch = self._watches.get(post.watch_id)
         if watch is None:
@@ -164,16 +170,37 @@ class IntakeBatch:
         score = self._intake.scorer_for(watch).score(post)
         saved = self._intake.detector.posts.save(post, score, counts_of(post, score), self.now, story)
         self._touched[post.watch_id][story].append(top_post(post, score) if score.is_negative else None)
+        if ref:
+            self._refs[post.watch_id].append(ref)
         outcome = STORED if saved.stored else DUPLICATE
         self.counts[outcome] += 1
         logger.debug("scored", post_key=post.key, risk=score.risk, stored=saved.stored, story=story)
         return outcome
 
     def finish(self) -> list[Assessment]:
+        """Re-assess every watch the batch touched, each on its own: one whose assessment raises is
+        logged and counted (ASSESSMENT_FAILED) and kept in `failed`; the others are assessed."""
         assessments = []
         for watch_id, touched in self._touched.items():
-            changes = self._intake.detector.reassess(self._watches[watch_id], touched, self.now)
+            try:
+                changes = self._intake.detector.reassess(self._watches[watch_id], touched, self.now)
+            except Exception as e:  # noqa: BLE001 - this watch only; its messages are retried (retry)
+                logger.exception(
+                    "watch assessment failed",
+                    watch_id=watch_id,
+                    error=type(e).__name__,
+                    messages=len(self._refs[watch_id]),
+                )
+                self.failed[watch_id] = e
+                self.counts[ASSESSMENT_FAILED] += 1
+                continue
             assessments.append(Assessment(watch_id, changes))
             self.counts[LEVEL_RAISED] += sum(c.alerts for c in changes)
             self.counts[RESOLVED] += sum(c.resolved for c in changes)
         return assessments
+
+    @property
+    def retry(self) -> list[str]:
+        """The refs of the messages whose watch's assessment failed: delivered again, they are
+        duplicates (counted once) that re-assess their watch; after the maximum receives, the DLQ."""
+        return [ref for watch_id in self.failed for ref in self._refs[watch_id]]
