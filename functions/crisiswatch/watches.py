@@ -20,9 +20,18 @@ class WatchCache:
         self._clock = clock
         self._watches: dict[str, Watch] | None = None
         self._read_at = 0.0
+        self._one: dict[str, tuple[float, Watch]] = {}  # watch id -> (read at, watch), for get
 
     def all(self) -> dict[str, Watch]:
         if self._watches is None or self._clock() - self._read_at > self._max_age:
             self._watches = {w.id: w for w in self._store.list()}
             self._read_at = self._clock()
         return self._watches
+
+    def get(self, watch_id: str) -> Watch:
+        """One watch, read alone (the others are not read) and again at most every `max_age`
+        seconds; what the store raises (WatchNotFound, an unreadable item) is not cached."""
+        hit = self._one.get(watch_id)
+        if hit is None or self._clock() - hit[0] > self._max_age:
+            hit = self._one[watch_id] = (self._clock(), self._store.get(watch_id))
+        return hit[1]

@@ -84,7 +84,7 @@ class Push(Construct):
         )
         self.secret.grant_read(self.function)
         posts_queue.grant_send_messages(self.function)
-        grant_watch_access(self.function, state_table, ["dynamodb:Query"])
+        grant_watch_access(self.function, state_table, ["dynamodb:GetItem"])  # the batch's watch alone
         acknowledge(
             self.function,
             "Serverless-LambdaDLQ",

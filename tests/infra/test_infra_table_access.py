@@ -79,7 +79,7 @@ EXPECTED = {
     },
     "IngestionSchedulerRole": {("State", "table", WATCHES): {QUERY}},
     "IngestionFetcherRole": {("State", "table", ("CURSOR#*",)): {GET, UPDATE}},
-    "PushPushRole": {("State", "table", WATCHES): {QUERY}},
+    "PushPushRole": {("State", "table", WATCHES): {GET}},
 }
 
 

@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
+from crisiswatch.aws.items import from_item, to_value
+from crisiswatch.aws.watches import WATCHES_PK
 from crisiswatch.constants import Env
 from crisiswatch.ingest.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from crisiswatch.limits import COUNTER_MAX, POST_TEXT_MAX_CHARS, PUSH_MAX_BODY_BYTES
 from tests.builders import utcnow
 from tests.integration.helpers import queue_depth
 
@@ -132,10 +135,70 @@ def test_invalid_bodies_are_4xx_with_reasons(aws, secret, body, status, field):
     assert queue_depth(aws, os.environ[Env.POSTS_QUEUE_URL]) == 0
 
 
-def test_a_body_over_256_kb_is_413(aws, secret):
-    body = _batch(1).replace(b"#0", b"#" + b"0" * (256 * 1024))
+def test_a_body_over_the_limit_is_413(aws, secret):
+    body = _batch(1).replace(b"#0", b"#" + b"0" * PUSH_MAX_BODY_BYTES)
     status, payload = aws.api("POST", "/push", body, headers=_signed(secret, body))
-    assert status == 413 and "bytes" in payload["message"]
+    assert status == 413 and str(PUSH_MAX_BODY_BYTES) in payload["message"]
+
+
+def _stored_post(aws, key: str) -> dict:
+    item = aws.client("dynamodb").get_item(TableName=os.environ[Env.POSTS_TABLE], Key={"pk": {"S": key}})
+    return from_item(item["Item"])["post"]
+
+
+def test_huge_counts_are_accepted_and_stored_clamped(aws, secret):
+    """Issue 11: followers = 10**40 was a 202 that ended in the DLQ (DynamoDB numbers stop at 38 digits)."""
+    batch = json.loads(_batch(1))
+    batch["posts"][0]["author"]["followers"] = 10**40
+    batch["posts"][0]["engagement"] |= {"likes": 10**40, "views": 1e40}  # as JavaScript writes 10**40 too
+    body = json.dumps(batch, ensure_ascii=False).encode()
+    assert aws.api("POST", "/push", body, headers=_signed(secret, body)) == (
+        202,
+        {"accepted": 1, "dropped": 0},
+    )
+
+    assert aws.pump(aws.mapping_for(SCORER)) == {"delivered": 1, "failed": 0}
+    stored = _stored_post(aws, "weibo#push-0")
+    assert stored["author"]["followers"] == stored["engagement"]["likes"] == COUNTER_MAX
+    assert (stored["engagement"]["views"], stored["engagement"]["reposts"]) == (COUNTER_MAX, 3)
+
+
+def test_a_1_mb_text_is_stored_cut_with_its_original_length(aws, secret):
+    """Issue 11: a 1 MB post went to the DLQ instead of being stored truncated."""
+    text = "鲜味坊的外卖吃出虫子了" + "啊" * 350_000  # 1 MB of UTF-8, within the body limit
+    batch = json.loads(_batch(1))
+    batch["posts"][0]["text"] = text
+    body = json.dumps(batch, ensure_ascii=False).encode()
+    assert 1_000_000 < len(body) < PUSH_MAX_BODY_BYTES
+    assert aws.api("POST", "/push", body, headers=_signed(secret, body)) == (
+        202,
+        {"accepted": 1, "dropped": 0},
+    )
+
+    assert aws.pump(aws.mapping_for(SCORER)) == {"delivered": 1, "failed": 0}
+    stored = _stored_post(aws, "weibo#push-0")
+    assert (stored["text"], stored["text_length"]) == (text[:POST_TEXT_MAX_CHARS], len(text))
+
+
+def test_a_push_for_an_unreadable_watch_is_422_and_reads_no_other_watch(aws, secret):
+    broken = {"id": "broken", "name": "坏店", "keywords": "not a list"}  # stored by an older version, say
+    aws.client("dynamodb").put_item(
+        TableName=os.environ[Env.STATE_TABLE],
+        Item={"pk": {"S": WATCHES_PK}, "sk": {"S": "WATCH#broken"}, "watch": to_value(broken)},
+    )
+    body = _batch(1, watch_id="broken")
+    status, payload = aws.api("POST", "/push", body, headers=_signed(secret, body))
+    assert (status, payload["message"], payload["errors"][0]["field"]) == (
+        422,
+        "watch cannot be read",
+        "watch_id",
+    )
+
+    body = _batch(1)  # the push reads the batch's watch alone: a broken other one changes nothing
+    assert aws.api("POST", "/push", body, headers=_signed(secret, body)) == (
+        202,
+        {"accepted": 1, "dropped": 0},
+    )
 
 
 def test_logs_never_carry_the_secret_the_signature_or_the_body(aws, secret, caplog):

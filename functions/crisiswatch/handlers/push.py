@@ -41,9 +41,10 @@ wiring = Wiring(build)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     try:
-        accepted, dropped = wiring.get().accept(PushRequest.from_api_event(event))
+        pushed = wiring.get().accept(PushRequest.from_api_event(event))
     except PushRejected as e:
         metrics.add_metric(name="PushRejected", unit=MetricUnit.Count, value=1)
         return rejected_response(e)
-    metrics.add_metric(name="PostsPushed", unit=MetricUnit.Count, value=accepted)
-    return api_response(202, {"accepted": accepted, "dropped": dropped})
+    for name, value in {"PostsPushed": pushed.accepted, **pushed.bounded}.items():  # and cut, clamped
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    return api_response(202, {"accepted": pushed.accepted, "dropped": pushed.dropped})

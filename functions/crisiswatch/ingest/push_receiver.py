@@ -1,6 +1,6 @@
 """A signed push from a data provider, received: verify, validate, match, queue.
 
-    receiver.accept(PushRequest.from_api_event(event))   # -> (accepted, dropped) or PushRejected
+    receiver.accept(PushRequest.from_api_event(event))   # -> Pushed(accepted, dropped, bounded) or PushRejected
 
 Pushed posts pass the watch's rules like fetched ones; those that do not match are acknowledged,
 not queued. Never logged: the secret, the signature, the body.
@@ -14,7 +14,9 @@ import json
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
+from pydantic import ValidationError
 
+from crisiswatch.ingest.bounds import bounded_counts
 from crisiswatch.ingest.webhook import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -24,12 +26,14 @@ from crisiswatch.ingest.webhook import (
     PushRejected,
     SignatureRejected,
     check_body_size,
-    parse_batch,
+    check_watch,
+    parse_body,
     signing_secrets,
     verify_signature,
 )
-from crisiswatch.ports import Clock, Queue, SecretReader
+from crisiswatch.ports import Clock, Queue, SecretReader, WatchNotFound
 from crisiswatch.rules import rule_for
+from crisiswatch.vocabulary import Watch
 from crisiswatch.watches import WatchCache
 
 logger = Logger(child=True)
@@ -85,6 +89,16 @@ class PushRequest:
 
 
 @dataclass(frozen=True)
+class Pushed:
+    """What an accepted push did: posts queued, posts the watch's rules dropped, and the counts of
+    what the limits cut or clamped (crisiswatch.ingest.bounds), by metric name."""
+
+    accepted: int
+    dropped: int
+    bounded: dict[str, int]
+
+
+@dataclass(frozen=True)
 class PushReceiver:
     secrets: SecretReader
     secret_name: str
@@ -92,21 +106,23 @@ class PushReceiver:
     posts: Queue
     clock: Clock
 
-    def accept(self, request: PushRequest) -> tuple[int, int]:
-        """(accepted, dropped); raises PushRejected."""
+    def accept(self, request: PushRequest) -> Pushed:
+        """Raises PushRejected."""
         now = self.clock.now()
         check_body_size(request.body)  # before any work on it
         # The current secret, and the previous one during a rotation's overlap.
         secrets = signing_secrets(self.secrets.get(self.secret_name))
         signed_with = verify_signature(secrets, request.timestamp, request.body, request.signature, now)
-        watches = self.watches.all()
-        batch = parse_batch(request.body, watches)
-        rule = rule_for(watches[batch.watch_id], batch.platform)
+        batch = parse_body(request.body)
+        watch = self._watch(batch.watch_id)
+        check_watch(batch, watch)
+        rule = rule_for(watch, batch.platform)
         posts = []
         for post in batch.to_posts(fetched_at=now):
             match = rule.match(post.text)
             if match.matched:
                 posts.append(post.model_copy(update={"matched_terms": match.terms}))
+        bounded = bounded_counts(posts, watch_id=batch.watch_id, platform=batch.platform)
         self.posts.send_all([post.model_dump_json() for post in posts])
         dropped = len(batch.posts) - len(posts)
         logger.info(
@@ -118,4 +134,18 @@ class PushReceiver:
             accepted=len(posts),
             dropped=dropped,
         )
-        return len(posts), dropped
+        return Pushed(len(posts), dropped, bounded)
+
+    def _watch(self, watch_id: str) -> Watch | None:
+        """The batch's watch alone (None: not configured); one stored but unreadable is a 422 too,
+        with its reason, and logged for ops: the provider cannot fix it, retrying will not either."""
+        try:
+            return self.watches.get(watch_id)
+        except WatchNotFound:
+            return None
+        except ValidationError as e:
+            logger.error("stored watch unreadable", watch_id=watch_id, errors=e.error_count())
+            raise InvalidBatch(
+                "watch cannot be read",
+                [{"field": "watch_id", "message": f"watch {watch_id!r} is stored but cannot be read"}],
+            ) from None

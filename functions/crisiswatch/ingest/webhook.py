@@ -140,7 +140,7 @@ class PushedPost(BaseModel):
     post_id: str = Field(min_length=1, max_length=128)
     url: str = Field(default="", max_length=2048)
     author: Author
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(min_length=1)  # a longer one than POST_TEXT_MAX_CHARS is cut where the Post is built
     created_at: datetime
     engagement: Engagement = Engagement()
     repost_of: str | None = Field(default=None, max_length=128)
@@ -188,14 +188,25 @@ def parse_batch(body: bytes, watches: Mapping[str, Watch]) -> PushBatch:
     Raises ``BodyTooLarge``, ``MalformedBody`` (not JSON) or ``InvalidBatch`` (field errors,
     unknown watch, a platform the watch does not monitor, more than PUSH_MAX_POSTS posts).
     """
+    batch = parse_body(body)
+    check_watch(batch, watches.get(batch.watch_id))
+    return batch
+
+
+def parse_body(body: bytes) -> PushBatch:
+    """The batch as a model, before its watch is known: ``BodyTooLarge``, ``MalformedBody``,
+    ``InvalidBatch`` (field errors)."""
     check_body_size(body)
     try:
-        batch = PushBatch.model_validate_json(body)
+        return PushBatch.model_validate_json(body)
     except ValidationError as e:
         if any(err["type"] == "json_invalid" for err in e.errors()):
             raise MalformedBody("body is not a JSON document (UTF-8)") from None
         raise InvalidBatch("body is not a valid push batch", _field_errors(e)) from None
-    watch = watches.get(batch.watch_id)
+
+
+def check_watch(batch: PushBatch, watch: Watch | None) -> None:
+    """``InvalidBatch`` unless `watch` (the batch's, None: not configured) monitors its platform."""
     if watch is None:
         raise InvalidBatch(
             "unknown watch", [{"field": "watch_id", "message": f"no watch {batch.watch_id!r} is configured"}]
@@ -225,7 +236,9 @@ __all__ = [
     "PushedPost",
     "SignatureRejected",
     "check_body_size",
+    "check_watch",
     "parse_batch",
+    "parse_body",
     "sign",
     "verify_signature",
 ]
