@@ -6,6 +6,7 @@ parsed into one of these models at the edge; domain code only ever sees validate
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -64,6 +65,25 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# What no queue can carry: lone surrogates (a platform's JSON may hold half an emoji; UTF-8 has no
+# bytes for it) and U+FFFE / U+FFFF (SQS takes XML characters only). Text and names keep their place
+# with U+FFFD; an identifier holding one is refused.
+_UNSENDABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _sendable(text: Any) -> Any:
+    if not isinstance(text, str) or not _UNSENDABLE.search(text):
+        return text
+    rejoined = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # a split pair is one again
+    return _UNSENDABLE.sub("\ufffd", rejoined)
+
+
+def _no_unsendable(value: str | None) -> str | None:
+    if value is not None and _UNSENDABLE.search(value):
+        raise ValueError("holds a lone surrogate, U+FFFE or U+FFFF, which no queue can carry")
+    return value
+
+
 def _clamped(count: Any) -> Any:
     """A count as DynamoDB and JSON hold it exactly: at most limits.COUNTER_MAX, whether it comes as
     an int or as a float (1e+40, as JavaScript writes 10**40); a count at the maximum is reported as
@@ -84,6 +104,8 @@ class Author(_Model):
     verified_type: int = Field(default=-1, ge=-limits.COUNTER_MAX, le=limits.COUNTER_MAX)
 
     _clamp = field_validator("followers", mode="before")(_clamped)
+    _sendable_name = field_validator("name", mode="before")(_sendable)
+    _sendable_id = field_validator("id")(_no_unsendable)
 
 
 class Engagement(_Model):
@@ -118,13 +140,18 @@ class Post(_Model):
     watch_id: str
     matched_terms: list[str] = Field(default_factory=list, description="the watch's terms this post hit")
 
+    _sendable_ids = field_validator("post_id", "url", "repost_of")(_no_unsendable)
+
     @model_validator(mode="before")
     @classmethod
     def _cut_text(cls, data: Any) -> Any:
         text = data.get("text") if isinstance(data, dict) else None
-        if isinstance(text, str) and len(text) > limits.POST_TEXT_MAX_CHARS:
-            return data | {"text": text[: limits.POST_TEXT_MAX_CHARS], "text_length": len(text)}
-        return data
+        if not isinstance(text, str):
+            return data
+        if len(text) > limits.POST_TEXT_MAX_CHARS:
+            cut = _sendable(text[: limits.POST_TEXT_MAX_CHARS + 1])[: limits.POST_TEXT_MAX_CHARS]
+            return data | {"text": cut, "text_length": len(text)}
+        return data | {"text": _sendable(text)} if _UNSENDABLE.search(text) else data
 
     @field_validator("created_at", "fetched_at")
     @classmethod

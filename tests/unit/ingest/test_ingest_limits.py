@@ -179,3 +179,18 @@ def test_fetch_posts_counts_what_the_limits_dropped_and_cut(make_mblog, watch, c
     assert (dropped.count, dropped.page, dropped.watch_id) == (50, 1, "xianweifang")
     assert "PLATFORM_ITEMS_PER_PAGE_MAX" in dropped.reason
     assert bounded_counts(result.posts) == {TEXTS_CUT: 1, COUNTS_CLAMPED: 1}
+
+
+def test_what_no_queue_can_carry_is_replaced_in_text_and_refused_in_ids(make_mblog, watch):
+    # Half an emoji, as a platform cutting by UTF-16 units sends it; U+FFFF, which SQS refuses.
+    page = {
+        "ok": 1,
+        "data": {"cards": [{"card_type": 9, "mblog": make_mblog("鲜味坊\ud83d|\ud83d\ude00|\uffff")}]},
+    }
+    (read,) = weibo.parse_search_page(page, watch, NOW, NOW).posts
+    assert read.text == "鲜味坊\ufffd|😀|\ufffd"  # the split pair is one character again
+    assert json.loads(read.model_dump_json())["text"] == read.text  # and it serializes for the queue
+    assert post(author=Author(id="u1", name="吃货\ud800小王")).author.name == "吃货\ufffd小王"
+    for bad in ("1\ud800", "1\uffff"):
+        with pytest.raises(ValidationError):
+            post(post_id=bad)
