@@ -1,7 +1,8 @@
 """Operations alarms, each to a separate ops topic (not the alerts topic, whose subscribers are PR
 people): anything in a dead-letter queue, work waiting too long in a queue, any function error or
-throttle, DynamoDB throttles, API 5XX (incidents and push), any failed escalation, and watches the
-scorer's heartbeat found silent. docs/infra.md ("Ops alarms") says what to do when each fires.
+throttle, DynamoDB throttles, API 5XX (incidents and push), any failed escalation, watches the
+scorer's heartbeat found silent, and one watch failing alone (its fetch job not queued, its
+assessment raising). docs/infra.md ("Ops alarms") says what to do when each fires.
 
 The ops topic's subscribers come from the context (`opsEmails`, `opsSms`); with none, synth warns
 (`crisiswatch:no-ops-subscriber`): the alarms would fire into a topic nobody reads.
@@ -24,6 +25,8 @@ from constructs import Construct
 
 from crisiswatch import constants
 from crisiswatch.incidents.heartbeat import SILENT_WATCHES
+from crisiswatch.incidents.intake import ASSESSMENT_FAILED
+from crisiswatch.ingest.scheduling import JOBS_FAILED
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.storage import Storage
 from infra.context import DeploymentSettings
@@ -206,6 +209,33 @@ class Observability(Construct):
             "the scorer's log line 'silent watches' names it.",
             threshold=constants.SILENT_WATCHES_THRESHOLD,
         )
+        # One watch failing alone (issue 11): the others carry on, so only these counts tell.
+        for construct_id, metric_name, description in (
+            (
+                "FetchJobsFailedAlarm",
+                JOBS_FAILED,
+                "A watch's fetch job could not be queued (too large for SQS, or refused): that watch is "
+                "not searched; the scheduler's log line 'fetch job not queued' names it and the reason.",
+            ),
+            (
+                "WatchAssessmentsFailedAlarm",
+                ASSESSMENT_FAILED,
+                "A watch's re-assessment raised: its posts are stored, its incidents are not updated and "
+                "its messages head for the posts DLQ; the scorer's log line 'watch assessment failed' "
+                "names it, with the traceback.",
+            ),
+        ):
+            alarm(
+                construct_id,
+                cw.Metric(
+                    namespace=constants.METRICS_NAMESPACE,
+                    metric_name=metric_name,
+                    dimensions_map={"service": constants.SERVICE},
+                    period=_PERIOD,
+                    statistic="Sum",
+                ),
+                description,
+            )
 
 
 def _table_throttles(table: dynamodb.ITable, indexes: tuple[str, ...]) -> cw.IMetric:

@@ -188,6 +188,15 @@ def test_failed_escalations_are_alarmed(resources):
     assert _dims(props)["StateMachineArn"] == {"Ref": machine} and props["Threshold"] == 1
 
 
+@pytest.mark.parametrize(("metric", "log_line"), [("FetchJobsFailed", "fetch job not queued"),
+                                                  ("WatchAssessmentsFailed", "watch assessment failed")])  # fmt: skip
+def test_a_watch_failing_alone_is_alarmed(resources, metric, log_line):
+    (props,) = _alarms(resources, metric).values()
+    assert (props["Namespace"], _dims(props)) == (constants.METRICS_NAMESPACE, {"service": constants.SERVICE})
+    assert (props["Statistic"], props["Period"], props["Threshold"]) == ("Sum", 300, 1)
+    assert log_line in props["AlarmDescription"]
+
+
 def test_silent_watches_alarm_on_the_sweeps_one_metric(resources):
     (props,) = _alarms(resources, "SilentWatches").values()
     assert props["Namespace"] == constants.METRICS_NAMESPACE

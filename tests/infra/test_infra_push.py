@@ -122,9 +122,9 @@ def test_push_function_environment_and_grants(resources):
     ]["Statement"]
     sends = [s for s in statements if "sqs:SendMessage" in s["Action"]]
     assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [posts_queue, "Arn"]}]
-    # Nothing else: of the tables only the watches (a conditioned Query), no topics, no state machine.
+    # Nothing else: of the tables only the batch's watch (a conditioned GetItem), no topics, no state machine.
     on_tables = [s for s in statements if "Storage" in json.dumps(s["Resource"])]
     assert [(s["Action"], s["Condition"]) for s in on_tables] == [
-        ("dynamodb:Query", {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["WATCHES"]}})
+        ("dynamodb:GetItem", {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["WATCHES"]}})
     ]
     assert "Escalation" not in json.dumps([s["Resource"] for s in statements])
