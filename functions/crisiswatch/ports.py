@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from crisiswatch.ingest.cursor import FetchCursor
     from crisiswatch.escalation.chat import ChatBotConfig, ChatLimits
     from crisiswatch.escalation.messages import Alert
     from crisiswatch.incidents.baseline import Baseline
@@ -213,12 +214,17 @@ class IncidentRepository(Protocol):
 
 
 class CursorStore(Protocol):
-    """Per watch and platform, the newest post time already queued: a mark that only moves forward."""
+    """Per watch and platform, where fetching has reached and what the overlap window already queued
+    (crisiswatch.ingest.cursor.FetchCursor). Saves are optimistic: two runs of one watch cannot
+    overwrite each other's progress."""
 
-    def get(self, watch_id: str, platform: str) -> datetime | None: ...
+    def get(self, watch_id: str, platform: str) -> FetchCursor:
+        """The stored cursor, or an empty one (version 0) before the first run."""
+        ...
 
-    def advance(self, watch_id: str, platform: str, high_water: datetime, now: datetime) -> bool:
-        """Move the mark forward; False (and nothing changed) if it is already at or past it."""
+    def save(self, watch_id: str, platform: str, cursor: FetchCursor, now: datetime) -> bool:
+        """Store ``cursor`` if the stored one is still at ``cursor.version`` (the stored version
+        then moves on by one); False, and nothing changed, if another run saved since."""
         ...
 
 

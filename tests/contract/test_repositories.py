@@ -12,6 +12,7 @@ from crisiswatch.incidents.baseline import Baseline, fold
 from crisiswatch.incidents.policy import WindowStats, counts_of
 from crisiswatch.incidents.record import Acknowledgement, Notification, Resolution
 from crisiswatch.incidents.surprise import sums_since
+from crisiswatch.ingest.cursor import FetchCursor
 from crisiswatch.ports import (
     IncidentAlreadyOpen,
     IncidentNotFound,
@@ -22,6 +23,8 @@ from crisiswatch.ports import (
 )
 from crisiswatch.vocabulary import Engagement, Level
 from tests.builders import NOW, incident, post, score, watch
+
+OVERLAP = timedelta(minutes=10)
 
 
 class Posts:
@@ -281,16 +284,30 @@ def test_mark_escalated_is_version_checked_too(ports):
         ports.incidents.mark_escalated(incident(), Level.RED)
 
 
-def test_cursors_only_move_forward(ports):
+def test_a_cursor_is_empty_until_saved_and_kept_per_watch_and_platform(ports):
     cursors = ports.cursors
-    assert cursors.get("w", "weibo") is None
-    assert cursors.advance("w", "weibo", NOW, NOW) is True
-    assert cursors.advance("w", "weibo", NOW - timedelta(minutes=1), NOW) is False  # an older, slower job
-    assert cursors.advance("w", "weibo", NOW, NOW) is False  # the same mark
-    assert cursors.get("w", "weibo") == NOW
-    assert cursors.advance("w", "weibo", NOW + timedelta(seconds=1), NOW) is True
-    assert cursors.get("w", "weibo") == NOW + timedelta(seconds=1)
-    assert cursors.get("w", "bilibili") is None  # per watch and platform
+    assert cursors.get("w", "weibo") == FetchCursor()
+    cursor = FetchCursor().after([post("1", created_at=NOW - timedelta(minutes=3))], OVERLAP)
+    assert cursors.save("w", "weibo", cursor, NOW) is True
+    stored = cursors.get("w", "weibo")
+    assert stored.high_water == NOW - timedelta(minutes=3)
+    assert stored.seen == cursor.seen and stored.version == 1
+    assert cursors.get("w", "bilibili") == FetchCursor()  # per watch and platform
+    assert cursors.get("v", "weibo") == FetchCursor()
+
+
+def test_a_cursor_save_fails_once_another_run_saved_and_the_merge_then_keeps_both(ports):
+    cursors = ports.cursors
+    first = cursors.get("w", "weibo")
+    slow = cursors.get("w", "weibo")  # two runs of the same watch read the same cursor
+    assert cursors.save("w", "weibo", first.after([post("1", created_at=NOW)], OVERLAP), NOW)
+    late = slow.after([post("2", created_at=NOW - timedelta(minutes=1))], OVERLAP)
+    assert cursors.save("w", "weibo", late, NOW) is False  # it would undo the first run's
+    assert set(cursors.get("w", "weibo").seen) == {"weibo#1"}
+    merged = late.merged(cursors.get("w", "weibo"), OVERLAP)
+    assert cursors.save("w", "weibo", merged, NOW) is True
+    stored = cursors.get("w", "weibo")
+    assert stored.high_water == NOW and set(stored.seen) == {"weibo#1", "weibo#2"} and stored.version == 2
 
 
 def test_watches_create_read_replace_delete(ports):

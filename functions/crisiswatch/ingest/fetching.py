@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 from crisiswatch.constants import FETCH_MAX_PAGES, FETCH_OVERLAP_MINUTES, FETCH_TIME_MARGIN_SECONDS, SERVICE
 from crisiswatch.ingest.adapters import adapter_for
 from crisiswatch.ingest.credentials import PlatformCredentials
+from crisiswatch.ingest.cursor import FetchCursor
 from crisiswatch.ingest.http import JsonClient
 from crisiswatch.ingest.platform import fetch_payload
 from crisiswatch.ports import Clock, CursorStore, Queue
@@ -56,6 +57,7 @@ def fetch_posts(
     max_pages: int = 5,
     *,
     since: datetime | None = None,
+    fetch_cursor: FetchCursor | None = None,
     credentials: Mapping[str, str] | None = None,
 ) -> FetchResult:
     """Search ``job.platform`` for each of the watch's keywords and return the matching posts.
@@ -63,6 +65,8 @@ def fetch_posts(
     For each keyword, pages are fetched until the platform has no more or ``max_pages`` were read,
     or (with ``since``, e.g. the previous run's time minus a margin) once a page reaches posts
     older than ``since``: results are newest first, so older pages were seen by earlier runs.
+    With the watch's ``fetch_cursor``, paging also stops at the first page that brings nothing the
+    cursor would queue (``FetchCursor.brings_nothing``).
     A post matches the watch's rule for the platform (``ingest.rules.rule_for``); kept posts carry
     the terms that hit in ``matched_terms``. A repost whose own text does not match is kept when
     the original it reposts matched in this run (and its own text has no word the rule excludes):
@@ -98,6 +102,7 @@ def fetch_posts(
             page = adapter.parse_search_page(payload, watch, now, now)
             pages += 1
             skipped.extend(f"{keyword} p{page_number} {reason}" for reason in page.skipped)
+            kept_before = len(kept)
             for post in page.posts:
                 if post.key in terms_by_key:
                     duplicates += 1
@@ -115,6 +120,12 @@ def fetch_posts(
             # The last post of a page is always a direct search hit (embedded originals come
             # before their repost), so its time is where the real-time results have reached.
             if since is not None and page.posts and page.posts[-1].created_at < since:
+                break
+            if (
+                fetch_cursor is not None
+                and page.posts
+                and fetch_cursor.brings_nothing(kept[kept_before:], page.posts[-1].created_at, since)
+            ):
                 break
             cursor = page.next_cursor
 
@@ -174,7 +185,7 @@ class Fetcher:
     def run(self, job: FetchJob, remaining_seconds: float) -> FetchResult:
         now = self.clock.now()
         cursor = self.cursors.get(job.watch.id, job.platform)
-        since = cursor - self.overlap if cursor else job.since
+        since = cursor.since(self.overlap, default=job.since)
         result = fetch_posts(
             job,
             self.base_urls[job.platform],
@@ -182,19 +193,33 @@ class Fetcher:
             now,
             max_pages=self.max_pages,
             since=since,
+            fetch_cursor=cursor,
             credentials=self.credentials.headers(job.platform),
         )
-        # The last page reaches back past `since`: what is older was queued by an earlier run
-        # (while it was in that run's window), or is later than the overlap promises to catch.
-        fresh = [p for p in result.posts if since is None or p.created_at >= since]
-        self.posts.send_all([post.model_dump_json() for post in fresh])
-        if fresh:  # queued: safe to move on
-            self.cursors.advance(job.watch.id, job.platform, max(p.created_at for p in fresh), now)
+        # Not queued: what is older than the window (an earlier run queued it while it was in that
+        # run's window), and what the cursor knows and has not grown enough to refresh.
+        queue = cursor.to_queue(result.posts, since)
+        self.posts.send_all([post.model_dump_json() for post in queue])
+        if queue:  # queued: safe to move on
+            self._save(job, cursor.after(queue, self.overlap), now)
         logger.info(
             "queued",
             watch_id=job.watch.id,
             platform=job.platform,
-            queued=len(fresh),
-            stale=len(result.posts) - len(fresh),
+            queued=len(queue),
+            known=len(result.posts) - len(queue),
         )
-        return replace(result, posts=fresh, matched=len(fresh))
+        return replace(result, posts=queue, matched=len(queue))
+
+    def _save(self, job: FetchJob, cursor: FetchCursor, now: datetime) -> None:
+        """Save over a run that saved meanwhile by merging with it, once. Should a third run have
+        saved by then, the next run queues this run's posts again: duplicates the scorer stores
+        once, never a loss."""
+        watch_id, platform = job.watch.id, job.platform
+        if self.cursors.save(watch_id, platform, cursor, now):
+            return
+        merged = cursor.merged(self.cursors.get(watch_id, platform), self.overlap)
+        if not self.cursors.save(watch_id, platform, merged, now):
+            logger.warning(
+                "fetch cursor not saved: other runs kept moving it", watch_id=watch_id, platform=platform
+            )

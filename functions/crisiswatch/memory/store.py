@@ -10,11 +10,13 @@ import hashlib
 import json
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from crisiswatch.incidents.baseline import Baseline
 from crisiswatch.incidents.policy import BUCKET_MINUTES, WindowStats, bucket_start, engagement_growth
+from crisiswatch.ingest.cursor import FetchCursor
 from crisiswatch.incidents.record import (
     WRITTEN_APART,
     Acknowledgement,
@@ -287,16 +289,15 @@ def _iso(moment: datetime) -> str:
 
 class MemoryCursorStore:
     def __init__(self) -> None:
-        self._marks: dict[tuple[str, str], datetime] = {}
+        self._cursors: dict[tuple[str, str], FetchCursor] = {}
 
-    def get(self, watch_id: str, platform: str) -> datetime | None:
-        return self._marks.get((watch_id, platform))
+    def get(self, watch_id: str, platform: str) -> FetchCursor:
+        return self._cursors.get((watch_id, platform), FetchCursor())
 
-    def advance(self, watch_id: str, platform: str, high_water: datetime, now: datetime) -> bool:
-        current = self._marks.get((watch_id, platform))
-        if current is not None and current >= high_water:
+    def save(self, watch_id: str, platform: str, cursor: FetchCursor, now: datetime) -> bool:
+        if self.get(watch_id, platform).version != cursor.version:
             return False
-        self._marks[(watch_id, platform)] = high_water
+        self._cursors[(watch_id, platform)] = replace(cursor, version=cursor.version + 1)
         return True
 
 

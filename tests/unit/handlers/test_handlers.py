@@ -98,7 +98,7 @@ def test_the_fetcher_queues_what_matched_then_moves_the_cursor(wire, context, cl
 
     assert fetcher.lambda_handler(sqs_event(job.model_dump_json()), context) == {"batchItemFailures": []}
     assert sorted(json.loads(m.body)["post_id"] for m in queue.receive(10)) == ["11", "12"]
-    assert cursors.get("xianweifang", "weibo") == NOW
+    assert cursors.get("xianweifang", "weibo").high_water == NOW
 
 
 def test_a_poison_fetch_job_fails_alone(wire, context, clock):
@@ -110,7 +110,7 @@ def test_a_poison_fetch_job_fails_alone(wire, context, clock):
     response = fetcher.lambda_handler(events, context)
 
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [events["Records"][1]["messageId"]]
-    assert len(queue) == 1 and cursors.get("xianweifang", "weibo") == NOW
+    assert len(queue) == 1 and cursors.get("xianweifang", "weibo").high_water == NOW
 
 
 def test_a_fetch_that_fails_queues_nothing_and_leaves_the_cursor(wire, context, clock):
@@ -120,7 +120,7 @@ def test_a_fetch_that_fails_queues_nothing_and_leaves_the_cursor(wire, context, 
 
     with pytest.raises(BatchProcessingError):  # every record failed: the whole batch goes back
         fetcher.lambda_handler(sqs_event(job.model_dump_json()), context)
-    assert len(queue) == 0 and cursors.get("xianweifang", "weibo") is None
+    assert len(queue) == 0 and cursors.get("xianweifang", "weibo").high_water is None
 
 
 def _intake(clock) -> tuple[Intake, MemoryIncidentRepository, MemoryWorkflow]:
