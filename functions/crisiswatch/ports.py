@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from crisiswatch.ingest.cursor import FetchCursor
     from crisiswatch.escalation.chat import ChatBotConfig, ChatLimits
     from crisiswatch.escalation.messages import Alert
     from crisiswatch.incidents.baseline import Baseline
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
         Status,
         TimelineEvent,
     )
+    from crisiswatch.ingest.cursor import FetchCursor
     from crisiswatch.vocabulary import Level, Post, Score, Watch
 
 

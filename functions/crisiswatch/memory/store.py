@@ -16,7 +16,6 @@ from typing import Any
 
 from crisiswatch.incidents.baseline import Baseline
 from crisiswatch.incidents.policy import BUCKET_MINUTES, WindowStats, bucket_start, engagement_growth
-from crisiswatch.ingest.cursor import FetchCursor
 from crisiswatch.incidents.record import (
     WRITTEN_APART,
     Acknowledgement,
@@ -25,6 +24,7 @@ from crisiswatch.incidents.record import (
     Resolution,
     Status,
 )
+from crisiswatch.ingest.cursor import FetchCursor
 from crisiswatch.ports import (
     IncidentAlreadyOpen,
     IncidentNotFound,
