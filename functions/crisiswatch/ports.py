@@ -100,16 +100,27 @@ class Saved:
     growth: int = 0  # reposts + comments gained since the previous poll (duplicates only)
 
 
+@dataclass(frozen=True)
+class ScoredPost:
+    """A post to save, with its score, the counts it adds and its story ("" for none)."""
+
+    post: Post
+    score: Score
+    counts: WindowStats
+    story: str = ""
+
+
 class PostRepository(Protocol):
     """Scored posts, stored once per `platform#post_id`, and additive 5-minute counters per watch
     and per story (crisiswatch.incidents.policy.bucket_id)."""
 
-    def save(self, post: Post, score: Score, counts: WindowStats, now: datetime, story: str = "") -> Saved:
-        """Store the post and add `counts` to the bucket of the time it was created (never later
-        than `now`) of its watch and, when given, of its story: all or nothing. When this watch
-        already counted the post, nothing is counted again; its engagement is refreshed (keeping
-        the previous poll's) and the reposts and comments it gained are added to the current
-        bucket's `engagement` (`Saved.growth`)."""
+    def save_all(self, batch: Sequence[ScoredPost], now: datetime) -> list[Saved]:
+        """Store each post and add its `counts` to the bucket of the time it was created (never
+        later than `now`) of its watch and, when given, of its story: a post and its counts are
+        written together or not at all. When its watch already counted a post (a redelivery, a
+        refresh, the same post twice in `batch`), nothing is counted again; its engagement is
+        refreshed (keeping the previous poll's) and the reposts and comments it gained are added
+        to the current bucket's `engagement` (`Saved.growth`). One `Saved` per item, in order."""
         ...
 
     def buckets(

@@ -221,7 +221,7 @@ class MemoryRuntime:
             failed = set()
             for i, message in enumerate(messages):
                 try:
-                    batch.add_message(message.body)
+                    batch.add_message(message.body, redelivered=message.receives > 1)
                 except Exception:  # this record fails alone (partial batch response)
                     failed.add(i)
             try:

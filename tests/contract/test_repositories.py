@@ -17,14 +17,20 @@ from crisiswatch.ports import (
     IncidentAlreadyOpen,
     IncidentNotFound,
     IncidentResolved,
+    ScoredPost,
     StaleIncident,
     WatchExists,
     WatchNotFound,
 )
 from crisiswatch.vocabulary import Engagement, Level
-from tests.builders import NOW, incident, post, score, watch
+from tests.builders import NOW, counted, incident, post, score, watch
 
 OVERLAP = timedelta(minutes=10)
+
+
+def save_one(repository, p, s, now, story=""):
+    (saved,) = repository.save_all([ScoredPost(p, s, counts_of(p, s), story)], now)
+    return saved
 
 
 class Posts:
@@ -34,7 +40,7 @@ class Posts:
         self.repository = repository
 
     def save(self, p, s, now, story=""):
-        return self.repository.save(p, s, counts_of(p, s), now, story).stored
+        return save_one(self.repository, p, s, now, story).stored
 
     def window(self, watch_id, now, hours, story=""):
         """The sum of the buckets of the last `hours` (the domain's own sum)."""
@@ -84,15 +90,46 @@ def test_a_post_seen_again_refreshes_its_engagement_and_keeps_the_previous_poll(
     assert posts.window("xianweifang", later, 6).mentions == 1
 
 
+def test_a_batch_stores_its_new_posts_and_counts_each_once_whatever_else_it_holds(ports):
+    seen = post("seen", created_at=NOW - timedelta(minutes=20))
+    save_one(ports.posts, seen, score(), NOW, "s-1")
+    grown = seen.model_copy(update={"engagement": Engagement(reposts=30, comments=3)})
+    other = post("new", watch_id="other-brand")
+    batch = [
+        ScoredPost(post("new"), score(), counts_of(post("new"), score()), "s-1"),
+        ScoredPost(grown, score(), counts_of(grown, score()), "s-1"),  # counted before: refreshed
+        ScoredPost(post("new"), score(), counts_of(post("new"), score()), "s-1"),  # twice in one batch
+        ScoredPost(other, score(), counts_of(other, score()), ""),  # the same post, another watch
+    ]
+    saved = ports.posts.save_all(batch, NOW)
+    assert [(s.stored, s.growth) for s in saved] == [(True, 0), (False, 20), (False, 0), (True, 0)]
+    assert counted(ports.posts, "xianweifang", NOW).mentions == 2
+    assert counted(ports.posts, "xianweifang", NOW, story="s-1").mentions == 2
+    assert counted(ports.posts, "other-brand", NOW).mentions == 1
+    assert counted(ports.posts, "xianweifang", NOW).engagement == 13 + 13 + 20  # at first sight, then growth
+    assert ports.posts.get("weibo#new")["watch_ids"] == {"xianweifang", "other-brand"}
+    assert ports.posts.story_counts("xianweifang", NOW - timedelta(hours=1), NOW) == {"s-1": 2}
+
+
+def test_a_batch_larger_than_one_transaction_is_stored_whole(ports):
+    posts = [post(str(i), created_at=NOW - timedelta(minutes=i % 60)) for i in range(150)]
+    batch = [ScoredPost(p, score(), counts_of(p, score()), f"s-{i % 7}") for i, p in enumerate(posts)]
+    assert all(s.stored for s in ports.posts.save_all(batch, NOW))
+    assert counted(ports.posts, "xianweifang", NOW).mentions == 150
+    assert sum(ports.posts.story_counts("xianweifang", NOW - timedelta(hours=2), NOW).values()) == 150
+    assert not any(s.stored for s in ports.posts.save_all(batch, NOW))  # redelivered whole
+    assert counted(ports.posts, "xianweifang", NOW).mentions == 150
+
+
 def test_what_a_post_gains_between_polls_is_counted_once_in_the_current_bucket(ports):
     first = post("1", created_at=NOW - timedelta(hours=1))  # 10 reposts, 3 comments
     later = NOW + timedelta(minutes=2)
     grown = first.model_copy(update={"engagement": Engagement(reposts=250, comments=40, likes=900)})
-    counted = ports.posts.save(first, score(), counts_of(first, score()), NOW, "s-1")
+    counted = save_one(ports.posts, first, score(), NOW, "s-1")
     assert (counted.stored, counted.growth) == (True, 0)
 
-    seen = ports.posts.save(grown, score(), counts_of(grown, score()), later, "s-1")
-    again = ports.posts.save(grown, score(), counts_of(grown, score()), later, "s-1")  # redelivered
+    seen = save_one(ports.posts, grown, score(), later, "s-1")
+    again = save_one(ports.posts, grown, score(), later, "s-1")  # redelivered
 
     assert (seen.stored, seen.growth, again.growth) == (False, 240 + 37, 0)
     for story in ("", "s-1"):

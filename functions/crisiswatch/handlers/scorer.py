@@ -26,7 +26,9 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         response = counts = wiring.get().sweep().counts  # resolved incidents, silent watches
     else:
         batch = wiring.get().batch(record["body"] for record in event.get("Records", []))
-        score = lambda record: batch.add_message(record.body)  # noqa: E731 - one record, fails alone
+        score = lambda record: batch.add_message(  # noqa: E731 - one record, fails alone
+            record.body, redelivered=int(record.attributes.approximate_receive_count) > 1
+        )
         response = process_partial_response(event, score, BatchProcessor(event_type=EventType.SQS), context)
         batch.finish()
         counts = batch.counts

@@ -3,11 +3,13 @@ re-assess every watch the batch touched (open, raise or resolve its stories' inc
 
     batch = intake.batch(bodies)  # the batch's stories, looked up at once for the posts that parse
     for body in bodies:
-        batch.add_message(body)  # raises on a post that cannot be scored or stored: that record fails alone
-    batch.finish()               # re-assess; raises when that fails: the whole batch is retried
+        batch.add_message(body, redelivered=...)  # raises on a post that cannot be scored: it fails alone
+    batch.finish()  # store each watch's posts at once, re-assess; raises when that fails: all retried
 
-Duplicates re-assess too: if the first delivery's run crashed after storing, the redelivered batch
-finishes its job (everything is derived from stored counters, escalations are named per level).
+A watch is re-assessed when its posts stored something or moved a counter (engagement growth), or
+when one of them is a redelivery: the first delivery's run may have crashed after storing, and the
+redelivered batch finishes its job (everything derives from stored counters, escalations are named
+per level). A batch of posts the store already counted, unchanged, changes nothing to assess.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from crisiswatch.incidents.policy import counts_of
 from crisiswatch.incidents.record import TopPost
 from crisiswatch.incidents.service import Change, Detector, top_post
 from crisiswatch.incidents.stories import StoryAssigner
-from crisiswatch.ports import Clock, StoryIndex
+from crisiswatch.ports import Clock, ScoredPost, StoryIndex
 from crisiswatch.scoring import Scorer
 from crisiswatch.vocabulary import Post, Watch
 from crisiswatch.watches import WatchCache
@@ -35,6 +37,8 @@ logger = Logger(child=True)
 
 # Outcomes of a post, and the metric names the handler counts them under.
 STORED, DUPLICATE, UNKNOWN_WATCH = "PostsScored", "DuplicatePosts", "PostsForUnknownWatches"
+SCORED = "scored"  # what `add` returns for a post it will save at `finish`
+ASSESSMENTS_SKIPPED = "AssessmentsSkipped"  # a watch's posts changed nothing: not re-assessed
 LEVEL_RAISED, RESOLVED = "LevelRaised", "IncidentsResolved"
 SILENT_WATCHES = heartbeat.SILENT_WATCHES  # one count per sweep, no per-watch dimension
 
@@ -130,9 +134,10 @@ class IntakeBatch:
         self._watches = intake.watches.all()
         self._assigner = StoryAssigner(intake.stories, intake.clock)
         self._story: dict[tuple[str, str], str] = {}
-        self._touched: dict[str, dict[str, list[TopPost | None]]] = defaultdict(lambda: defaultdict(list))
+        self._scored: dict[str, list[ScoredPost]] = defaultdict(list)  # per watch, saved at finish()
+        self._redelivered: set[str] = set()  # the watches with a redelivered post in this batch
         self.counts: Counter[str] = Counter(
-            {STORED: 0, DUPLICATE: 0, UNKNOWN_WATCH: 0, LEVEL_RAISED: 0, RESOLVED: 0}
+            {STORED: 0, DUPLICATE: 0, UNKNOWN_WATCH: 0, LEVEL_RAISED: 0, RESOLVED: 0, ASSESSMENTS_SKIPPED: 0}
         )
         by_watch: dict[str, list[Post]] = defaultdict(list)
         for post in posts:
@@ -145,12 +150,14 @@ class IntakeBatch:
         for key, story in self._assigner.assign(watch_id, posts).items():
             self._story[(watch_id, key)] = story
 
-    def add_message(self, body: str) -> str:
-        """A post as the posts queue carries it (JSON); a malformed one raises, and fails alone."""
-        return self.add(Post.model_validate_json(body))
+    def add_message(self, body: str, redelivered: bool = False) -> str:
+        """A post as the posts queue carries it (JSON); a malformed one raises, and fails alone.
+        ``redelivered``: the queue delivered this message before (its receive count is over 1)."""
+        return self.add(Post.model_validate_json(body), redelivered)
 
-    def add(self, post: Post) -> str:
-        """Score and store one post; returns which of STORED, DUPLICATE, UNKNOWN_WATCH it was."""
+    def add(self, post: Post, redelivered: bool = False) -> str:
+        """Score one post, to be saved with its watch's others at ``finish``; returns SCORED, or
+        UNKNOWN_WATCH for a post whose watch is gone (dropped)."""
         watch = self._watches.get(post.watch_id)
         if watch is None:
             logger.warning(
@@ -162,16 +169,29 @@ class IntakeBatch:
             self._assign(post.watch_id, [post])
         story = self._story[(post.watch_id, post.key)]
         score = self._intake.scorer_for(watch).score(post)
-        saved = self._intake.detector.posts.save(post, score, counts_of(post, score), self.now, story)
-        self._touched[post.watch_id][story].append(top_post(post, score) if score.is_negative else None)
-        outcome = STORED if saved.stored else DUPLICATE
-        self.counts[outcome] += 1
-        logger.debug("scored", post_key=post.key, risk=score.risk, stored=saved.stored, story=story)
-        return outcome
+        self._scored[post.watch_id].append(ScoredPost(post, score, counts_of(post, score), story))
+        if redelivered:
+            self._redelivered.add(post.watch_id)
+        logger.debug("scored", post_key=post.key, risk=score.risk, story=story)
+        return SCORED
 
     def finish(self) -> list[Assessment]:
+        """Save each watch's posts (one write per post and per counter bucket) and re-assess the
+        watches whose counters they moved."""
         assessments = []
-        for watch_id, touched in self._touched.items():
+        for watch_id, scored in self._scored.items():
+            saved = self._intake.detector.posts.save_all(scored, self.now)
+            stored = sum(s.stored for s in saved)
+            self.counts[STORED] += stored
+            self.counts[DUPLICATE] += len(saved) - stored
+            if not stored and not any(s.growth for s in saved) and watch_id not in self._redelivered:
+                self.counts[ASSESSMENTS_SKIPPED] += 1
+                continue
+            touched: dict[str, list[TopPost | None]] = defaultdict(list)
+            for item in scored:
+                touched[item.story].append(
+                    top_post(item.post, item.score) if item.score.is_negative else None
+                )
             changes = self._intake.detector.reassess(self._watches[watch_id], touched, self.now)
             assessments.append(Assessment(watch_id, changes))
             self.counts[LEVEL_RAISED] += sum(c.alerts for c in changes)

@@ -10,6 +10,7 @@ import hashlib
 import json
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from crisiswatch.ports import (
     IncidentNotFound,
     IncidentResolved,
     Saved,
+    ScoredPost,
     StaleIncident,
     WatchExists,
     WatchNotFound,
@@ -67,7 +69,10 @@ class MemoryPostRepository:
             else:
                 buckets[start] = current + counts
 
-    def save(self, post: Post, score: Score, counts: WindowStats, now: datetime, story: str = "") -> Saved:
+    def save_all(self, batch: Sequence[ScoredPost], now: datetime) -> list[Saved]:
+        return [self._save(item.post, item.score, item.counts, now, item.story) for item in batch]
+
+    def _save(self, post: Post, score: Score, counts: WindowStats, now: datetime, story: str) -> Saved:
         item = self._posts.get(post.key)
         if item is not None and post.watch_id in item["watch_ids"]:
             engagement = post.engagement.model_dump(mode="json")
@@ -98,7 +103,7 @@ class MemoryPostRepository:
         return Saved(stored=True)
 
     def add_counts(self, watch_id: str, moment: datetime, counts: WindowStats, story: str = "") -> None:
-        """Counters without posts: what `save` would have added for posts not kept one by one (the
+        """Counters without posts: what `save_all` would have added for posts not kept one by one (the
         detection evaluation's warm-up days). Not a port method: nothing deployed does this."""
         self._add(watch_id, story, moment, counts)
 
