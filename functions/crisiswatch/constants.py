@@ -32,6 +32,20 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "push": FunctionSpec("Push", "crisiswatch.handlers.push.lambda_handler", 10, 256),
 }
 
+# X-Ray, per function. Lambda samples an Active function's invocations itself (the first each second
+# and 5% of the rest; X-Ray's sampling rules do not apply to it), so at our volumes every one is
+# traced. Active where work enters (a schedule tick, an API call, a push, an escalation task); the
+# queue consumers pass through: SQS carries the sender's trace header, so a fetch job or a post is
+# traced when the tick or push that queued it was, and not once more per batch.
+TRACING: dict[str, str] = {
+    "scheduler": "active",
+    "fetcher": "passthrough",
+    "scorer": "passthrough",
+    "notifier": "active",
+    "api": "active",
+    "push": "active",
+}
+
 # SQS: a message is retried this many times before it goes to the dead-letter queue.
 DLQ_MAX_RECEIVE_COUNT = 5
 # AWS advice for Lambda consumers: visibility timeout >= 6x the function timeout.

@@ -41,6 +41,7 @@ from infra.local.emulator import ACCOUNT, REGION, moto_internals
 from infra.local.emulator.cloudformation import Created, Resolver, UnsupportedTemplate
 
 LOCAL_ROLE = "crisiswatch-local-lambda"
+LOCAL_LOG_LEVEL = ("LOG_LEVEL", "POWERTOOLS_LOG_LEVEL")  # what the handlers here log at
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
@@ -492,12 +493,14 @@ class LocalAws:
         merged: dict[str, str] = {}
         for function in self.stack.functions.values():
             for key, value in function.environment.items():
+                if key in LOCAL_LOG_LEVEL:
+                    continue  # per function in the template, one level here (below)
                 if key in merged and merged[key] != value:
                     raise UnsupportedTemplate(f"functions disagree on {key}: {merged[key]!r} vs {value!r}")
                 merged[key] = value
         merged.update(self.overrides)
         # Handlers log at this level here; the deployed functions keep the template's level.
-        merged["POWERTOOLS_LOG_LEVEL"] = merged["LOG_LEVEL"] = self.log_level
+        merged |= dict.fromkeys(LOCAL_LOG_LEVEL, self.log_level)
         merged["POWERTOOLS_METRICS_DISABLED"] = "true"
         os.environ.update(merged)
 
