@@ -75,6 +75,9 @@ FETCH_MAX_PAGES = 20
 CREDENTIALS_MAX_AGE_SECONDS = 300
 # Leave this much of the fetcher's time for queueing what was fetched.
 FETCH_TIME_MARGIN_SECONDS = 10
+# One fetch job's share of an invocation: past it, the keywords left go back on the fetch queue as
+# a continuation job, so a big watch neither times the batch out nor holds the tick's other jobs.
+FETCH_JOB_SECONDS = 20
 
 # Where each platform's adapter sends its requests (context `baseUrls` overrides or adds).
 DEFAULT_BASE_URLS: dict[str, str] = {"weibo": "https://m.weibo.cn", "bilibili": "https://api.bilibili.com"}

@@ -203,3 +203,6 @@ class FetchJob(_Model):
     # Page back until posts are older than this (an overlap of several schedule periods, so that
     # posts the platform indexes late are still found; duplicates are stored once).
     since: datetime | None = None
+    # A continuation: the keywords a run had no time left for, searched back to `since` (not the
+    # cursor's, which that run moved on for its other keywords). None: every keyword of the watch.
+    keywords: list[str] | None = None

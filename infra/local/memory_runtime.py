@@ -177,6 +177,7 @@ class MemoryRuntime:
             credentials=PlatformCredentials(MemorySecrets(), {}),  # the simulator needs none
             http=lambda seconds_left: self.http,
             clock=clock,
+            fetch_queues=self.fetch_queues,
         )
 
     # -- event sources -------------------------------------------------------------------------

@@ -10,20 +10,28 @@ count it lands in the dead-letter queue.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import time
+
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from crisiswatch.constants import FETCH_MAX_PAGES, FETCH_OVERLAP_MINUTES, FETCH_TIME_MARGIN_SECONDS, SERVICE
+from crisiswatch.constants import (
+    FETCH_JOB_SECONDS,
+    FETCH_MAX_PAGES,
+    FETCH_OVERLAP_MINUTES,
+    FETCH_TIME_MARGIN_SECONDS,
+    SERVICE,
+)
 from crisiswatch.ingest.adapters import adapter_for
 from crisiswatch.ingest.credentials import PlatformCredentials
 from crisiswatch.ingest.cursor import FetchCursor
 from crisiswatch.ingest.http import JsonClient
 from crisiswatch.ingest.platform import fetch_payload
 from crisiswatch.ports import Clock, CursorStore, Queue
-from crisiswatch.rules import rule_for
+from crisiswatch.rules import fold, rule_for
 from crisiswatch.vocabulary import FetchJob, Post
 
 logger = Logger(service=SERVICE, child=True)
@@ -38,6 +46,7 @@ class FetchResult:
     ``dropped``: unique posts the search returned that the watch does not match (or excludes).
     ``duplicates``: posts seen again in this run (other keyword, other page, embedded original).
     ``skipped``: one reason per item that could not be read. ``terms``: post key -> terms that hit.
+    ``deferred``: keywords not searched for lack of time (the fetcher queues a continuation).
     """
 
     posts: list[Post]
@@ -47,6 +56,7 @@ class FetchResult:
     duplicates: int = 0
     skipped: list[str] = field(default_factory=list)
     terms: dict[str, list[str]] = field(default_factory=dict)
+    deferred: list[str] = field(default_factory=list)  # keywords left for a continuation job
 
 
 def fetch_posts(
@@ -59,6 +69,8 @@ def fetch_posts(
     since: datetime | None = None,
     fetch_cursor: FetchCursor | None = None,
     credentials: Mapping[str, str] | None = None,
+    deadline: float | None = None,
+    timer: Callable[[], float] = time.monotonic,
 ) -> FetchResult:
     """Search ``job.platform`` for each of the watch's keywords and return the matching posts.
 
@@ -66,7 +78,8 @@ def fetch_posts(
     or (with ``since``, e.g. the previous run's time minus a margin) once a page reaches posts
     older than ``since``: results are newest first, so older pages were seen by earlier runs.
     With the watch's ``fetch_cursor``, paging also stops at the first page that brings nothing the
-    cursor would queue (``FetchCursor.brings_nothing``).
+    cursor would queue (``FetchCursor.brings_nothing``). Past ``deadline`` (``timer()`` seconds),
+    the keywords not yet searched are left in ``FetchResult.deferred`` (the first is always searched).
     A post matches the watch's rule for the platform (``ingest.rules.rule_for``); kept posts carry
     the terms that hit in ``matched_terms``. A repost whose own text does not match is kept when
     the original it reposts matched in this run (and its own text has no word the rule excludes):
@@ -91,8 +104,12 @@ def fetch_posts(
     terms_by_key: dict[str, list[str] | None] = {}  # every post seen; None = dropped
     skipped: list[str] = []
     pages = duplicates = 0
-    keywords = [k for k in dict.fromkeys(watch.keywords) if k.strip()]
-    for keyword in keywords:
+    keywords = search_terms(job.keywords if job.keywords is not None else watch.keywords)
+    deferred: list[str] = []
+    for n, keyword in enumerate(keywords):
+        if n and deadline is not None and timer() >= deadline:
+            deferred = keywords[n:]
+            break
         headers = adapter.headers(base_url, keyword) | dict(credentials or {})
         cursor: str | None = None  # cursor-paged platforms: what the previous page said to ask next
         for page_number in range(adapter.first_page, adapter.first_page + max_pages):
@@ -137,6 +154,7 @@ def fetch_posts(
         duplicates=duplicates,
         skipped=skipped,
         terms={post.key: post.matched_terms for post in kept},
+        deferred=deferred,
     )
     if skipped:
         logger.warning(
@@ -155,8 +173,25 @@ def fetch_posts(
         dropped=result.dropped,
         duplicates=duplicates,
         skipped=len(skipped),
+        deferred=len(deferred),
     )
     return result
+
+
+def search_terms(keywords: Sequence[str]) -> list[str]:
+    """The keywords worth a search, in the watch's order: blank ones, repeats, and any that contains
+    another (compared folded: ``鲜味坊外卖`` when ``鲜味坊`` is searched) are left out, since the
+    platforms' keyword search finds a term inside longer text: the shorter term's results already
+    hold the longer one's. (Within ``max_pages``: in a burst, the broader search's pages run out
+    first, as they would for the broader term itself.)"""
+    folded = {k: fold(k) for k in keywords if k.strip()}
+    kept: list[str] = []
+    for keyword, form in folded.items():
+        if any(other != form and other in form for other in folded.values()):
+            continue  # a shorter keyword's search finds it
+        if all(folded[k] != form for k in kept):
+            kept.append(keyword)
+    return kept
 
 
 # Given the seconds left before the function must stop, an HTTP client that respects them.
@@ -173,6 +208,10 @@ class Fetcher:
     clock: Clock
     overlap: timedelta = timedelta(minutes=FETCH_OVERLAP_MINUTES)
     max_pages: int = FETCH_MAX_PAGES
+    # Per platform, where a continuation job goes (the platform's fetch-jobs queue).
+    fetch_queues: Mapping[str, Queue] = field(default_factory=dict)
+    job_seconds: float = FETCH_JOB_SECONDS
+    timer: Callable[[], float] = time.monotonic
 
     def run_message(self, body: str, remaining_seconds: float) -> FetchResult:
         """Run the job a queue message holds; a failure is logged with its reason and re-raised."""
@@ -185,7 +224,8 @@ class Fetcher:
     def run(self, job: FetchJob, remaining_seconds: float) -> FetchResult:
         now = self.clock.now()
         cursor = self.cursors.get(job.watch.id, job.platform)
-        since = cursor.since(self.overlap, default=job.since)
+        since = job.since if job.keywords is not None else cursor.since(self.overlap, default=job.since)
+        budget = min(self.job_seconds, remaining_seconds - 2 * FETCH_TIME_MARGIN_SECONDS)
         result = fetch_posts(
             job,
             self.base_urls[job.platform],
@@ -195,11 +235,16 @@ class Fetcher:
             since=since,
             fetch_cursor=cursor,
             credentials=self.credentials.headers(job.platform),
+            deadline=self.timer() + budget,
+            timer=self.timer,
         )
         # Not queued: what is older than the window (an earlier run queued it while it was in that
         # run's window), and what the cursor knows and has not grown enough to refresh.
         queue = cursor.to_queue(result.posts, since)
         self.posts.send_all([post.model_dump_json() for post in queue])
+        if result.deferred:  # before the cursor moves on: the rest is searched back to this `since`
+            rest = job.model_copy(update={"since": since, "keywords": result.deferred})
+            self.fetch_queues[job.platform].send_all([rest.model_dump_json()])
         if queue:  # queued: safe to move on
             self._save(job, cursor.after(queue, self.overlap), now)
         logger.info(
@@ -208,6 +253,7 @@ class Fetcher:
             platform=job.platform,
             queued=len(queue),
             known=len(result.posts) - len(queue),
+            deferred=len(result.deferred),
         )
         return replace(result, posts=queue, matched=len(queue))
 
