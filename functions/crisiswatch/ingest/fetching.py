@@ -11,7 +11,6 @@ count it lands in the dead-letter queue.
 from __future__ import annotations
 
 import time
-
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from crisiswatch.clock import SimulatedClock
 from crisiswatch.ingest.credentials import PlatformCredentials
 from crisiswatch.ingest.fetching import Fetcher, fetch_posts, search_terms
-from crisiswatch.clock import SimulatedClock
 from crisiswatch.memory.messaging import MemoryQueue, MemorySecrets
 from crisiswatch.memory.store import MemoryCursorStore
 from crisiswatch.vocabulary import FetchJob, Watch
