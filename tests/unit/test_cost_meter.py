@@ -267,3 +267,40 @@ def test_a_paused_meter_counts_nothing(db):
     with Meter() as meter, meter.paused():
         db.put_item(TableName="t", Item=item(100))
     assert not meter.requests and not meter.dynamodb
+
+
+def handler_asking_its_queue(event: dict, context) -> dict:
+    """A Lambda handler for the poller test: one request of its own, every record processed."""
+    boto3.client("sqs", region_name=REGION).get_queue_url(QueueName="q")
+    return {"batchItemFailures": []}
+
+
+def test_the_sqs_poller_is_billed_as_lambdas_and_requests_go_to_their_function():
+    """LocalAws.pump receives until empty and deletes one by one; Lambda's poller deletes in
+    batches of 10 and long-polls (a fixed cost): so 3 receives and 3 deletes for 25 messages."""
+    from infra.local.emulator.runtime import EventSourceMapping, LocalAws, LocalFunction
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        for _ in range(5):
+            sqs.send_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(j), "MessageBody": "m"} for j in range(5)]
+            )
+        function = LocalFunction("Fn", "fn", f"{__name__}.handler_asking_its_queue", {}, 30)
+        mapping = EventSourceMapping(url, "arn:aws:sqs:ap-northeast-1:123456789012:q", function, 25, True)
+        with Meter(functions_only=True) as meter:
+            assert LocalAws({"Resources": {}}).pump(mapping) == {"delivered": 25, "failed": 0}
+        counts = {
+            (op, caller): (n, meter.requests[(svc, op, caller)])
+            for (svc, op, caller), n in meter.calls.items()
+        }
+        assert counts == {
+            ("ReceiveMessage", "sqs poller"): (4, 3),  # 10 + 10 + 5, then an empty one
+            ("DeleteMessage", "sqs poller"): (25, 3),
+            ("GetQueueUrl", "Fn"): (1, 1),
+        }
+        assert meter.idle_polls == 1
+        usage = meter.functions["Fn"]
+        assert (usage.invocations, dict(usage.by_trigger), usage.memory_mb) == (1, {"queue": 1}, 128)
+        assert usage.billed_ms >= 1 and usage.gb_seconds == usage.billed_ms / 1000 * 128 / 1024

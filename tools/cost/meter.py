@@ -8,16 +8,18 @@
 when the embedded local AWS is importable, a few methods of `LocalAws`, and restores them on exit.
 
 What is counted:
-- Requests, by service, operation and caller (the function whose invocation made it, or the
-  poller of an SQS event source). With `functions_only`, requests made by anything else (the
-  replay driver reading results, provisioning, the emulator playing EventBridge Scheduler) are
-  counted apart in `unbilled` and priced at nothing; without it (unit tests), every request counts.
+- Calls, by service, operation and caller (the function whose invocation made it, or the poller
+  of an SQS event source). With `functions_only`, calls made by anything else (the replay driver
+  reading results, provisioning, the emulator playing EventBridge Scheduler) are counted apart in
+  `unbilled` and priced at nothing; without it (unit tests), every call counts.
+- Requests, as AWS would receive them: one per call, except the SQS poller's, which is Lambda's:
+  `LocalAws.pump` deletes each message alone where Lambda's poller deletes in batches of 10
+  (ceil(n / 10) per batch), makes failed records visible at once with ChangeMessageVisibility
+  where AWS lets the visibility timeout run out (none), and ends with an empty receive where
+  Lambda's poller long-polls all the time (a fixed monthly cost, not a per-post one: none).
 - Billed requests: SQS and SNS bill each 64 KB chunk of a payload as one request (a
-  SendMessageBatch of 3 x 60 KB is 3). The SQS poller is Lambda's: `LocalAws.pump` deletes each
-  message alone where Lambda's poller deletes in batches of 10, so its deletes are billed as
-  ceil(n / 10) per batch; its ChangeMessageVisibility calls (failed records made visible at once,
-  where AWS lets the visibility timeout run out) and its empty receives (Lambda's poller long-polls
-  all the time: a fixed monthly cost, not a per-post one) are not billed.
+  SendMessageBatch of 3 x 60 KB is 3); DynamoDB bills request units (below), and Lambda, Step
+  Functions and Scheduler bill nothing per API call (invocations, transitions: below).
 - DynamoDB request units, as DynamoDB bills on-demand tables (`tools/cost/units.py`): a write
   costs ceil(size / 1 KB) per item named, the size being the larger of the item before and after
   (read from moto's backend, not through boto3, so the meter does not count itself), so a failed
@@ -70,6 +72,9 @@ UNATTRIBUTED = "-"
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 DYNAMODB_READS = {"GetItem", "BatchGetItem", "TransactGetItems", "Query", "Scan"}
 SQS_POLLER_DELETE_BATCH = 10
+# Services whose API calls cost nothing themselves: Lambda bills invocations, Step Functions state
+# transitions, EventBridge Scheduler invocations (all counted apart).
+FREE_API_SERVICES = {"lambda", "stepfunctions", "scheduler"}
 
 
 @dataclass
@@ -102,8 +107,11 @@ class Meter:
     def __init__(self, *, functions_only: bool = False, account: str = MOTO_ACCOUNT) -> None:
         self.functions_only = functions_only
         self.account = account
-        self.requests: Counter[tuple[str, str, str]] = Counter()  # (service, operation, caller): calls
-        self.billed: Counter[tuple[str, str, str]] = Counter()  # same keys: requests as billed
+        # (service, operation, caller) -> calls made here; requests AWS would receive (the poller's
+        # as Lambda's makes them); requests as billed (64 KB chunks; 0 where units or nothing are)
+        self.calls: Counter[tuple[str, str, str]] = Counter()
+        self.requests: Counter[tuple[str, str, str]] = Counter()
+        self.billed: Counter[tuple[str, str, str]] = Counter()
         self.unbilled: Counter[tuple[str, str]] = Counter()
         self.idle_polls = 0
         # (table, caller, "write" | "index write" | "read") -> request units
@@ -210,31 +218,37 @@ class Meter:
 
         return _make_api_call
 
-    def _count(self, service: str, operation: str, caller: str, billed: float) -> None:
+    def _count(self, service: str, operation: str, caller: str, requests: int, billed: int) -> None:
         with self._lock:
-            self.requests[(service, operation, caller)] += 1
+            self.calls[(service, operation, caller)] += 1
+            self.requests[(service, operation, caller)] += requests
             self.billed[(service, operation, caller)] += billed
 
     def _record(
         self, service: str, operation: str, caller: str, kind: str, params: dict, response: dict, region: str
     ) -> None:
-        billed: float = 1
+        requests, billed = 1, 1
         if service == "sqs":
-            billed = self._sqs_billed(operation, kind, params, response)
+            requests, billed = self._sqs_billed(operation, kind, params, response)
         elif service == "sns":
             billed = self._sns_billed(operation, params)
-        elif service == "dynamodb" and operation in DYNAMODB_READS:
-            self._dynamodb_read(operation, params, response, region, caller)
-        self._count(service, operation, caller, billed)
+        elif service == "dynamodb":
+            billed = 0  # billed by request units
+            if operation in DYNAMODB_READS:
+                self._dynamodb_read(operation, params, response, region, caller)
+        elif service in FREE_API_SERVICES:
+            billed = 0
+        self._count(service, operation, caller, requests, billed)
 
     # -- SQS and SNS ---------------------------------------------------------------------------
 
-    def _sqs_billed(self, operation: str, kind: str, params: dict, response: dict) -> float:
+    def _sqs_billed(self, operation: str, kind: str, params: dict, response: dict) -> tuple[int, int]:
+        """(requests AWS would receive, requests billed) of one SQS call."""
         polling = kind == "queue"
         if operation == "SendMessage":
-            return units.payload_requests(_message_size(params))
+            return 1, units.payload_requests(_message_size(params))
         if operation == "SendMessageBatch":
-            return units.payload_requests(sum(_message_size(e) for e in params.get("Entries", [])))
+            return 1, units.payload_requests(sum(_message_size(e) for e in params.get("Entries", [])))
         if operation == "ReceiveMessage":
             messages = response.get("Messages", [])
             if polling:
@@ -242,14 +256,14 @@ class Meter:
                 if not messages:
                     with self._lock:
                         self.idle_polls += 1
-                    return 0
-            return units.payload_requests(sum(_message_size(m) for m in messages))
+                    return 0, 0
+            return 1, units.payload_requests(sum(_message_size(m) for m in messages))
         if polling and operation == "DeleteMessage":
             self._local.poller_deletes = getattr(self._local, "poller_deletes", 0) + 1
-            return 0  # billed by _flush_poller_deletes, as DeleteMessageBatch requests
+            return 0, 0  # counted by _flush_poller_deletes, as DeleteMessageBatch requests
         if polling and operation == "ChangeMessageVisibility":
-            return 0
-        return 1
+            return 0, 0
+        return 1, 1
 
     def _flush_poller_deletes(self) -> None:
         pending = getattr(self._local, "poller_deletes", 0)
@@ -257,6 +271,7 @@ class Meter:
             self._local.poller_deletes = 0
             batches = math.ceil(pending / SQS_POLLER_DELETE_BATCH)
             with self._lock:
+                self.requests[("sqs", "DeleteMessage", POLLER)] += batches
                 self.billed[("sqs", "DeleteMessage", POLLER)] += batches
 
     @staticmethod
@@ -337,7 +352,7 @@ class Meter:
                         self.dynamodb[(table, caller, "write")] += factor * units.write_units(size)
                         if index_units:
                             self.dynamodb[(table, caller, "index write")] += index_units
-                self._count("dynamodb", operation, caller, 1)
+                self._count("dynamodb", operation, caller, 1, 0)
                 self._exclude(time.perf_counter() - started)
 
     def _index_write_units(self, region: str, table: str, old: dict | None, new: dict | None) -> int:

@@ -56,17 +56,27 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
     template = final.get("template", {"Resources": {}})
 
     calls: Counter[str] = Counter()
+    requests: Counter[str] = Counter()
     billed: Counter[str] = Counter()
-    operations = []
-    by_operation: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0])
-    for (service, operation, _caller), n in meter.requests.items():
-        by_operation[(service, operation)][0] += n
-        calls[service] += n
-    for (service, operation, _caller), n in meter.billed.items():
-        by_operation[(service, operation)][1] += n
-        billed[service] += n
-    for (service, operation), (n, b) in sorted(by_operation.items()):
-        operations.append({"service": service, "operation": operation, "calls": n, "billed": b})
+    by_operation: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for counts, total, column in (
+        (meter.calls, calls, "calls"),
+        (meter.requests, requests, "requests"),
+        (meter.billed, billed, "billed"),
+    ):
+        for (service, operation, _caller), n in counts.items():
+            by_operation[(service, operation)][column] += n
+            total[service] += n
+    operations = [
+        {
+            "service": service,
+            "operation": operation,
+            "calls": n["calls"],
+            "requests": n["requests"],
+            "billed": n["billed"],
+        }
+        for (service, operation), n in sorted(by_operation.items())
+    ]
 
     dynamodb: dict[str, dict[str, float]] = defaultdict(
         lambda: {"write": 0.0, "index write": 0.0, "read": 0.0}
@@ -124,7 +134,7 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
         "xray": traces * prices.XRAY_TRACE_RECORDED,
     }
     total = sum(usd.values())
-    unpriced = sorted(s for s in calls if s not in prices.SERVICES)
+    unpriced = sorted(s for s in billed if billed[s] and s not in prices.SERVICES)
 
     deliveries = final.get("deliveries", {})
     posts_table = next((v for v in final.get("storage", {}).values() if "Posts" in v["logical_id"]), None)
@@ -148,10 +158,11 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
         "ticks_run": replay["ticks_run"],
         "ticks_skipped": replay["ticks_skipped"],
         "simulated_seconds": replay["simulated_seconds"],
-        "requests": dict(calls),
+        "calls": dict(calls),
+        "requests": dict(requests),
         "billed_requests": dict(billed),
-        "requests_per_stored_post": round(_per(sum(billed.values()), stored), 3),
-        "requests_per_stored_post_by_service": {s: round(_per(n, stored), 3) for s, n in billed.items()},
+        "requests_per_stored_post": round(_per(sum(requests.values()), stored), 3),
+        "requests_per_stored_post_by_service": {s: round(_per(n, stored), 3) for s, n in requests.items()},
         "operations": operations,
         "unbilled_requests": sum(meter.unbilled.values()),
         "idle_polls": meter.idle_polls,
@@ -237,17 +248,18 @@ def render(f: dict[str, Any]) -> list[str]:
         f"fetched/stored {f['fetched_per_stored']:.2f}; ticks run {f['ticks_run']}, idle ticks skipped "
         f"{f['ticks_skipped']}",
         "",
-        "AWS requests made by the functions and the SQS pollers (billed: as AWS counts them)",
-        f"  {'service':15}{'operation':27}{'calls':>9}{'billed':>9}{'billed per stored post':>24}",
+        "AWS requests by the functions and the SQS pollers: calls made here, requests AWS would get",
+        "(the pollers' as Lambda's), billed requests (64 KB chunks; DynamoDB: units, below)",
+        f"  {'service':15}{'operation':21}{'calls':>8}{'requests':>10}{'billed':>8}{'requests per stored post':>26}",
     ]
     for op in f["operations"]:
         out.append(
-            f"  {op['service']:15}{op['operation']:27}{op['calls']:>9,}{_n(op['billed']):>9}"
-            f"{op['billed'] / max(stored, 1):>24.3f}"
+            f"  {op['service']:15}{op['operation']:21}{op['calls']:>8,}{op['requests']:>10,}{op['billed']:>8,}"
+            f"{op['requests'] / max(stored, 1):>26.3f}"
         )
     out.append(
-        f"  {'all':42}{sum(f['requests'].values()):>9,}{_n(sum(f['billed_requests'].values())):>9}"
-        f"{f['requests_per_stored_post']:>24.3f}"
+        f"  {'all':36}{sum(f['calls'].values()):>8,}{sum(f['requests'].values()):>10,}"
+        f"{sum(f['billed_requests'].values()):>8,}{f['requests_per_stored_post']:>26.3f}"
     )
     out.append(
         f"  (not billed: {f['unbilled_requests']:,} requests by the driver and the emulator; "

@@ -3,8 +3,8 @@
     python -m tools.cost [--source ced|generated] [--small] [--json PATH] [--quiet]
 
 Source: the development data (`../shared/data/streams/ced`, beside the repository) when it is
-there: the first `CED_EVENTS` events, each cascade's first `CED_HOURS` hours (about 1,000 posts,
-a minute or two); otherwise a recording generated in the same format (`tools/cost/recording.py`).
+there: the first `CED_EVENTS` events, each cascade's first `CED_HOURS` hours (430 posts in 170
+ticks with new posts: a minute or two, three on a loaded machine); otherwise a recording generated in the same format (`tools/cost/recording.py`).
 The run says which. The replay's own output goes to stderr; the table to stdout, its last line
 one JSON object (`tools/cost/report.py` says what each figure is).
 """
@@ -30,7 +30,7 @@ from tools.cost.report import build, render
 REPOSITORY = Path(__file__).resolve().parents[2]
 SHARED_CED = REPOSITORY.parent / "shared" / "data" / "streams" / "ced"
 CED_EVENTS = 5
-CED_HOURS = 6.0
+CED_HOURS = 2.0
 # What the template sets and the emulator overrides (quieter logs, no metrics): put back, so the
 # handlers write what the deployed functions would, and the log bytes are CloudWatch's.
 DEPLOYED_SETTINGS = ("LOG_LEVEL", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_DISABLED")
