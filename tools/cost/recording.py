@@ -39,13 +39,13 @@ class Cascade:
 
 
 SIZES: dict[str, list[Cascade]] = {
-    # About 600 posts over 7 hours: a minute or two on the embedded AWS.
+    # About 300 posts over 6 hours, 90 ticks with new posts: one to two minutes on the embedded AWS.
     "default": [
         Cascade(0, "rumor", f"【{BRAND}后厨老鼠乱窜】网友爆料，{BRAND}人民广场店后厨有老鼠，食材过期，谁来管？[怒]",
-                1_200_000, True, 220, 40, 40, 6),
+                1_200_000, True, 120, 40, 25, 5),
         Cascade(900, "non-rumor", f"周末在{BRAND}排队排了一小时，还是好吃", 300, False, 6, 30, 4, 3),
-        Cascade(5400, "rumor", f"{BRAND}吃出虫子！多名顾客拉肚子，门店拒绝赔偿[怒]", 86_000, True, 180, 45, 30, 5),
-        Cascade(14400, "rumor", f"{BRAND}回应食品安全问题：已停业整改，配合调查", 520_000, True, 90, 30, 20, 3),
+        Cascade(5400, "rumor", f"{BRAND}吃出虫子！多名顾客拉肚子，门店拒绝赔偿[怒]", 86_000, True, 100, 45, 20, 4),
+        Cascade(10800, "rumor", f"{BRAND}回应食品安全问题：已停业整改，配合调查", 520_000, True, 20, 30, 5, 2),
     ],
     # About 60 posts over 2 hours: the test's (under a minute).
     "small": [

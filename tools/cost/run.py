@@ -3,9 +3,9 @@
     python -m tools.cost [--source ced|generated] [--small] [--json PATH] [--quiet]
 
 Source: the development data (`../shared/data/streams/ced`, beside the repository) when it is
-there: the first `CED_EVENTS` events, each cascade's first `CED_HOURS` hours (430 posts in 170
-ticks with new posts: a minute or two, three on a loaded machine); otherwise a recording generated in the same format (`tools/cost/recording.py`).
-The run says which. The replay's own output goes to stderr; the table to stdout, its last line
+there: the first `CED_EVENTS` events, each cascade's first `CED_HOURS` hours (430 posts, 170
+ticks with new posts: two minutes, more on a loaded machine); otherwise a recording generated in
+the same format (`tools/cost/recording.py`). The run says which. The replay's own output goes to stderr; the table to stdout, its last line
 one JSON object (`tools/cost/report.py` says what each figure is).
 """
 
