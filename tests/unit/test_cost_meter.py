@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
 
 from tools.cost import units
@@ -146,6 +146,16 @@ def test_a_cancelled_transaction_still_costs_its_items_twice(db):
         )
     assert writes(meter) == 4
     assert db.get_item(TableName="t", Key={"pk": {"S": "p"}, "sk": {"S": "b"}}).get("Item") is None
+
+
+def test_a_rejected_or_unsent_write_costs_nothing(db):
+    with Meter() as meter:
+        with pytest.raises(ClientError, match="ValidationException"):
+            db.put_item(TableName="t", Item={"pk": {"S": "p"}})  # no sort key
+        with pytest.raises(ParamValidationError):
+            db.put_item(TableName="t")
+    assert writes(meter) == 0
+    assert meter.calls[("dynamodb", "PutItem", "-")] == 2
 
 
 def test_a_write_also_costs_the_index_entries_it_changes():

@@ -336,7 +336,10 @@ class Meter:
                     "ValidationException",
                     "ResourceNotFoundException",
                 ):
-                    targets = []  # rejected before any item was touched: no units
+                    targets, before = [], []  # rejected before any item was touched: no units
+                raise
+            except Exception:
+                targets, before = [], []  # never sent (e.g. botocore's parameter validation)
                 raise
             finally:
                 started = time.perf_counter()
