@@ -62,6 +62,10 @@ CREDENTIALS_MAX_AGE_SECONDS = 300
 # Leave this much of the fetcher's time for queueing what was fetched.
 FETCH_TIME_MARGIN_SECONDS = 10
 
+# Every platform an adapter serves (crisiswatch.ingest.adapters registers one each): a watch's
+# platforms and the keys of its rules are among these.
+PLATFORMS = ("weibo", "bilibili", "news", "douyin", "xiaohongshu")
+
 # Where each platform's adapter sends its requests (context `baseUrls` overrides or adds).
 DEFAULT_BASE_URLS: dict[str, str] = {"weibo": "https://m.weibo.cn", "bilibili": "https://api.bilibili.com"}
 
