@@ -27,7 +27,7 @@ WATCH_NAME_MAX_CHARS = 100  # a brand, product or person's name, shown in every 
 # One platform search (at least one request) per keyword per tick, within the fetcher's 60 s.
 WATCH_MAX_KEYWORDS = 50
 KEYWORD_MAX_CHARS = 50  # a search query: platforms cut longer ones anyway
-WATCH_MAX_EXCLUDE = 100  # exclusion words are matched locally: cheap, but each one is a substring scan
+WATCH_MAX_EXCLUDE = 200  # matched locally (a substring scan of each post each): homonyms, jobs, ads
 EXCLUDE_MAX_CHARS = 50
 WATCH_MAX_BRAND_TERMS = 50  # added to jieba's dictionary of every scorer that sees the watch
 BRAND_TERM_MAX_CHARS = 30

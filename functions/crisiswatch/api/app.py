@@ -215,14 +215,27 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
             body={"message": f"invalid request: {summary}", "errors": problems},
         )
 
-    @app.exception_handler(RequestUnsupportedContentType)
-    def not_json(error: RequestUnsupportedContentType) -> Response:
+    def not_json() -> Response:
         content_type = app.current_event.headers.get("content-type", "")
         return Response(
             status_code=415,
             content_type=content_types.APPLICATION_JSON,
             body={"message": f"the body must be JSON (Content-Type: application/json), not {content_type!r}"},
         )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content_type(error: RequestUnsupportedContentType) -> Response:
+        return not_json()
+
+    @app.exception_handler(ValueError)
+    def unreadable_body(error: ValueError) -> Response:
+        """Powertools reads form and multipart bodies itself, before any route, and raises ValueError
+        on malformed ones (no boundary, characters beyond Latin-1): those requests are not JSON. A
+        ValueError of a JSON request is a bug of ours, and stays one."""
+        content_type = app.current_event.headers.get("content-type", "").strip()
+        if content_type and not content_type.startswith(content_types.APPLICATION_JSON):
+            return not_json()
+        raise error
 
     @app.get("/incidents", responses=answers(200))
     def list_incidents(
