@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from crisiswatch import constants
+from crisiswatch import constants, limits
 from crisiswatch.escalation.chat import ChatBotConfig
 from crisiswatch.escalation.clocks import ClockDurations
 from crisiswatch.escalation.routing import Audience, Routing
@@ -206,6 +206,11 @@ def load_settings(get: Any) -> DeploymentSettings:
     ids = [w.id for w in watches]
     if len(set(ids)) != len(ids):
         raise ContextError(f"Invalid CDK context 'watches': duplicate watch ids in {ids}")
+    if len(watches) > limits.MAX_WATCHES:
+        raise ContextError(
+            f"Invalid CDK context 'watches': {len(watches):,} watches; a deployment takes at most "
+            f"{limits.MAX_WATCHES:,} (crisiswatch.limits.MAX_WATCHES)"
+        )
 
     subscribers_raw = value("subscribers", [])
     subscribers = _validated("subscribers", subscribers_raw, list[Subscriber])

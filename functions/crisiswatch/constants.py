@@ -79,6 +79,10 @@ FETCH_TIME_MARGIN_SECONDS = 10
 # a continuation job, so a big watch neither times the batch out nor holds the tick's other jobs.
 FETCH_JOB_SECONDS = 20
 
+# Every platform an adapter serves (crisiswatch.ingest.adapters registers one each): a watch's
+# platforms and the keys of its rules are among these.
+PLATFORMS = ("weibo", "bilibili", "news", "douyin", "xiaohongshu")
+
 # Where each platform's adapter sends its requests (context `baseUrls` overrides or adds).
 DEFAULT_BASE_URLS: dict[str, str] = {"weibo": "https://m.weibo.cn", "bilibili": "https://api.bilibili.com"}
 

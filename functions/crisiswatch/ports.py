@@ -71,6 +71,16 @@ class WatchExists(StoreError):
         self.watch_id = watch_id
 
 
+class UnreadableWatch(StoreError):
+    """A stored watch that does not validate (written before a limit existed, or by hand): lists
+    skip it (logged, counted); reading it alone raises this."""
+
+    def __init__(self, watch_id: str, reason: str):
+        super().__init__(f"watch {watch_id!r} is stored in a form that cannot be read ({reason})")
+        self.watch_id = watch_id
+        self.reason = reason
+
+
 class StoreThrottled(StoreError):
     """The store left part of a batch undone after its retries: retry the unit of work later."""
 
@@ -253,9 +263,11 @@ class StoryIndex(Protocol):
 
 
 class WatchCatalogue(Protocol):
-    def list(self) -> list[Watch]: ...
+    def list(self) -> list[Watch]: ...  # in id order; an unreadable watch is skipped (logged, counted)
 
-    def get(self, watch_id: str) -> Watch: ...  # WatchNotFound
+    def count(self) -> int: ...  # every stored watch, readable or not
+
+    def get(self, watch_id: str) -> Watch: ...  # WatchNotFound, UnreadableWatch
 
     def create(self, watch: Watch, now: datetime, by: str = "") -> None: ...  # WatchExists
 

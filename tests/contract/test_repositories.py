@@ -4,10 +4,17 @@ Each test runs on the DynamoDB adapters (moto, the template's tables) and on the
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import timedelta
 
+import boto3
 import pytest
 
+from crisiswatch import watches as watch_reading
+from crisiswatch.aws.items import to_value
+from crisiswatch.aws.watches import watch_item
+from crisiswatch.constants import Env
 from crisiswatch.incidents.baseline import Baseline, fold
 from crisiswatch.incidents.policy import WindowStats, counts_of
 from crisiswatch.incidents.record import Acknowledgement, Notification, Resolution
@@ -19,6 +26,7 @@ from crisiswatch.ports import (
     IncidentResolved,
     ScoredPost,
     StaleIncident,
+    UnreadableWatch,
     WatchExists,
     WatchNotFound,
 )
@@ -368,6 +376,46 @@ def test_watches_create_read_replace_delete(ports):
     with pytest.raises(WatchNotFound):
         watches.delete("a-brand")
     assert [w.id for w in watches.list()] == ["b-brand"]
+
+
+def store_unvalidated(ports, watch_id: str, data: dict) -> None:
+    """A watch item that never went through Watch (hand-edited, or written before a limit)."""
+    if ports.kind == "memory":
+        ports.watches.put_stored(watch_id, json.dumps(data, ensure_ascii=False))
+        return
+    item = watch_item(watch(id=watch_id), NOW.isoformat()) | {"watch": to_value(data)}
+    boto3.client("dynamodb").put_item(TableName=os.environ[Env.STATE_TABLE], Item=item)
+
+
+def test_watches_are_counted(ports):
+    assert ports.watches.count() == 0
+    for i in range(3):
+        ports.watches.create(watch(id=f"w{i}"), NOW)
+    ports.watches.delete("w1")
+    assert ports.watches.count() == 2
+
+
+def test_an_unreadable_watch_is_skipped_by_the_list_logged_and_counted(ports, monkeypatch):
+    counted, warned = [], []
+    monkeypatch.setattr(watch_reading, "count_now", lambda name, value=1: counted.append((name, value)))
+    monkeypatch.setattr(
+        watch_reading.logger, "warning", lambda message, **keys: warned.append((message, keys))
+    )
+    ports.watches.create(watch(id="a-brand"), NOW)
+    ports.watches.create(watch(id="c-brand"), NOW)
+    bad = watch(id="b-brand").model_dump(mode="json") | {"rules": {"tiktok": "鲜味坊"}}
+    store_unvalidated(ports, "b-brand", bad)
+
+    assert [w.id for w in ports.watches.list()] == ["a-brand", "c-brand"]
+    assert counted == [(watch_reading.UNREADABLE_WATCHES_METRIC, 1)]
+    [(message, keys)] = warned
+    assert (message, keys["watch_id"]) == ("unreadable watch skipped", "b-brand")
+    assert "rules" in keys["reason"] and "tiktok" in keys["reason"]
+    assert ports.watches.count() == 3  # still stored: it can be repaired or deleted
+    with pytest.raises(UnreadableWatch, match="b-brand"):
+        ports.watches.get("b-brand")
+    ports.watches.replace(watch(id="b-brand"), NOW)
+    assert [w.id for w in ports.watches.list()] == ["a-brand", "b-brand", "c-brand"]
 
 
 def test_an_update_from_an_earlier_read_keeps_what_was_appended_since(ports):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from crisiswatch import constants
+from crisiswatch import constants, limits
 from infra.app import build_app, cdk_json_context
 from infra.context import ContextError, load_settings
 
@@ -50,6 +50,14 @@ def test_duplicate_subscriber_names():
 def test_bad_watch_fails_with_its_index():
     with pytest.raises(ContextError, match=r"watches\[0\] \(Brand X\)\.id: .*got 'Bad Id'"):
         settings(watches=[{"id": "Bad Id", "name": "Brand X", "keywords": ["x"]}])
+
+
+def test_watches_over_the_limits_fail_synth():
+    with pytest.raises(ContextError, match=r"watches\[0\] \(Brand X\)\.rules\.tiktok"):
+        settings(watches=[{"id": "x", "name": "Brand X", "keywords": ["x"], "rules": {"tiktok": "x"}}])
+    too_many = [{"id": f"w{i}", "name": "x", "keywords": ["x"]} for i in range(limits.MAX_WATCHES + 1)]
+    with pytest.raises(ContextError, match="at most 1,000"):
+        settings(watches=too_many)
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ from crisiswatch.ports import (
     WatchNotFound,
 )
 from crisiswatch.vocabulary import Level, Post, Score, Watch
+from crisiswatch.watches import readable_watches, stored_watch
 
 BUCKET = timedelta(minutes=BUCKET_MINUTES)
 
@@ -313,13 +314,19 @@ class MemoryWatchCatalogue:
             self._watches[watch.id] = watch.model_dump_json()
 
     def list(self) -> list[Watch]:
-        return [Watch.model_validate_json(self._watches[key]) for key in sorted(self._watches)]
+        return readable_watches((key, self._watches[key]) for key in sorted(self._watches))
+
+    def count(self) -> int:
+        return len(self._watches)
 
     def get(self, watch_id: str) -> Watch:
-        try:
-            return Watch.model_validate_json(self._watches[watch_id])
-        except KeyError:
-            raise WatchNotFound(watch_id) from None
+        if watch_id not in self._watches:
+            raise WatchNotFound(watch_id)
+        return stored_watch(watch_id, self._watches[watch_id])
+
+    def put_stored(self, watch_id: str, data: str) -> None:
+        """Store `data` (JSON) as the watch `watch_id` unvalidated, as a hand-edited table would."""
+        self._watches[watch_id] = data
 
     def create(self, watch: Watch, now: datetime, by: str = "") -> None:
         if watch.id in self._watches:
