@@ -33,12 +33,14 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 }
 
 # X-Ray, per function. Lambda samples an Active function's invocations itself (the first each second
-# and 5% of the rest; X-Ray's sampling rules do not apply to it), so at our volumes every one is
-# traced. Active where work enters (a schedule tick, an API call, a push, an escalation task); the
-# queue consumers pass through: SQS carries the sender's trace header, so a fetch job or a post is
-# traced when the tick or push that queued it was, and not once more per batch.
+# and 5% of the rest; X-Ray's sampling rules do not apply to it), so at our volumes every one is a
+# trace ($5 a million). Active where a person waits on the answer or a page goes out (the API, a
+# push, the escalation's notifier). The monitoring pipeline passes through: its ticks, fetch jobs
+# and batches are measured by metrics and structured logs, a trace of each would cost more than
+# the post it carries; SQS carries a sender's trace header, so a push's posts are traced through
+# the scorer. Context `tracing` turns any of them on (docs/infra.md).
 TRACING: dict[str, str] = {
-    "scheduler": "active",
+    "scheduler": "passthrough",
     "fetcher": "passthrough",
     "scorer": "passthrough",
     "notifier": "active",

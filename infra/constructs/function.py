@@ -125,9 +125,10 @@ def make_function(
         acknowledge(
             fn,
             "Serverless-LambdaTracing",
-            "A queue consumer: SQS carries the trace header of the function that queued its work (itself "
-            "active), so its invocations are traced when that one was; active here would start a trace per "
-            "batch (crisiswatch.constants.TRACING, context 'tracing').",
+            "The monitoring pipeline (schedule ticks, fetch jobs, post batches): measured by metrics and "
+            "structured logs; an active trace per invocation would cost more than the posts it carries. It "
+            "joins the traces its callers start (SQS carries the header); context 'tracing' turns it on "
+            "(crisiswatch.constants.TRACING).",
         )
     acknowledge(fn, "AwsSolutions-L1", runtime_reason)
     acknowledge(fn, "Serverless-LambdaLatestVersion", runtime_reason)

@@ -83,6 +83,7 @@ class FunctionUsage:
 
     memory_mb: int
     architecture: str
+    tracing: str = "Active"  # the template's TracingConfig mode: "Active" or "PassThrough"
     invocations: int = 0
     seconds: float = 0.0
     billed_ms: int = 0
@@ -429,6 +430,7 @@ class Meter:
                 self.functions[name] = FunctionUsage(
                     memory_mb=int(props.get("MemorySize", 128)),
                     architecture=(props.get("Architectures") or ["x86_64"])[0],
+                    tracing=(props.get("TracingConfig") or {}).get("Mode", "PassThrough"),
                 )
             return name, self.functions[name]
 

@@ -11,11 +11,11 @@ line prints); `render` lays them out for a person. Modelling choices, each said 
   metrics' EMF lines), plus Lambda's START, END and REPORT lines per invocation
   (`PLATFORM_LOG_BYTES_PER_INVOCATION`, an estimate), plus Step Functions' ALL-level log, plus 26
   bytes per log event (as PutLogEvents counts them).
-- X-Ray: every function has Active tracing and the state machine is traced; the default sampling
-  rule records the first request each second and 5% of the rest, which at these volumes (well
-  under one invocation a second) is every invocation. So traces = invocations, except the state
-  machine's tasks, whose segments join the execution's trace, itself started inside a traced
-  scorer invocation. An upper bound above one invocation a second.
+- X-Ray: Lambda samples an Active function's invocations itself (the first each second and 5% of
+  the rest), which at these volumes (well under one invocation a second) is every invocation; a
+  PassThrough function only joins a trace its caller started (SQS carries the header). So traces =
+  the invocations of the functions the template makes Active, except the state machine's tasks,
+  whose segments join the execution's trace. An upper bound above one invocation a second.
 - Scheduler: each one-time timer fires once (billed then): those fired plus those still pending
   when the run ends (the replay never fires them; a statement or a resolve would delete some first).
 """
@@ -106,7 +106,8 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
             "usd": usd,
         }
         invocations += usage.invocations
-        traces += usage.invocations - usage.by_trigger.get("state machine", 0)
+        if usage.tracing == "Active":
+            traces += usage.invocations - usage.by_trigger.get("state machine", 0)
         gb_seconds += usage.gb_seconds
         cpu_bound_gb_seconds += cpu_bound
         lambda_usd += usd

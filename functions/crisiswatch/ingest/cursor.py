@@ -31,6 +31,13 @@ from crisiswatch.vocabulary import Post
 
 REFRESH_MIN_GROWTH = 10  # reposts + comments: a post gaining fewer between polls is not hot
 REFRESH_MIN_RATIO = 0.1  # ... and at least this share of what it had (100 -> 110, 1,000 -> 1,100)
+# A post's time as a platform shows it can come back later than first read: Weibo shows an age of
+# 1-23 hours as "N小时前", rounded down, so a post first read to the minute may, an hour on, read up
+# to an hour newer, back inside the window. The cursor keeps keys this much longer than the overlap
+# (at most DRIFT_KEYS_MAX of them beyond it, newest first: a quiet watch's posts are few, and a
+# busy watch's fetch stops paging long before it reaches hour-old posts).
+TIME_DRIFT = timedelta(hours=1)
+DRIFT_KEYS_MAX = 200
 
 
 def engagement_of(post: Post) -> int:
@@ -114,5 +121,13 @@ class FetchCursor:
 
 
 def _window(seen: dict[str, Seen], start: datetime) -> dict[str, Seen]:
+    """The keys worth keeping for a window from ``start``: all from there on, and the newest
+    DRIFT_KEYS_MAX of the TIME_DRIFT before it."""
     floor = int(start.astimezone(UTC).timestamp())
-    return {key: s for key, s in seen.items() if s.created >= floor}
+    drift_floor = floor - int(TIME_DRIFT.total_seconds())
+    kept = {key: s for key, s in seen.items() if s.created >= floor}
+    drifting = sorted(
+        ((key, s) for key, s in seen.items() if drift_floor <= s.created < floor),
+        key=lambda kv: -kv[1].created,
+    )
+    return kept | dict(drifting[:DRIFT_KEYS_MAX])

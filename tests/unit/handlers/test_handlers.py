@@ -13,6 +13,7 @@ from crisiswatch.escalation.service import Notifier
 from crisiswatch.handlers import api, fetcher, notifier, push, scheduler, scorer
 from crisiswatch.incidents.detection import escalation_input, execution_name
 from crisiswatch.incidents.intake import RESOLVED, SILENT_WATCHES, Intake
+from crisiswatch.incidents.service import STATS_REFRESH
 from crisiswatch.ingest.credentials import PlatformCredentials
 from crisiswatch.ingest.errors import FetchError
 from crisiswatch.ingest.fetching import Fetcher
@@ -145,6 +146,26 @@ def test_the_scorer_opens_an_incident_stores_once_and_fails_only_the_poison_reco
     assert scorer.lambda_handler(sqs_event(*posts), context) == {"batchItemFailures": []}  # redelivered
     assert incidents.open_incidents("xianweifang")[0].stats == opened.stats
     assert len(workflow.executions) == 1
+
+
+def test_an_open_incident_s_figures_are_written_at_most_every_few_minutes_unless_more_changed(clock):
+    service, incidents, _ = _intake(clock)
+
+    def feed(first: int, n: int, at) -> None:
+        clock.set(at)
+        batch = service.batch()
+        for i in range(first, first + n):
+            batch.add(post(str(i), text=COMPLAINTS[i % 3] + f" #{i}", created_at=at))
+        batch.finish()
+
+    feed(0, 24, NOW)
+    (opened,) = incidents.open_incidents("xianweifang")
+    feed(24, 2, NOW + timedelta(minutes=1))  # more of the same within STATS_REFRESH: not written
+    assert incidents.get(opened.incident_id).stats == opened.stats
+    feed(26, 2, NOW + STATS_REFRESH + timedelta(minutes=1))
+    refreshed = incidents.get(opened.incident_id)
+    assert refreshed.stats.mentions > opened.stats.mentions  # counted all along, written now
+    assert refreshed.updated_at == NOW + STATS_REFRESH + timedelta(minutes=1)
 
 
 def test_the_notifier_publishes_and_keeps_the_wait_token(wire, context, clock):

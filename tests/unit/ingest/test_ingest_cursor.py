@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from crisiswatch.ingest.cursor import REFRESH_MIN_GROWTH, FetchCursor, Seen
+from crisiswatch.ingest.cursor import DRIFT_KEYS_MAX, REFRESH_MIN_GROWTH, FetchCursor, Seen
 from crisiswatch.vocabulary import Engagement
 from tests.builders import NOW, post
 
@@ -49,10 +49,21 @@ def test_a_known_post_is_queued_again_only_when_it_grew_enough():
     assert refreshed.seen["weibo#big"].engagement == 1100  # growth from here on is measured from 1,100
 
 
-def test_the_window_forgets_posts_older_than_the_overlap_behind_the_new_mark():
-    cursor = FetchCursor().after([at(30, "old")], OVERLAP).after([at(2, "new")], OVERLAP)
-    assert set(cursor.seen) == {"weibo#new"}
+def test_the_window_keeps_an_hour_more_for_times_that_drift_then_forgets():
+    cursor = (
+        FetchCursor().after([at(30, "recent-past"), at(90, "old")], OVERLAP).after([at(2, "new")], OVERLAP)
+    )
+    assert set(cursor.seen) == {"weibo#new", "weibo#recent-past"}  # 30 min: within overlap + drift
     assert cursor.high_water == NOW - timedelta(minutes=2)
+    # Weibo read it to the minute 30 minutes ago; an hour on it reads "1小时前": newer than it was.
+    assert cursor.to_queue([at(5, "recent-past")], cursor.since(OVERLAP)) == []
+
+
+def test_beyond_the_overlap_only_the_newest_keys_are_kept():
+    many = [at(15 + i * 0.1, f"p{i}") for i in range(DRIFT_KEYS_MAX + 50)]
+    cursor = FetchCursor().after([*many, at(1, "new")], OVERLAP)
+    assert len(cursor.seen) == DRIFT_KEYS_MAX + 1 and "weibo#p0" in cursor.seen
+    assert f"weibo#p{DRIFT_KEYS_MAX + 49}" not in cursor.seen
 
 
 def test_the_mark_never_moves_back():
