@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test synth deploy lint format bench sizes model eval-detection clean
+.PHONY: demo test synth deploy lint format bench sizes model eval-detection cost clean
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -65,6 +65,10 @@ eval-detection: $(PY_STAMP)
 ## sizes: per function, code asset and layer sizes (unzipped/zipped), handler import time; last line JSON
 sizes: $(PY_STAMP)
 	$(BIN)/python -m tools.package_report
+
+## cost: $ per million stored posts, by service, metered on a replay on the embedded AWS (the dev data when ../shared is there, else a generated recording); last line JSON
+cost: $(PY_STAMP)
+	$(BIN)/python -m tools.cost
 
 ## model: retrain the sentiment model from ../shared/data/sentiment (writes functions/crisiswatch/scoring/data/)
 model: $(PY_STAMP)

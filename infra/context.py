@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from crisiswatch import constants
+from crisiswatch import constants, limits
 from crisiswatch.escalation.chat import ChatBotConfig
 from crisiswatch.escalation.clocks import ClockDurations
 from crisiswatch.escalation.routing import Audience, Routing
@@ -23,6 +23,7 @@ _PLATFORM = r"^[a-z][a-z0-9-]{0,29}$"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+TRACING_MODES = ("active", "passthrough")
 PLACEHOLDER_EMAIL_DOMAINS = {"example.com", "example.org", "example.net"}  # RFC 2606
 PLACEHOLDER_PHONE_NUMBERS = {"+8613800000000", "+8613800138000"}
 
@@ -101,7 +102,8 @@ class DeploymentSettings(_Strict):
     ack_timeout_seconds: AckTimeouts
     level_thresholds: dict[str, dict[str, float]]
     console_url: str
-    log_level: str
+    log_levels: dict[str, str]  # per function key (constants.FUNCTIONS)
+    tracing: dict[str, str]  # per function key: "active" or "passthrough"
     ops_emails: list[str]
     ops_sms: list[str] = []
     heartbeat_silent_minutes: int = constants.DEFAULT_HEARTBEAT_SILENT_MINUTES
@@ -164,6 +166,32 @@ def _validated(key: str, raw: Any, type_: Any) -> Any:
         raise ContextError(f"Invalid CDK context {key!r}: {_describe(e, key, raw)}") from None
 
 
+def _per_function(key: str, raw: Any, default: str | None, allowed: tuple[str, ...]) -> dict[str, str]:
+    """A setting given for every function (``"INFO"``) or per function (``{"default": "INFO",
+    "scorer": "WARNING"}``, JSON on the command line): the value of each function key."""
+    if isinstance(raw, str) and raw.lstrip().startswith("{"):
+        raw = _decode(key, raw)
+    if not isinstance(raw, dict):
+        raw = {"default": raw}
+    unknown = sorted(set(raw) - set(constants.FUNCTIONS) - {"default"})
+    if unknown:
+        raise ContextError(
+            f"Invalid CDK context {key!r}: unknown function(s) {unknown}; one of {sorted(constants.FUNCTIONS)} "
+            "or 'default'"
+        )
+    fallback = raw.get("default", default)
+    chosen = {name: raw.get(name, fallback) for name in constants.FUNCTIONS}
+    values = {
+        name: str(v).strip().lower() if allowed == TRACING_MODES else str(v).strip().upper()
+        for name, v in chosen.items()
+        if v is not None
+    }
+    for name, v in values.items():
+        if v not in allowed:
+            raise ContextError(f"Invalid CDK context {key!r}: {name} must be one of {allowed} (got {v!r})")
+    return values
+
+
 def load_settings(get: Any) -> DeploymentSettings:
     """Validate the deployment settings. `get(key)` returns a context value or None."""
 
@@ -178,6 +206,11 @@ def load_settings(get: Any) -> DeploymentSettings:
     ids = [w.id for w in watches]
     if len(set(ids)) != len(ids):
         raise ContextError(f"Invalid CDK context 'watches': duplicate watch ids in {ids}")
+    if len(watches) > limits.MAX_WATCHES:
+        raise ContextError(
+            f"Invalid CDK context 'watches': {len(watches):,} watches; a deployment takes at most "
+            f"{limits.MAX_WATCHES:,} (crisiswatch.limits.MAX_WATCHES)"
+        )
 
     subscribers_raw = value("subscribers", [])
     subscribers = _validated("subscribers", subscribers_raw, list[Subscriber])
@@ -236,11 +269,10 @@ def load_settings(get: Any) -> DeploymentSettings:
                 f"Invalid CDK context 'fetchConcurrency': {platform} must be 2..1000 (got {cap})"
             )
     console_url = str(value("consoleUrl", "", structured=False))
-    log_level = str(value("logLevel", "INFO", structured=False)).upper()
-    if log_level not in LOG_LEVELS:
-        raise ContextError(
-            f"Invalid CDK context 'logLevel': expected one of {LOG_LEVELS} (got {log_level!r})"
-        )
+    log_levels = _per_function("logLevel", value("logLevel", "INFO", structured=False), "INFO", LOG_LEVELS)
+    tracing = constants.TRACING | _per_function(
+        "tracing", value("tracing", {}, structured=False), None, TRACING_MODES
+    )
     ops_emails = _validated("opsEmails", value("opsEmails", []), list[str])
     for email in ops_emails:
         if not _EMAIL.match(email):
@@ -296,7 +328,8 @@ def load_settings(get: Any) -> DeploymentSettings:
         ack_timeout_seconds=ack,
         level_thresholds=thresholds,
         console_url=console_url,
-        log_level=log_level,
+        log_levels=log_levels,
+        tracing=tracing,
         ops_emails=ops_emails,
         ops_sms=ops_sms,
         heartbeat_silent_minutes=silent_minutes,

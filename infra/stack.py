@@ -32,7 +32,12 @@ class CrisisWatchStack(Stack):
         )
         self.settings = settings
         layers = Layers(self, "Layers")
-        shared = Runtime(deps_layer=layers.deps, nlp_layer=layers.nlp, log_level=settings.log_level)
+        shared = Runtime(
+            deps_layer=layers.deps,
+            nlp_layer=layers.nlp,
+            log_levels=settings.log_levels,
+            tracing=settings.tracing,
+        )
         self.storage = Storage(self, "Storage")
         self.watch_seed = WatchSeed(self, "WatchSeed", state_table=self.storage.state, settings=settings)
         self.escalation = Escalation(

@@ -32,6 +32,22 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "push": FunctionSpec("Push", "crisiswatch.handlers.push.lambda_handler", 10, 256),
 }
 
+# X-Ray, per function. Lambda samples an Active function's invocations itself (the first each second
+# and 5% of the rest; X-Ray's sampling rules do not apply to it), so at our volumes every one is a
+# trace ($5 a million). Active where a person waits on the answer or a page goes out (the API, a
+# push, the escalation's notifier). The monitoring pipeline passes through: its ticks, fetch jobs
+# and batches are measured by metrics and structured logs, a trace of each would cost more than
+# the post it carries; SQS carries a sender's trace header, so a push's posts are traced through
+# the scorer. Context `tracing` turns any of them on (docs/infra.md).
+TRACING: dict[str, str] = {
+    "scheduler": "passthrough",
+    "fetcher": "passthrough",
+    "scorer": "passthrough",
+    "notifier": "active",
+    "api": "active",
+    "push": "active",
+}
+
 # SQS: a message is retried this many times before it goes to the dead-letter queue.
 DLQ_MAX_RECEIVE_COUNT = 5
 # AWS advice for Lambda consumers: visibility timeout >= 6x the function timeout.
@@ -61,6 +77,13 @@ FETCH_MAX_PAGES = 20
 CREDENTIALS_MAX_AGE_SECONDS = 300
 # Leave this much of the fetcher's time for queueing what was fetched.
 FETCH_TIME_MARGIN_SECONDS = 10
+# One fetch job's share of an invocation: past it, the keywords left go back on the fetch queue as
+# a continuation job, so a big watch neither times the batch out nor holds the tick's other jobs.
+FETCH_JOB_SECONDS = 20
+
+# Every platform an adapter serves (crisiswatch.ingest.adapters registers one each): a watch's
+# platforms and the keys of its rules are among these.
+PLATFORMS = ("weibo", "bilibili", "news", "douyin", "xiaohongshu")
 
 # Where each platform's adapter sends its requests (context `baseUrls` overrides or adds).
 DEFAULT_BASE_URLS: dict[str, str] = {"weibo": "https://m.weibo.cn", "bilibili": "https://api.bilibili.com"}

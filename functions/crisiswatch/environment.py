@@ -59,6 +59,7 @@ class SchedulerSettings(_EnvSettings):
 
 class FetcherSettings(_EnvSettings):
     posts_queue_url: str = Field(alias=Env.POSTS_QUEUE_URL)
+    fetch_queue_urls: Json[dict[str, str]] = Field(alias=Env.FETCH_QUEUE_URLS)  # continuations
     state_table: str = Field(alias=Env.STATE_TABLE)
     base_urls: Json[dict[str, str]] = Field(alias=Env.PLATFORM_BASE_URLS)
     platform_secrets: Json[dict[str, str]] = Field(default={}, alias=Env.PLATFORM_SECRETS)

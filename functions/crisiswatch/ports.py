@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         Status,
         TimelineEvent,
     )
+    from crisiswatch.ingest.cursor import FetchCursor
     from crisiswatch.vocabulary import Level, Post, Score, Watch
 
 
@@ -70,6 +71,16 @@ class WatchExists(StoreError):
     def __init__(self, watch_id: str):
         super().__init__(f"watch {watch_id!r} exists already")
         self.watch_id = watch_id
+
+
+class UnreadableWatch(StoreError):
+    """A stored watch that does not validate (written before a limit existed, or by hand): lists
+    skip it (logged, counted); reading it alone raises this."""
+
+    def __init__(self, watch_id: str, reason: str):
+        super().__init__(f"watch {watch_id!r} is stored in a form that cannot be read ({reason})")
+        self.watch_id = watch_id
+        self.reason = reason
 
 
 class StoreThrottled(StoreError):
@@ -121,16 +132,27 @@ class Saved:
     growth: int = 0  # reposts + comments gained since the previous poll (duplicates only)
 
 
+@dataclass(frozen=True)
+class ScoredPost:
+    """A post to save, with its score, the counts it adds and its story ("" for none)."""
+
+    post: Post
+    score: Score
+    counts: WindowStats
+    story: str = ""
+
+
 class PostRepository(Protocol):
     """Scored posts, stored once per `platform#post_id`, and additive 5-minute counters per watch
     and per story (crisiswatch.incidents.policy.bucket_id)."""
 
-    def save(self, post: Post, score: Score, counts: WindowStats, now: datetime, story: str = "") -> Saved:
-        """Store the post and add `counts` to the bucket of the time it was created (never later
-        than `now`) of its watch and, when given, of its story: all or nothing. When this watch
-        already counted the post, nothing is counted again; its engagement is refreshed (keeping
-        the previous poll's) and the reposts and comments it gained are added to the current
-        bucket's `engagement` (`Saved.growth`)."""
+    def save_all(self, batch: Sequence[ScoredPost], now: datetime) -> list[Saved]:
+        """Store each post and add its `counts` to the bucket of the time it was created (never
+        later than `now`) of its watch and, when given, of its story: a post and its counts are
+        written together or not at all. When its watch already counted a post (a redelivery, a
+        refresh, the same post twice in `batch`), nothing is counted again; its engagement is
+        refreshed (keeping the previous poll's) and the reposts and comments it gained are added
+        to the current bucket's `engagement` (`Saved.growth`). One `Saved` per item, in order."""
         ...
 
     def buckets(
@@ -235,12 +257,17 @@ class IncidentRepository(Protocol):
 
 
 class CursorStore(Protocol):
-    """Per watch and platform, the newest post time already queued: a mark that only moves forward."""
+    """Per watch and platform, where fetching has reached and what the overlap window already queued
+    (crisiswatch.ingest.cursor.FetchCursor). Saves are optimistic: two runs of one watch cannot
+    overwrite each other's progress."""
 
-    def get(self, watch_id: str, platform: str) -> datetime | None: ...
+    def get(self, watch_id: str, platform: str) -> FetchCursor:
+        """The stored cursor, or an empty one (version 0) before the first run."""
+        ...
 
-    def advance(self, watch_id: str, platform: str, high_water: datetime, now: datetime) -> bool:
-        """Move the mark forward; False (and nothing changed) if it is already at or past it."""
+    def save(self, watch_id: str, platform: str, cursor: FetchCursor, now: datetime) -> bool:
+        """Store ``cursor`` if the stored one is still at ``cursor.version`` (the stored version
+        then moves on by one); False, and nothing changed, if another run saved since."""
         ...
 
 
@@ -258,9 +285,11 @@ class StoryIndex(Protocol):
 
 
 class WatchCatalogue(Protocol):
-    def list(self) -> list[Watch]: ...
+    def list(self) -> list[Watch]: ...  # in id order; an unreadable watch is skipped (logged, counted)
 
-    def get(self, watch_id: str) -> Watch: ...  # WatchNotFound
+    def count(self) -> int: ...  # every stored watch, readable or not
+
+    def get(self, watch_id: str) -> Watch: ...  # WatchNotFound, UnreadableWatch
 
     def create(self, watch: Watch, now: datetime, by: str = "") -> None: ...  # WatchExists
 

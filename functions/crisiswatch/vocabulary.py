@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from crisiswatch import limits
+from crisiswatch.constants import PLATFORMS
 from crisiswatch.rules import RuleSyntaxError, parse_rule
 
 
@@ -198,7 +199,7 @@ class QuietHours(_Model):
 
     start: str = Field(default="22:00", pattern=_HHMM)
     end: str = Field(default="08:00", pattern=_HHMM)
-    timezone: str = "Asia/Shanghai"
+    timezone: str = Field(default="Asia/Shanghai", min_length=1, max_length=64)
 
     @field_validator("timezone")
     @classmethod
@@ -212,15 +213,35 @@ class QuietHours(_Model):
         return value
 
 
+# A platform some adapter serves (crisiswatch.constants.PLATFORMS); the OpenAPI document lists them.
+Platform = Literal[PLATFORMS]  # type: ignore[valid-type]
+# The strings of a watch, each at most its limit's characters (crisiswatch.limits); blank terms
+# are allowed and ignored (crisiswatch.ingest.matching).
+Keyword = Annotated[str, StringConstraints(max_length=limits.KEYWORD_MAX_CHARS)]
+ExcludeWord = Annotated[str, StringConstraints(max_length=limits.EXCLUDE_MAX_CHARS)]
+BrandTerm = Annotated[str, StringConstraints(max_length=limits.BRAND_TERM_MAX_CHARS)]
+RuleExpression = Annotated[str, StringConstraints(min_length=1, max_length=limits.RULE_MAX_CHARS)]
+OnCallName = Annotated[str, StringConstraints(min_length=1, max_length=limits.ONCALL_NAME_MAX_CHARS)]
+
+
 class TierPolicy(_Model):
     """Who is told when an alert reaches this tier, and how long they have to acknowledge."""
 
-    notify: list[str] = Field(
-        default_factory=list, description="subscriber names (context `subscribers`): SMS or e-mail"
+    notify: list[OnCallName] = Field(
+        default_factory=list,
+        max_length=limits.ONCALL_MAX_NAMES_PER_TIER,
+        description="subscriber names (context `subscribers`): SMS or e-mail",
     )
-    chat: list[str] = Field(default_factory=list, description="chat bot names (context `chatBots`)")
+    chat: list[OnCallName] = Field(
+        default_factory=list,
+        max_length=limits.ONCALL_MAX_NAMES_PER_TIER,
+        description="chat bot names (context `chatBots`)",
+    )
     ack_timeout_seconds: int | None = Field(
-        default=None, gt=0, description="None: the deployment's `ackTimeoutSeconds` for this level"
+        default=None,
+        gt=0,
+        le=limits.ACK_TIMEOUT_MAX_SECONDS,
+        description="None: the deployment's `ackTimeoutSeconds` for this level",
     )
 
 
@@ -235,20 +256,35 @@ class OnCall(_Model):
 
 
 class Watch(_Model):
-    """What one team monitors: a brand, product or person."""
+    """What one team monitors: a brand, product or person. Its limits are crisiswatch.limits'."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
-    name: str
-    keywords: list[str] = Field(min_length=1, description="any of these terms matches (OR)")
-    exclude: list[str] = Field(default_factory=list, description="a post with any of these is dropped")
-    brand_terms: list[str] = Field(default_factory=list, description="kept whole by jieba")
-    platforms: list[str] = Field(default_factory=lambda: ["weibo"])
+    name: str = Field(max_length=limits.WATCH_NAME_MAX_CHARS)
+    keywords: list[Keyword] = Field(
+        min_length=1, max_length=limits.WATCH_MAX_KEYWORDS, description="any of these terms matches (OR)"
+    )
+    exclude: list[ExcludeWord] = Field(
+        default_factory=list,
+        max_length=limits.WATCH_MAX_EXCLUDE,
+        description="a post with any of these is dropped",
+    )
+    brand_terms: list[BrandTerm] = Field(
+        default_factory=list, max_length=limits.WATCH_MAX_BRAND_TERMS, description="kept whole by jieba"
+    )
+    platforms: list[Platform] = Field(default_factory=lambda: ["weibo"], max_length=len(PLATFORMS))
     # Per platform, a rule expression that a fetched post must match (see crisiswatch.rules);
     # where none is given, any keyword matches and any exclusion word drops the post.
-    rules: dict[str, str] = Field(default_factory=dict)
+    rules: dict[Platform, RuleExpression] = Field(default_factory=dict)
     # Who is told, at which tier, by which channel; None: the deployment's default policy (the
     # subscribers' `levels` in the CDK context, crisiswatch.escalation.routing.default_oncall).
     oncall: OnCall | None = None
+
+    @field_validator("platforms")
+    @classmethod
+    def _platforms_once(cls, platforms: list[str]) -> list[str]:
+        if len(set(platforms)) != len(platforms):
+            raise ValueError(f"a platform is named twice in {platforms}")
+        return platforms
 
     @field_validator("rules")
     @classmethod
@@ -261,6 +297,16 @@ class Watch(_Model):
                     raise ValueError(f"rules[{platform!r}]: {e}") from None
         return rules
 
+    @model_validator(mode="after")
+    def _fits_its_item(self) -> Watch:
+        size = len(self.model_dump_json().encode())
+        if size > limits.WATCH_MAX_STORED_BYTES:
+            raise ValueError(
+                f"the watch is {size:,} bytes as stored (JSON, UTF-8); at most "
+                f"{limits.WATCH_MAX_STORED_BYTES:,}: fewer or shorter keywords, exclusions or rules"
+            )
+        return self
+
 
 class FetchJob(_Model):
     """One unit of fetching work on the fetch-jobs queue: one watch on one platform."""
@@ -271,3 +317,6 @@ class FetchJob(_Model):
     # Page back until posts are older than this (an overlap of several schedule periods, so that
     # posts the platform indexes late are still found; duplicates are stored once).
     since: datetime | None = None
+    # A continuation: the keywords a run had no time left for, searched back to `since` (not the
+    # cursor's, which that run moved on for its other keywords). None: every keyword of the watch.
+    keywords: list[str] | None = None

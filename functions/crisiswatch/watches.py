@@ -1,12 +1,46 @@
-"""The watches as a warm function sees them: the catalogue read again at most every `max_age` seconds."""
+"""The watches as a warm function sees them: the catalogue read again at most every `max_age` seconds;
+and how the catalogues read a stored watch (one unreadable watch does not hide the others)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from crisiswatch.ports import WatchCatalogue
+from pydantic import ValidationError
+
+from crisiswatch.observability import count_now, logger
+from crisiswatch.ports import UnreadableWatch, WatchCatalogue
 from crisiswatch.vocabulary import Watch
+
+UNREADABLE_WATCHES_METRIC = "UnreadableWatches"
+
+
+def stored_watch(watch_id: str, data: Any) -> Watch:
+    """The watch stored under `watch_id` (a dict, or its JSON), or UnreadableWatch with the reason."""
+    try:
+        return (
+            Watch.model_validate_json(data) if isinstance(data, str | bytes) else Watch.model_validate(data)
+        )
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "watch"
+        raise UnreadableWatch(watch_id, f"{where}: {first['msg']}") from e
+
+
+def readable_watches(stored: Iterable[tuple[str, Any]]) -> list[Watch]:
+    """The watches among `stored` (id, data) that validate; each one that does not is skipped with a
+    warning naming it, and counted (one bad item must not stop the scheduler, scorer and API)."""
+    watches, skipped = [], 0
+    for watch_id, data in stored:
+        try:
+            watches.append(stored_watch(watch_id, data))
+        except UnreadableWatch as e:
+            skipped += 1
+            logger.warning("unreadable watch skipped", watch_id=watch_id, reason=e.reason)
+    if skipped:
+        count_now(UNREADABLE_WATCHES_METRIC, skipped)
+    return watches
 
 
 class WatchCache:

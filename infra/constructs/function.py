@@ -23,6 +23,7 @@ from infra.nag import acknowledge
 
 RUNTIME = lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = lambda_.Architecture.ARM_64
+TRACING_MODES = {"active": lambda_.Tracing.ACTIVE, "passthrough": lambda_.Tracing.PASS_THROUGH}
 
 _RETENTION = {
     30: logs.RetentionDays.ONE_MONTH,
@@ -52,11 +53,13 @@ def function_code(key: str) -> lambda_.Code:
 
 @dataclass(frozen=True)
 class Runtime:
-    """What every function shares: layers, log level (the code is per function)."""
+    """What every function shares: layers, and the log level and tracing mode of each (per
+    function key; the code is per function)."""
 
     deps_layer: lambda_.ILayerVersion
     nlp_layer: lambda_.ILayerVersion
-    log_level: str
+    log_levels: dict[str, str]
+    tracing: dict[str, str]
 
 
 def make_function(
@@ -92,7 +95,7 @@ def make_function(
         code=function_code(key),
         timeout=Duration.seconds(spec.timeout_seconds),
         memory_size=spec.memory_mb,
-        tracing=lambda_.Tracing.ACTIVE,
+        tracing=TRACING_MODES[shared.tracing[key]],
         log_group=log_group,
         role=role,
         layers=layers,
@@ -100,7 +103,7 @@ def make_function(
         environment={
             "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
-            "LOG_LEVEL": shared.log_level,
+            "LOG_LEVEL": shared.log_levels[key],
             **environment,
         },
         **options,
@@ -109,7 +112,7 @@ def make_function(
     acknowledge(
         role,
         "AwsSolutions-IAM5",
-        "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
+        "Tracing (active, or passing an upstream trace through) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
         "resource-level permissions (resource must be *). Every other statement is scoped to one resource.",
         finding="Resource::*",
     )
@@ -118,6 +121,15 @@ def make_function(
         "layers carry compiled wheels for that CPython (pydantic-core, wrapt); moving it is a deliberate "
         "change that rebuilds the layers and reruns the tests, not a drift."
     )
+    if shared.tracing[key] == "passthrough":
+        acknowledge(
+            fn,
+            "Serverless-LambdaTracing",
+            "The monitoring pipeline (schedule ticks, fetch jobs, post batches): measured by metrics and "
+            "structured logs; an active trace per invocation would cost more than the posts it carries. It "
+            "joins the traces its callers start (SQS carries the header); context 'tracing' turns it on "
+            "(crisiswatch.constants.TRACING).",
+        )
     acknowledge(fn, "AwsSolutions-L1", runtime_reason)
     acknowledge(fn, "Serverless-LambdaLatestVersion", runtime_reason)
     return fn

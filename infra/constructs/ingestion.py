@@ -106,6 +106,9 @@ class Ingestion(Construct):
                 Env.STATE_TABLE: state_table.table_name,
                 Env.HTTP_TIMEOUT_SECONDS: str(constants.DEFAULT_HTTP_TIMEOUT_SECONDS),
                 Env.PLATFORM_SECRETS: json.dumps(settings.credentials, separators=(",", ":")),
+                Env.FETCH_QUEUE_URLS: Stack.of(self).to_json_string(
+                    {platform: queue.queue_url for platform, queue in self.fetch_queues.items()}
+                ),
             },
             description="Fetches one watch on one platform (paging, cursor, backoff) and enqueues posts",
         )
@@ -119,6 +122,8 @@ class Ingestion(Construct):
                 )
             )
         posts_queue.grant_send_messages(self.fetcher)
+        for queue in self.fetch_queues.values():  # a job out of time queues its continuation
+            queue.grant_send_messages(self.fetcher)
         # Cursors only: the fetcher may read and write the state table's CURSOR# items, nothing else.
         self.fetcher.add_to_role_policy(
             iam.PolicyStatement(

@@ -108,7 +108,9 @@ class Scoring(Construct):
         )
         # Exactly what its adapters call (crisiswatch.aws.scoring wires them): no Scan, and
         # DeleteItem only on the open-incident pointers (a quiet incident's sweep resolves it).
-        grant_table(self.scorer, storage.posts, ["dynamodb:GetItem", "dynamodb:UpdateItem"])  # aws/posts.py
+        grant_table(  # aws/posts.py: which are counted (BatchGetItem), then a transaction of updates
+            self.scorer, storage.posts, ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"]
+        )
         grant_table(  # aws/incidents.py: create (a transaction's Put), update, get, the sweep's list
             self.scorer,
             storage.incidents,

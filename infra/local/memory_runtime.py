@@ -177,6 +177,7 @@ class MemoryRuntime:
             credentials=PlatformCredentials(MemorySecrets(), {}),  # the simulator needs none
             http=lambda seconds_left: self.http,
             clock=clock,
+            fetch_queues=self.fetch_queues,
         )
 
     # -- event sources -------------------------------------------------------------------------
@@ -221,7 +222,7 @@ class MemoryRuntime:
             failed = set()
             for i, message in enumerate(messages):
                 try:
-                    batch.add_message(message.body, ref=str(i))
+                    batch.add_message(message.body, redelivered=message.receives > 1, ref=str(i))
                 except Exception:  # this record fails alone (partial batch response)
                     failed.add(i)
             batch.finish()  # a watch whose assessment fails: its messages are retried, as on AWS

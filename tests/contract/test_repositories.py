@@ -4,24 +4,41 @@ Each test runs on the DynamoDB adapters (moto, the template's tables) and on the
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import timedelta
 
+import boto3
 import pytest
 
+from crisiswatch import watches as watch_reading
+from crisiswatch.aws.items import to_value
+from crisiswatch.aws.watches import watch_item
+from crisiswatch.constants import Env
 from crisiswatch.incidents.baseline import Baseline, fold
 from crisiswatch.incidents.policy import WindowStats, counts_of
 from crisiswatch.incidents.record import Acknowledgement, Notification, Resolution
 from crisiswatch.incidents.surprise import sums_since
+from crisiswatch.ingest.cursor import FetchCursor
 from crisiswatch.ports import (
     IncidentAlreadyOpen,
     IncidentNotFound,
     IncidentResolved,
+    ScoredPost,
     StaleIncident,
+    UnreadableWatch,
     WatchExists,
     WatchNotFound,
 )
 from crisiswatch.vocabulary import Engagement, Level
-from tests.builders import NOW, incident, post, score, watch
+from tests.builders import NOW, counted, incident, post, score, watch
+
+OVERLAP = timedelta(minutes=10)
+
+
+def save_one(repository, p, s, now, story=""):
+    (saved,) = repository.save_all([ScoredPost(p, s, counts_of(p, s), story)], now)
+    return saved
 
 
 class Posts:
@@ -31,7 +48,7 @@ class Posts:
         self.repository = repository
 
     def save(self, p, s, now, story=""):
-        return self.repository.save(p, s, counts_of(p, s), now, story).stored
+        return save_one(self.repository, p, s, now, story).stored
 
     def window(self, watch_id, now, hours, story=""):
         """The sum of the buckets of the last `hours` (the domain's own sum)."""
@@ -81,15 +98,46 @@ def test_a_post_seen_again_refreshes_its_engagement_and_keeps_the_previous_poll(
     assert posts.window("xianweifang", later, 6).mentions == 1
 
 
+def test_a_batch_stores_its_new_posts_and_counts_each_once_whatever_else_it_holds(ports):
+    seen = post("seen", created_at=NOW - timedelta(minutes=20))
+    save_one(ports.posts, seen, score(), NOW, "s-1")
+    grown = seen.model_copy(update={"engagement": Engagement(reposts=30, comments=3)})
+    other = post("new", watch_id="other-brand")
+    batch = [
+        ScoredPost(post("new"), score(), counts_of(post("new"), score()), "s-1"),
+        ScoredPost(grown, score(), counts_of(grown, score()), "s-1"),  # counted before: refreshed
+        ScoredPost(post("new"), score(), counts_of(post("new"), score()), "s-1"),  # twice in one batch
+        ScoredPost(other, score(), counts_of(other, score()), ""),  # the same post, another watch
+    ]
+    saved = ports.posts.save_all(batch, NOW)
+    assert [(s.stored, s.growth) for s in saved] == [(True, 0), (False, 20), (False, 0), (True, 0)]
+    assert counted(ports.posts, "xianweifang", NOW).mentions == 2
+    assert counted(ports.posts, "xianweifang", NOW, story="s-1").mentions == 2
+    assert counted(ports.posts, "other-brand", NOW).mentions == 1
+    assert counted(ports.posts, "xianweifang", NOW).engagement == 13 + 13 + 20  # at first sight, then growth
+    assert ports.posts.get("weibo#new")["watch_ids"] == {"xianweifang", "other-brand"}
+    assert ports.posts.story_counts("xianweifang", NOW - timedelta(hours=1), NOW) == {"s-1": 2}
+
+
+def test_a_batch_larger_than_one_transaction_is_stored_whole(ports):
+    posts = [post(str(i), created_at=NOW - timedelta(minutes=i % 60)) for i in range(150)]
+    batch = [ScoredPost(p, score(), counts_of(p, score()), f"s-{i % 7}") for i, p in enumerate(posts)]
+    assert all(s.stored for s in ports.posts.save_all(batch, NOW))
+    assert counted(ports.posts, "xianweifang", NOW).mentions == 150
+    assert sum(ports.posts.story_counts("xianweifang", NOW - timedelta(hours=2), NOW).values()) == 150
+    assert not any(s.stored for s in ports.posts.save_all(batch, NOW))  # redelivered whole
+    assert counted(ports.posts, "xianweifang", NOW).mentions == 150
+
+
 def test_what_a_post_gains_between_polls_is_counted_once_in_the_current_bucket(ports):
     first = post("1", created_at=NOW - timedelta(hours=1))  # 10 reposts, 3 comments
     later = NOW + timedelta(minutes=2)
     grown = first.model_copy(update={"engagement": Engagement(reposts=250, comments=40, likes=900)})
-    counted = ports.posts.save(first, score(), counts_of(first, score()), NOW, "s-1")
+    counted = save_one(ports.posts, first, score(), NOW, "s-1")
     assert (counted.stored, counted.growth) == (True, 0)
 
-    seen = ports.posts.save(grown, score(), counts_of(grown, score()), later, "s-1")
-    again = ports.posts.save(grown, score(), counts_of(grown, score()), later, "s-1")  # redelivered
+    seen = save_one(ports.posts, grown, score(), later, "s-1")
+    again = save_one(ports.posts, grown, score(), later, "s-1")  # redelivered
 
     assert (seen.stored, seen.growth, again.growth) == (False, 240 + 37, 0)
     for story in ("", "s-1"):
@@ -281,16 +329,30 @@ def test_mark_escalated_is_version_checked_too(ports):
         ports.incidents.mark_escalated(incident(), Level.RED)
 
 
-def test_cursors_only_move_forward(ports):
+def test_a_cursor_is_empty_until_saved_and_kept_per_watch_and_platform(ports):
     cursors = ports.cursors
-    assert cursors.get("w", "weibo") is None
-    assert cursors.advance("w", "weibo", NOW, NOW) is True
-    assert cursors.advance("w", "weibo", NOW - timedelta(minutes=1), NOW) is False  # an older, slower job
-    assert cursors.advance("w", "weibo", NOW, NOW) is False  # the same mark
-    assert cursors.get("w", "weibo") == NOW
-    assert cursors.advance("w", "weibo", NOW + timedelta(seconds=1), NOW) is True
-    assert cursors.get("w", "weibo") == NOW + timedelta(seconds=1)
-    assert cursors.get("w", "bilibili") is None  # per watch and platform
+    assert cursors.get("w", "weibo") == FetchCursor()
+    cursor = FetchCursor().after([post("1", created_at=NOW - timedelta(minutes=3))], OVERLAP)
+    assert cursors.save("w", "weibo", cursor, NOW) is True
+    stored = cursors.get("w", "weibo")
+    assert stored.high_water == NOW - timedelta(minutes=3)
+    assert stored.seen == cursor.seen and stored.version == 1
+    assert cursors.get("w", "bilibili") == FetchCursor()  # per watch and platform
+    assert cursors.get("v", "weibo") == FetchCursor()
+
+
+def test_a_cursor_save_fails_once_another_run_saved_and_the_merge_then_keeps_both(ports):
+    cursors = ports.cursors
+    first = cursors.get("w", "weibo")
+    slow = cursors.get("w", "weibo")  # two runs of the same watch read the same cursor
+    assert cursors.save("w", "weibo", first.after([post("1", created_at=NOW)], OVERLAP), NOW)
+    late = slow.after([post("2", created_at=NOW - timedelta(minutes=1))], OVERLAP)
+    assert cursors.save("w", "weibo", late, NOW) is False  # it would undo the first run's
+    assert set(cursors.get("w", "weibo").seen) == {"weibo#1"}
+    merged = late.merged(cursors.get("w", "weibo"), OVERLAP)
+    assert cursors.save("w", "weibo", merged, NOW) is True
+    stored = cursors.get("w", "weibo")
+    assert stored.high_water == NOW and set(stored.seen) == {"weibo#1", "weibo#2"} and stored.version == 2
 
 
 def test_watches_create_read_replace_delete(ports):
@@ -314,6 +376,46 @@ def test_watches_create_read_replace_delete(ports):
     with pytest.raises(WatchNotFound):
         watches.delete("a-brand")
     assert [w.id for w in watches.list()] == ["b-brand"]
+
+
+def store_unvalidated(ports, watch_id: str, data: dict) -> None:
+    """A watch item that never went through Watch (hand-edited, or written before a limit)."""
+    if ports.kind == "memory":
+        ports.watches.put_stored(watch_id, json.dumps(data, ensure_ascii=False))
+        return
+    item = watch_item(watch(id=watch_id), NOW.isoformat()) | {"watch": to_value(data)}
+    boto3.client("dynamodb").put_item(TableName=os.environ[Env.STATE_TABLE], Item=item)
+
+
+def test_watches_are_counted(ports):
+    assert ports.watches.count() == 0
+    for i in range(3):
+        ports.watches.create(watch(id=f"w{i}"), NOW)
+    ports.watches.delete("w1")
+    assert ports.watches.count() == 2
+
+
+def test_an_unreadable_watch_is_skipped_by_the_list_logged_and_counted(ports, monkeypatch):
+    counted, warned = [], []
+    monkeypatch.setattr(watch_reading, "count_now", lambda name, value=1: counted.append((name, value)))
+    monkeypatch.setattr(
+        watch_reading.logger, "warning", lambda message, **keys: warned.append((message, keys))
+    )
+    ports.watches.create(watch(id="a-brand"), NOW)
+    ports.watches.create(watch(id="c-brand"), NOW)
+    bad = watch(id="b-brand").model_dump(mode="json") | {"rules": {"tiktok": "鲜味坊"}}
+    store_unvalidated(ports, "b-brand", bad)
+
+    assert [w.id for w in ports.watches.list()] == ["a-brand", "c-brand"]
+    assert counted == [(watch_reading.UNREADABLE_WATCHES_METRIC, 1)]
+    [(message, keys)] = warned
+    assert (message, keys["watch_id"]) == ("unreadable watch skipped", "b-brand")
+    assert "rules" in keys["reason"] and "tiktok" in keys["reason"]
+    assert ports.watches.count() == 3  # still stored: it can be repaired or deleted
+    with pytest.raises(UnreadableWatch, match="b-brand"):
+        ports.watches.get("b-brand")
+    ports.watches.replace(watch(id="b-brand"), NOW)
+    assert [w.id for w in ports.watches.list()] == ["a-brand", "b-brand", "c-brand"]
 
 
 def test_an_update_from_an_earlier_read_keeps_what_was_appended_since(ports):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from crisiswatch import constants
+from crisiswatch import constants, limits
 from infra.app import build_app, cdk_json_context
 from infra.context import ContextError, load_settings
 
@@ -52,6 +52,14 @@ def test_bad_watch_fails_with_its_index():
         settings(watches=[{"id": "Bad Id", "name": "Brand X", "keywords": ["x"]}])
 
 
+def test_watches_over_the_limits_fail_synth():
+    with pytest.raises(ContextError, match=r"watches\[0\] \(Brand X\)\.rules\.tiktok"):
+        settings(watches=[{"id": "x", "name": "Brand X", "keywords": ["x"], "rules": {"tiktok": "x"}}])
+    too_many = [{"id": f"w{i}", "name": "x", "keywords": ["x"]} for i in range(limits.MAX_WATCHES + 1)]
+    with pytest.raises(ContextError, match="at most 1,000"):
+        settings(watches=too_many)
+
+
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
@@ -61,6 +69,9 @@ def test_bad_watch_fails_with_its_index():
         ("levelThresholds", {"purple": {"min_negatives": 1}}, "levelThresholds"),
         ("weiboBaseUrl", "m.weibo.cn", "http"),
         ("logLevel", "LOUD", "logLevel"),
+        ("logLevel", {"scorer": "LOUD"}, "scorer must be one of"),
+        ("logLevel", '{"scorr": "INFO"}', r"unknown function\(s\) \['scorr'\]"),
+        ("tracing", {"fetcher": "always"}, "fetcher must be one of"),
         ("subscribers", "[not json", "must be JSON"),
     ],
 )
@@ -76,6 +87,16 @@ def test_cli_strings_are_decoded_and_defaults_come_from_config():
     assert settings().schedules == constants.DEFAULT_SCHEDULES_MINUTES
     assert settings().ack_timeout_seconds.model_dump() == constants.DEFAULT_ACK_TIMEOUT_SECONDS
     assert settings().base_urls["weibo"] == constants.DEFAULT_BASE_URLS["weibo"]
+
+
+def test_log_levels_and_tracing_are_per_function_with_a_default():
+    assert set(settings().log_levels.values()) == {"INFO"}
+    levels = settings(logLevel='{"default": "warning", "notifier": "DEBUG"}').log_levels
+    assert levels["notifier"] == "DEBUG" and levels["scorer"] == "WARNING"
+    assert settings(logLevel="ERROR").log_levels["api"] == "ERROR"
+    assert settings().tracing == constants.TRACING
+    assert settings(tracing={"scorer": "active"}).tracing["scorer"] == "active"
+    assert settings(tracing={"default": "passthrough"}).tracing["api"] == "passthrough"
 
 
 def test_cdk_json_example_context_is_valid_and_fake():

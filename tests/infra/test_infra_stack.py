@@ -170,7 +170,8 @@ def test_one_function_per_spec_with_shared_settings(resources):
         assert props["Architectures"] == ["arm64"]
         assert props["Timeout"] == spec.timeout_seconds
         assert props["MemorySize"] == spec.memory_mb
-        assert props["TracingConfig"] == {"Mode": "Active"}
+        mode = {"active": "Active", "passthrough": "PassThrough"}[constants.TRACING[key]]
+        assert props["TracingConfig"] == {"Mode": mode}, key
         env = props["Environment"]["Variables"]
         assert env["POWERTOOLS_SERVICE_NAME"] == constants.SERVICE
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == constants.METRICS_NAMESPACE

@@ -54,7 +54,7 @@ def of_role(resources, prefix: str) -> dict[tuple[str, str, tuple[str, ...]], se
 WATCHES = ("WATCHES",)
 EXPECTED = {
     "ScoringScorerRole": {
-        ("Posts", "table", ()): {GET, UPDATE},
+        ("Posts", "table", ()): {GET, BATCH_GET, UPDATE},
         ("Incidents", "table", ()): {GET, PUT, UPDATE},
         ("Incidents", INDEX, ()): {QUERY},
         ("State", "table", WATCHES): {QUERY, GET},

@@ -71,7 +71,7 @@ def test_a_failing_fetch_leaves_the_cursor_and_the_next_run_catches_up(aws, fres
     )
     simulator.advance(1)
     _run_tick(aws)
-    cursor = cursors.get("xianweifang", "weibo")
+    cursor = cursors.get("xianweifang", "weibo").high_water
     assert cursor is not None
 
     simulator.advance(1)
@@ -80,7 +80,7 @@ def test_a_failing_fetch_leaves_the_cursor_and_the_next_run_catches_up(aws, fres
     aws.tick("weibo")
     for _ in range(6):  # SQS retries it until the DLQ takes it
         aws.pump(fetch)
-    assert cursors.get("xianweifang", "weibo") == cursor  # nothing queued: the mark stays
+    assert cursors.get("xianweifang", "weibo").high_water == cursor  # nothing queued: the mark stays
     assert queue_depth(aws, dlq_url(aws, fetch.queue_url)) == 1
 
     simulator.clear_faults()
@@ -88,7 +88,7 @@ def test_a_failing_fetch_leaves_the_cursor_and_the_next_run_catches_up(aws, fres
     _run_tick(aws)  # the next scheduled run pages back past the mark and finds the missed posts
     visible = {f"weibo#{p.id}" for p in simulator.visible_posts() if p.about_brand}
     assert sorted(_stored_keys(aws)) == sorted(visible)
-    assert cursors.get("xianweifang", "weibo") > cursor
+    assert cursors.get("xianweifang", "weibo").high_water > cursor
 
 
 def test_posts_the_platform_indexes_late_are_found_by_the_overlap(aws, monkeypatch):

@@ -16,11 +16,12 @@ from crisiswatch.constants import Env
 from crisiswatch.handlers import scorer
 from crisiswatch.incidents.baseline import fold
 from crisiswatch.incidents.intake import RESOLVED, SILENT_WATCHES
-from crisiswatch.incidents.policy import WindowStats
+from crisiswatch.incidents.policy import WindowStats, counts_of
 from crisiswatch.incidents.service import Detector
+from crisiswatch.ports import ScoredPost
 from crisiswatch.vocabulary import Level
 from infra.local.emulator.runtime import FakeLambdaContext
-from tests.builders import counted, post, sqs_event, utcnow, watch
+from tests.builders import counted, post, score, sqs_event, utcnow, watch
 from tests.integration.helpers import executions, stores
 
 COMPLAINTS = [
@@ -74,6 +75,46 @@ def test_a_redelivered_batch_changes_nothing(aws):
     assert [getattr(after.stats, c) for c in counts] == [getattr(before.stats, c) for c in counts]
     assert counted(posts, "xianweifang", utcnow()).mentions == 24
     assert len(executions(aws)) == 1
+
+
+def test_posts_already_counted_and_unchanged_are_not_reassessed_unless_redelivered(aws, monkeypatch):
+    batch = _complaints(24)
+    _invoke(aws, sqs_event(*batch))
+    reassessed = []
+    real = scorer.wiring.get().detector.reassess
+    monkeypatch.setattr(
+        scorer.wiring.get().detector, "reassess", lambda *a: reassessed.append(a[0].id) or real(*a)
+    )
+
+    _invoke(aws, sqs_event(*batch))  # fetched again, first delivery: nothing changed
+    assert reassessed == []
+    _invoke(aws, sqs_event(*batch, receive_count=2))  # a redelivery: the first run may have crashed
+    assert reassessed == ["xianweifang"]
+
+
+def test_a_post_a_concurrent_scorer_stores_meanwhile_is_not_counted_twice(aws, monkeypatch):
+    """Another scorer stores one of the batch's posts after this one read which are counted: the
+    transaction is cancelled on that post, and the rest is written without it."""
+    posts, _ = stores()
+    other_scorer, _ = stores()
+    racing = post("0", text=COMPLAINTS[0] + " #0", created_at=utcnow())
+    real_counted = posts._counted
+
+    def counted_then_raced(keys):
+        found = real_counted(keys)
+        raced = [ScoredPost(racing, score(), counts_of(racing, score()), "")]
+        other_scorer.save_all(raced, utcnow())  # the other scorer, between the read and the transaction
+        return found
+
+    monkeypatch.setattr(posts, "_counted", counted_then_raced)
+    batch = [
+        ScoredPost(p, score(), counts_of(p, score()), "")
+        for p in [racing, post("1", created_at=utcnow()), post("2", created_at=utcnow())]
+    ]
+    saved = posts.save_all(batch, utcnow())
+
+    assert [s.stored for s in saved] == [False, True, True]
+    assert counted(posts, "xianweifang", utcnow()).mentions == 3
 
 
 def test_a_poison_record_fails_alone(aws):

@@ -8,6 +8,7 @@ import boto3
 
 from crisiswatch.constants import Env
 from crisiswatch.incidents.policy import counts_of
+from crisiswatch.ports import ScoredPost
 from tests.builders import NOW, counted, post, score
 from tests.integration.helpers import stores
 
@@ -24,7 +25,7 @@ def test_hourly_buckets_of_the_old_detection_are_ignored(aws):
         },
     )
     p = post("1", created_at=NOW)
-    posts.save(p, score(), counts_of(p, score()), NOW, "s-1")
+    posts.save_all([ScoredPost(p, score(), counts_of(p, score()), "s-1")], NOW)
 
     assert counted(posts, "xianweifang", NOW, hours=2).mentions == 1  # the old hour's 40 are not counted
     assert posts.story_counts("xianweifang", NOW.replace(minute=0), NOW) == {"s-1": 1}

@@ -92,6 +92,43 @@ def test_dynamodb_internals_have_the_expected_shape():
     assert isinstance(StreamShard(ACCOUNT, table).items, list)
 
 
+def test_the_cost_meters_item_reads_see_what_is_stored():
+    """What tools/cost/meter.py reads of moto's tables: keys, indexes, an item, every item."""
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name=REGION)
+        db.create_table(
+            TableName="t",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "status")],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by-status",
+                    "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        item = {"pk": {"S": "p"}, "sk": {"S": "s"}, "n": {"N": "5"}, "m": {"M": {"k": {"L": [{"S": "v"}]}}}}
+        db.put_item(TableName="t", Item=item)
+        assert moto_internals.dynamodb_key_names(ACCOUNT, REGION, "t") == ("pk", "sk")
+        assert moto_internals.dynamodb_key_names(ACCOUNT, REGION, "missing") == ()
+        assert moto_internals.dynamodb_indexes(ACCOUNT, REGION, "t") == [
+            {
+                "IndexName": "by-status",
+                "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ]
+        key = {"pk": {"S": "p"}, "sk": {"S": "s"}}
+        assert moto_internals.dynamodb_item(ACCOUNT, REGION, "t", key) == item
+        assert moto_internals.dynamodb_item(ACCOUNT, REGION, "t", key | {"sk": {"S": "x"}}) is None
+        assert list(moto_internals.dynamodb_items(ACCOUNT, REGION, "t")) == [item]
+
+
 def test_lambda_invoke_has_the_expected_shape():
     from moto.awslambda_simple.models import LambdaSimpleBackend
 

@@ -1,4 +1,10 @@
-"""Routes of the incidents API. Every failure a caller can cause is a 4xx with a reason."""
+"""Routes of the incidents API. Every failure a caller can cause is a 4xx with a reason.
+
+Every route declares its answers (`responses`): the OpenAPI document (`app.get_openapi_json_schema()`)
+is what the fuzz suite (tests/integration/test_api_fuzz.py) generates requests from and checks
+responses against. Bodies pass `crisiswatch.api.body.read_body` first (size, nesting, numbers,
+Unicode; crisiswatch.limits).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,15 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from crisiswatch import limits
+from crisiswatch.api.body import read_body
 from crisiswatch.escalation.clocks import ClockDurations
 from crisiswatch.escalation.response import ResponseDesk
 from crisiswatch.incidents.record import Incident, TimelineEvent
@@ -26,6 +37,7 @@ from crisiswatch.ports import (
     InvalidCursor,
     Timeline,
     Timers,
+    UnreadableWatch,
     WatchCatalogue,
     WatchExists,
     WatchNotFound,
@@ -34,6 +46,46 @@ from crisiswatch.vocabulary import Watch
 
 INCIDENT_ID = r"^[a-z0-9][a-z0-9-]{0,79}$"
 WATCH_ID = Watch.model_fields["id"].metadata[0].pattern
+# The incidents list's cursor: the last incident's opened_at (ISO 8601) and id, as it returned them.
+INCIDENTS_CURSOR = r"^[0-9][0-9T:.+-]{9,39}\|[a-z0-9][a-z0-9-]{0,79}$"
+# Routes whose bodies are watches (WATCH_BODY_MAX_BYTES); every other body: API_BODY_MAX_BYTES.
+WATCH_RESOURCES = frozenset({"/watches", "/watches/{watch_id}"})
+
+
+class ErrorMessage(BaseModel):
+    """What every 4xx carries: the reason, and for a 422 each field and its problem."""
+
+    model_config = ConfigDict(extra="allow")
+    message: str
+    errors: list[dict] | None = None
+
+
+_REASONS = {
+    404: "no such incident or watch (or route)",
+    409: "the request conflicts with what is stored (see the message)",
+    413: "the body is larger than this route accepts",
+    415: "the body is not JSON (Content-Type)",
+    422: "the request is invalid: each field and its problem",
+}
+
+
+def answers(ok: int, *errors: int, model: type | None = None) -> dict[int, dict]:
+    """The `responses` of a route: its success (`model`, or the return type when None) and errors."""
+    success: dict = {"description": "OK"}
+    if model is not None:
+        success["content"] = {content_types.APPLICATION_JSON: {"model": model}}
+    elif ok == 204:
+        success["content"] = {}
+    documented = {ok: success}
+    for code in sorted({422, *errors}):
+        documented[code] = {
+            "description": _REASONS[code],
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorMessage}},
+        }
+    return documented
+
+
+BODY_ERRORS = (413, 415, 422)
 
 
 class AckRequest(BaseModel):
@@ -98,6 +150,17 @@ class WatchList(BaseModel):
     watches: list[Watch]
 
 
+class IncidentBody(BaseModel):
+    incident: dict
+
+
+def _problem(error: dict) -> str:
+    """A validation error's reason; for a body that is not JSON, what the parser found."""
+    problem = error.get("msg") or error["type"]
+    detail = (error.get("ctx") or {}).get("error")
+    return f"{problem}: {detail}" if error["type"] == "json_invalid" and isinstance(detail, str) else problem
+
+
 @dataclass(frozen=True)
 class ApiDeps:
     incidents: IncidentRepository
@@ -132,12 +195,17 @@ class ApiDeps:
 
 def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
     """The resolver; `deps` is called lazily so AWS clients are made on the first request."""
-    app = APIGatewayRestResolver(enable_validation=True)
+
+    def check_body(text: str):
+        watch = app.current_event.resource in WATCH_RESOURCES
+        return read_body(text, limits.WATCH_BODY_MAX_BYTES if watch else limits.API_BODY_MAX_BYTES)
+
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=check_body)
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response:
         problems = [
-            {"field": ".".join(str(part) for part in e["loc"]), "problem": e.get("msg") or e["type"]}
+            {"field": ".".join(str(part) for part in e["loc"]), "problem": _problem(e)}
             for e in error.errors()
         ]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
@@ -147,23 +215,45 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
             body={"message": f"invalid request: {summary}", "errors": problems},
         )
 
-    @app.get("/incidents")
+    def not_json() -> Response:
+        content_type = app.current_event.headers.get("content-type", "")
+        return Response(
+            status_code=415,
+            content_type=content_types.APPLICATION_JSON,
+            body={"message": f"the body must be JSON (Content-Type: application/json), not {content_type!r}"},
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content_type(error: RequestUnsupportedContentType) -> Response:
+        return not_json()
+
+    @app.exception_handler(ValueError)
+    def unreadable_body(error: ValueError) -> Response:
+        """Powertools reads form and multipart bodies itself, before any route, and raises ValueError
+        on malformed ones (no boundary, characters beyond Latin-1): those requests are not JSON. A
+        ValueError of a JSON request is a bug of ours, and stays one."""
+        content_type = app.current_event.headers.get("content-type", "").strip()
+        if content_type and not content_type.startswith(content_types.APPLICATION_JSON):
+            return not_json()
+        raise error
+
+    @app.get("/incidents", responses=answers(200))
     def list_incidents(
         status: Annotated[Literal["open", "acknowledged", "resolved"], Query()] = "open",
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[^|]+\|[a-z0-9-]+$")] = None,
+        cursor: Annotated[str | None, Query(max_length=200, pattern=INCIDENTS_CURSOR)] = None,
     ) -> IncidentList:
         incidents, next_cursor = deps().incidents.list(status, limit, cursor)
         return IncidentList(incidents=[summary(i) for i in incidents], next_cursor=next_cursor)
 
-    @app.get("/incidents/<incident_id>")
+    @app.get("/incidents/<incident_id>", responses=answers(200, 404))
     def get_incident(incident_id: Annotated[str, Path(pattern=INCIDENT_ID)]) -> dict:
         try:
             return deps().incidents.get(incident_id).model_dump(mode="json")
         except IncidentNotFound as e:
             raise NotFoundError(str(e)) from e
 
-    @app.post("/incidents/<incident_id>/ack")
+    @app.post("/incidents/<incident_id>/ack", responses=answers(200, 404, 409, *BODY_ERRORS))
     def ack_incident(incident_id: Annotated[str, Path(pattern=INCIDENT_ID)], body: AckRequest) -> AckResponse:
         try:
             incident, released = deps().desk().acknowledge(incident_id, body.by, body.note, caller=caller())
@@ -174,7 +264,10 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
         count_now("IncidentsAcknowledged")
         return AckResponse(incident=incident.model_dump(mode="json"), released_escalations=released)
 
-    @app.post("/incidents/<incident_id>/statements")
+    @app.post(
+        "/incidents/<incident_id>/statements",
+        responses=answers(201, 404, 409, *BODY_ERRORS, model=IncidentBody),
+    )
     def record_statement(incident_id: Annotated[str, Path(pattern=INCIDENT_ID)], body: StatementRequest):
         try:
             incident = (
@@ -189,7 +282,7 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
         count_now("StatementsRecorded")
         return Response(201, content_types.APPLICATION_JSON, {"incident": incident.model_dump(mode="json")})
 
-    @app.post("/incidents/<incident_id>/resolve")
+    @app.post("/incidents/<incident_id>/resolve", responses=answers(200, 404, 409, *BODY_ERRORS))
     def resolve_incident(
         incident_id: Annotated[str, Path(pattern=INCIDENT_ID)], body: ResolveRequest
     ) -> dict:
@@ -202,7 +295,7 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
         count_now("IncidentsResolvedByPeople")
         return {"incident": incident.model_dump(mode="json")}
 
-    @app.get("/incidents/<incident_id>/timeline")
+    @app.get("/incidents/<incident_id>/timeline", responses=answers(200, 404))
     def incident_timeline(
         incident_id: Annotated[str, Path(pattern=INCIDENT_ID)],
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -223,27 +316,36 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
         identity = app.current_event.request_context.identity
         return identity.user_arn or identity.caller or ""
 
-    @app.get("/watches")
+    @app.get("/watches", responses=answers(200))
     def list_watches() -> WatchList:
         return WatchList(watches=sorted(deps().watches.list(), key=lambda w: w.id))
 
-    @app.post("/watches")
+    @app.post("/watches", responses=answers(201, 409, *BODY_ERRORS, model=Watch))
     def create_watch(watch: Watch):  # returns a Response: no schema to validate
         deps().check_oncall(watch)
+        stored = deps().watches.count()
+        if stored >= limits.MAX_WATCHES:
+            raise ServiceError(
+                409,
+                f"this deployment has {stored:,} watches, the most it takes ({limits.MAX_WATCHES:,}): "
+                "delete one first",
+            )
         try:
             deps().watches.create(watch, deps().clock.now(), by=caller())
         except WatchExists as e:
             raise ServiceError(409, f"{e}: use PUT /watches/{watch.id} to change it") from e
         return Response(201, content_types.APPLICATION_JSON, watch.model_dump(mode="json"))
 
-    @app.get("/watches/<watch_id>")
+    @app.get("/watches/<watch_id>", responses=answers(200, 404, 409))
     def get_watch(watch_id: Annotated[str, Path(pattern=WATCH_ID)]) -> Watch:
         try:
             return deps().watches.get(watch_id)
         except WatchNotFound as e:
             raise NotFoundError(str(e)) from e
+        except UnreadableWatch as e:
+            raise ServiceError(409, f"{e}: PUT a valid one or DELETE it") from e
 
-    @app.put("/watches/<watch_id>")
+    @app.put("/watches/<watch_id>", responses=answers(200, 404, *BODY_ERRORS))
     def replace_watch(watch_id: Annotated[str, Path(pattern=WATCH_ID)], watch: Watch) -> Watch:
         if watch.id != watch_id:
             raise ServiceError(422, f"body id {watch.id!r} differs from the path's {watch_id!r}")
@@ -254,7 +356,7 @@ def build_app(deps: Callable[[], ApiDeps]) -> APIGatewayRestResolver:
             raise NotFoundError(f"{e}: use POST /watches to create it") from e
         return watch
 
-    @app.delete("/watches/<watch_id>")
+    @app.delete("/watches/<watch_id>", responses=answers(204, 404))
     def delete_watch(watch_id: Annotated[str, Path(pattern=WATCH_ID)]):  # returns a Response
         try:
             deps().watches.delete(watch_id)

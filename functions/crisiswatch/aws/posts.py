@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
 from crisiswatch.aws.items import error_code, from_item, to_value
 from crisiswatch.constants import BUCKET_TTL_DAYS, POST_TTL_DAYS
-from crisiswatch.incidents.policy import WindowStats, bucket_id, engagement_growth, parse_bucket_id
-from crisiswatch.ports import Saved
-from crisiswatch.vocabulary import Post, Score
+from crisiswatch.incidents.policy import (
+    WindowStats,
+    bucket_id,
+    bucket_start,
+    engagement_growth,
+    parse_bucket_id,
+)
+from crisiswatch.ports import Saved, ScoredPost, StoreThrottled
+from crisiswatch.vocabulary import Post
 
 BUCKET_PREFIX = "BUCKET#"
 BUCKET_KEY_LENGTH = len("BUCKET#yyyy-mm-ddThh:mm")
 STORY_COUNT_PREFIX = "story#"  # a watch bucket's attribute per story: its posts in that bucket
+TRANSACTION_MAX_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
+BATCH_GET_ATTEMPTS = 5
+TRANSACTION_ATTEMPTS = 4
+# Cancellations worth another try: a concurrent transaction on one of the items (two scorers adding
+# to one bucket), throttling. Anything else (validation, size) is raised.
+RETRIED_CANCELLATIONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 
 def bucket_key(moment: datetime) -> str:
@@ -32,11 +47,12 @@ class DynamoPostRepository:
         self._posts = posts_table
         self._state = state_table
 
-    def _counter_update(self, pk: str, moment: datetime, counts: WindowStats, story: str = "") -> dict:
+    def _counter_update(
+        self, pk: str, moment: datetime, counts: WindowStats, stories: Mapping[str, int] | None = None
+    ) -> dict:
         """ADD the counts to the bucket; a watch's bucket also counts its posts per story."""
         counters = {name: value for name, value in counts.to_counters().items() if value}
-        if story and counts.mentions:
-            counters[STORY_COUNT_PREFIX + story] = counts.mentions
+        counters |= {STORY_COUNT_PREFIX + story: n for story, n in (stories or {}).items() if story and n}
         names = {f"#c{i}": name for i, name in enumerate(counters)}
         values = {
             f":c{i}": to_value(round(v, 4) if isinstance(v, float) else v)
@@ -52,61 +68,130 @@ class DynamoPostRepository:
             **({"ExpressionAttributeNames": names} if names else {}),
         }
 
-    def save(self, post: Post, score: Score, counts: WindowStats, now: datetime, story: str = "") -> Saved:
-        """Store the post and add `counts` to its watch's (and story's) bucket, once per watch, atomically.
+    def save_all(self, batch: Sequence[ScoredPost], now: datetime) -> list[Saved]:
+        """One transaction per up to 100 items: the new posts' conditional writes and one counter
+        update per (series, bucket) they add to, so a post and its counts land together. Which
+        posts are already counted is read first (BatchGetItem, half a read unit a post), so a
+        redelivery or a refresh does not cancel the new posts' transaction; a post stored by a
+        concurrent scorer in between cancels it, and the rest is written again without it."""
+        results: list[Saved | None] = [None] * len(batch)
+        firsts: dict[tuple[str, str], int] = {}
+        repeats: list[int] = []  # the same post for the same watch again in this batch
+        for i, item in enumerate(batch):
+            if firsts.setdefault((item.post.key, item.post.watch_id), i) != i:
+                repeats.append(i)
+        counted = self._counted({item.post.key for item in batch})
+        new = [i for i in firsts.values() if batch[i].post.watch_id not in counted.get(batch[i].post.key, ())]
+        known = [i for i in firsts.values() if i not in set(new)]
+        for chunk in _transactions(batch, new, now):
+            existed = self._store(batch, chunk, now)
+            known += existed
+            for i in chunk:
+                if i not in existed:
+                    results[i] = Saved(stored=True)
+        growth: dict[str, int] = {}  # the growth each story (and "" for the watch) gained
+        for i in sorted(known) + repeats:
+            gained = self._refresh_engagement(batch[i].post, now)
+            results[i] = Saved(stored=False, growth=gained)
+            if gained:
+                for pk in {
+                    series_pk(batch[i].post.watch_id),
+                    series_pk(batch[i].post.watch_id, batch[i].story),
+                }:
+                    growth[pk] = growth.get(pk, 0) + gained
+        for pk, gained in growth.items():
+            self._db.update_item(**self._counter_update(pk, now, WindowStats(engagement=gained)))
+        return [saved for saved in results if saved is not None]
 
-        Returns `Saved(stored=False)` when this watch already counted the post: a redelivered
-        message, or the same post fetched again, changes no counter (its engagement counters are
-        refreshed instead, and what it gained is added to the current bucket). The same post matched
-        by a second watch is stored once and counted for that watch too. A crash between the writes
-        cannot happen: they are one transaction.
-        """
-        counted_at = min(post.created_at, now)
+    def _counted(self, keys: set[str]) -> dict[str, set[str]]:
+        """Post key -> the watches that counted it, for the keys stored (eventually consistent: a
+        post stored a moment ago and not seen yet is caught by the transaction's condition)."""
+        found: dict[str, set[str]] = {}
+        pending = [{"pk": to_value(key)} for key in sorted(keys)]
+        for start in range(0, len(pending), BATCH_GET_KEYS):
+            request = {
+                self._posts: {
+                    "Keys": pending[start : start + BATCH_GET_KEYS],
+                    "ProjectionExpression": "pk, watch_ids",
+                }
+            }
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                response = self._db.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self._posts, []):
+                    item = from_item(raw)
+                    found[item["pk"]] = set(item.get("watch_ids", ()))
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise StoreThrottled(
+                    f"{len(request[self._posts]['Keys'])} post keys unread after {BATCH_GET_ATTEMPTS} attempts"
+                )
+        return found
+
+    def _store(self, batch: Sequence[ScoredPost], chunk: list[int], now: datetime) -> list[int]:
+        """Write the chunk's posts and their summed counters in one transaction; returns the
+        indexes of posts found already counted (written again without them)."""
+        chunk = list(chunk)
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            if not chunk:
+                return []
+            posts = [self._post_update(batch[i], now) for i in chunk]
+            counters = [
+                self._counter_update(pk, moment, counts, stories)
+                for (pk, moment), (counts, stories) in _sums(batch, chunk, now).items()
+            ]
+            try:
+                self._db.transact_write_items(TransactItems=[{"Update": u} for u in posts + counters])
+                return []
+            except ClientError as e:
+                if error_code(e) != "TransactionCanceledException":
+                    raise
+                reasons = e.response.get("CancellationReasons") or []
+                existed = [
+                    i
+                    for i, r in zip(chunk, reasons, strict=False)
+                    if r.get("Code") == "ConditionalCheckFailed"
+                ]
+                if existed:
+                    rest = [i for i in chunk if i not in existed]
+                    return existed + self._store(batch, rest, now)
+                codes = sorted({r.get("Code") for r in reasons if r.get("Code") not in (None, "None")})
+                if attempt == TRANSACTION_ATTEMPTS or not set(codes) <= RETRIED_CANCELLATIONS:
+                    raise StoreThrottled(f"posts transaction cancelled: {codes}") from e
+                time.sleep(0.05 * 2**attempt)  # another scorer's transaction on the same bucket
+        return []
+
+    def _post_update(self, item: ScoredPost, now: datetime) -> dict:
+        post, story = item.post, item.story
         post_values = {
             ":post": post.model_dump(mode="json", exclude={"watch_id", "matched_terms"}),
             ":score": {
-                **score.model_dump(mode="json"),
+                **item.score.model_dump(mode="json"),
                 "matched_terms": post.matched_terms,
                 **({"story": story} if story else {}),
             },
-            ":watch": {"SS": [post.watch_id]},
             ":watch_id": post.watch_id,
             ":created": post.created_at.isoformat(),
             ":now": now.isoformat(),
             ":ttl": int((now + timedelta(days=POST_TTL_DAYS)).timestamp()),
         }
-        counters = [self._counter_update(series_pk(post.watch_id), counted_at, counts, story)]
-        if story:
-            counters.append(self._counter_update(series_pk(post.watch_id, story), counted_at, counts))
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._posts,
-                            "Key": {"pk": to_value(post.key)},
-                            "UpdateExpression": "SET post = if_not_exists(post, :post), created_at = :created, "
-                            "seen_at = :now, expires_at = :ttl, #score = :score ADD watch_ids :watch",
-                            "ConditionExpression": "attribute_not_exists(watch_ids) OR NOT contains(watch_ids, :watch_id)",
-                            "ExpressionAttributeNames": {"#score": f"score#{post.watch_id}"},
-                            "ExpressionAttributeValues": {
-                                k: (v if k == ":watch" else to_value(v)) for k, v in post_values.items()
-                            },
-                        }
-                    },
-                    *({"Update": update} for update in counters),
-                ]
-            )
-        except ClientError as e:
-            if error_code(e) == "TransactionCanceledException" and _post_existed(e):
-                return Saved(stored=False, growth=self._refresh_engagement(post, now, story))
-            raise
-        return Saved(stored=True)
+        return {
+            "TableName": self._posts,
+            "Key": {"pk": to_value(post.key)},
+            "UpdateExpression": "SET post = if_not_exists(post, :post), created_at = :created, "
+            "seen_at = :now, expires_at = :ttl, #score = :score ADD watch_ids :watch",
+            "ConditionExpression": "attribute_not_exists(watch_ids) OR NOT contains(watch_ids, :watch_id)",
+            "ExpressionAttributeNames": {"#score": f"score#{post.watch_id}"},
+            "ExpressionAttributeValues": {k: to_value(v) for k, v in post_values.items()}
+            | {":watch": {"SS": [post.watch_id]}},
+        }
 
-    def _refresh_engagement(self, post: Post, now: datetime, story: str) -> int:
-        """Keep the latest counters and the previous poll's, so growth between polls is known; add
-        the growth to the current bucket (a refresh that changes nothing adds nothing, so a
-        redelivery cannot add it twice)."""
+    def _refresh_engagement(self, post: Post, now: datetime) -> int:
+        """Keep the latest counters and the previous poll's, so growth between polls is known;
+        returns the growth (a refresh that changes nothing gains nothing, so a redelivery cannot
+        add it twice)."""
         engagement = post.engagement.model_dump(mode="json")
         try:
             old = self._db.update_item(
@@ -123,12 +208,7 @@ class DynamoPostRepository:
                 return 0
             raise
         previous = from_item(old.get("Attributes", {})).get("post", {}).get("engagement", {})
-        growth = engagement_growth(previous, engagement)
-        if growth:
-            gained = WindowStats(engagement=growth)
-            for pk in [series_pk(post.watch_id)] + ([series_pk(post.watch_id, story)] if story else []):
-                self._db.update_item(**self._counter_update(pk, now, gained))
-        return growth
+        return engagement_growth(previous, engagement)
 
     def buckets(
         self, watch_id: str, start: datetime, end: datetime, story: str = ""
@@ -189,3 +269,39 @@ def _post_existed(error: ClientError) -> bool:
     # The first transaction item is the post's conditional update.
     reasons = error.response.get("CancellationReasons") or [{}]
     return reasons[0].get("Code") == "ConditionalCheckFailed"
+
+
+def _sums(
+    batch: Sequence[ScoredPost], chunk: list[int], now: datetime
+) -> dict[tuple[str, datetime], tuple[WindowStats, dict[str, int]]]:
+    """The chunk's counts summed per counter item (series, bucket start), with a watch bucket's
+    posts per story."""
+    sums: dict[tuple[str, datetime], tuple[WindowStats, dict[str, int]]] = {}
+    for i in chunk:
+        item = batch[i]
+        moment = bucket_start(min(item.post.created_at, now))
+        watch = item.post.watch_id
+        targets = [(series_pk(watch), item.story)] + (
+            [(series_pk(watch, item.story), "")] if item.story else []
+        )
+        for pk, story in targets:
+            counts, stories = sums.get((pk, moment), (WindowStats(), {}))
+            if story and item.counts.mentions:
+                stories = stories | {story: stories.get(story, 0) + item.counts.mentions}
+            sums[(pk, moment)] = (counts + item.counts, stories)
+    return sums
+
+
+def _transactions(batch: Sequence[ScoredPost], indexes: list[int], now: datetime) -> list[list[int]]:
+    """The posts split into transactions of at most TRANSACTION_MAX_ITEMS items (posts and the
+    counter items they add to), none naming one post item twice (DynamoDB refuses that)."""
+    chunks: list[list[int]] = []
+    chunk: list[int] = []
+    for i in indexes:
+        keys = {batch[j].post.key for j in chunk}
+        items = len(chunk) + 1 + len(_sums(batch, chunk + [i], now))
+        if chunk and (batch[i].post.key in keys or items > TRANSACTION_MAX_ITEMS):
+            chunks.append(chunk)
+            chunk = []
+        chunk.append(i)
+    return chunks + ([chunk] if chunk else [])

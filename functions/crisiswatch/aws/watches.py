@@ -6,6 +6,7 @@ managed through the API afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from botocore.exceptions import ClientError
@@ -13,6 +14,7 @@ from botocore.exceptions import ClientError
 from crisiswatch.aws.items import error_code, from_item, to_value
 from crisiswatch.ports import StoreError, WatchExists, WatchNotFound
 from crisiswatch.vocabulary import Watch
+from crisiswatch.watches import readable_watches, stored_watch
 
 WATCHES_PK = "WATCHES"  # the IAM policies of the API, scheduler and scorer name this key
 
@@ -28,6 +30,10 @@ def watch_item(watch: Watch, updated_at: str, by: str = "") -> dict:
     }
 
 
+def _watch_id(item: dict) -> str:
+    return str(item.get("sk", "")).removeprefix("WATCH#")
+
+
 def _key(watch_id: str) -> dict:
     return {"pk": to_value(WATCHES_PK), "sk": to_value(f"WATCH#{watch_id}")}
 
@@ -38,24 +44,37 @@ class DynamoWatchCatalogue:
         self._state = state_table
 
     def list(self) -> list[Watch]:
+        return readable_watches(
+            (_watch_id(item), item.get("watch"))
+            for item in map(from_item, self._query(Select="ALL_ATTRIBUTES"))
+        )
+
+    def count(self) -> int:
+        return sum(self._query(Select="COUNT"))
+
+    def _query(self, **select) -> Iterator:
+        """The partition's items (ALL_ATTRIBUTES), or each page's count (COUNT), page by page."""
         kwargs = {
             "TableName": self._state,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": to_value(WATCHES_PK)},
+            **select,
         }
-        watches = []
         while True:
             page = self._db.query(**kwargs)
-            watches += [Watch.model_validate(from_item(raw)["watch"]) for raw in page.get("Items", [])]
+            if select.get("Select") == "COUNT":
+                yield page["Count"]
+            else:
+                yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
-                return watches
+                return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def get(self, watch_id: str) -> Watch:
         raw = self._db.get_item(TableName=self._state, Key=_key(watch_id), ConsistentRead=True).get("Item")
         if not raw:
             raise WatchNotFound(watch_id)
-        return Watch.model_validate(from_item(raw)["watch"])
+        return stored_watch(watch_id, from_item(raw).get("watch"))
 
     def create(self, watch: Watch, now: datetime, by: str = "") -> None:
         self._put(watch, now, by, "attribute_not_exists(pk)", WatchExists)

@@ -26,6 +26,7 @@ def build(clock: Clock) -> Fetcher:
     return Fetcher(
         cursors=DynamoCursorStore(boto3.client("dynamodb"), settings.state_table),
         posts=SqsQueue(boto3.client("sqs"), settings.posts_queue_url),
+        fetch_queues={p: SqsQueue(boto3.client("sqs"), url) for p, url in settings.fetch_queue_urls.items()},
         base_urls=settings.base_urls,
         credentials=PlatformCredentials(
             SecretsManagerReader(CREDENTIALS_MAX_AGE_SECONDS), settings.platform_secrets
@@ -46,5 +47,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         result = wiring.get().run_message(record.body, context.get_remaining_time_in_millis() / 1000)
         for name, value in result.counts.items():  # posts queued; skipped, dropped, cut, clamped
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        if result.deferred:
+            metrics.add_metric(name="FetchJobsDeferred", unit=MetricUnit.Count, value=1)
 
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -26,7 +26,11 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         response = counts = wiring.get().sweep().counts  # resolved incidents, silent watches
     else:
         batch = wiring.get().batch(record["body"] for record in event.get("Records", []))
-        score = lambda record: batch.add_message(record.body, ref=record.message_id)  # noqa: E731 - fails alone
+        score = lambda record: batch.add_message(  # noqa: E731 - one record, fails alone
+            record.body,
+            redelivered=int(record.attributes.approximate_receive_count) > 1,
+            ref=record.message_id,
+        )
         response = process_partial_response(event, score, BatchProcessor(event_type=EventType.SQS), context)
         batch.finish()  # each watch on its own: the messages of a watch that failed are retried
         failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}

@@ -3,13 +3,16 @@ re-assess every watch the batch touched (open, raise or resolve its stories' inc
 
     batch = intake.batch(bodies)  # the batch's stories, looked up at once for the posts that parse
     for message_id, body in messages:
-        batch.add_message(body, ref=message_id)  # raises on a post that cannot be scored or
-                                                 # stored: that record fails alone
-    batch.finish()  # re-assess each watch on its own: one that raises is logged and counted,
-    batch.retry     # and these refs, its messages, are retried (then the DLQ); the others succeed
+        batch.add_message(body, redelivered=..., ref=message_id)  # raises on a post that cannot be
+                                                                  # scored: it fails alone
+    batch.finish()  # store each watch's posts at once and re-assess, each watch on its own: one
+    batch.retry     # that raises is logged and counted, and these refs, its messages, are retried
+                    # (then the DLQ); the other watches' succeed
 
-Duplicates re-assess too: if the first delivery's run crashed after storing, the redelivered batch
-finishes its job (everything is derived from stored counters, escalations are named per level).
+A watch is re-assessed when its posts stored something or moved a counter (engagement growth), or
+when one of them is a redelivery: the first delivery's run may have crashed after storing, and the
+redelivered batch finishes its job (everything derives from stored counters, escalations are named
+per level). A batch of posts the store already counted, unchanged, changes nothing to assess.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from crisiswatch.incidents.policy import counts_of
 from crisiswatch.incidents.record import TopPost
 from crisiswatch.incidents.service import Change, Detector, top_post
 from crisiswatch.incidents.stories import StoryAssigner
-from crisiswatch.ports import Clock, StoryIndex
+from crisiswatch.ports import Clock, ScoredPost, StoryIndex
 from crisiswatch.scoring import Scorer
 from crisiswatch.vocabulary import Post, Watch
 from crisiswatch.watches import WatchCache
@@ -37,8 +40,10 @@ logger = Logger(child=True)
 
 # Outcomes of a post, and the metric names the handler counts them under.
 STORED, DUPLICATE, UNKNOWN_WATCH = "PostsScored", "DuplicatePosts", "PostsForUnknownWatches"
+SCORED = "scored"  # what `add` returns for a post it will save at `finish`
+ASSESSMENTS_SKIPPED = "AssessmentsSkipped"  # a watch's posts changed nothing: not re-assessed
 LEVEL_RAISED, RESOLVED = "LevelRaised", "IncidentsResolved"
-ASSESSMENT_FAILED = "WatchAssessmentsFailed"  # a watch whose re-assessment raised (its messages are retried)
+ASSESSMENT_FAILED = "WatchAssessmentsFailed"  # a watch whose save or re-assessment raised (retried)
 SILENT_WATCHES = heartbeat.SILENT_WATCHES  # one count per sweep, no per-watch dimension
 
 
@@ -133,11 +138,20 @@ class IntakeBatch:
         self._watches = intake.watches.all()
         self._assigner = StoryAssigner(intake.stories, intake.clock)
         self._story: dict[tuple[str, str], str] = {}
-        self._touched: dict[str, dict[str, list[TopPost | None]]] = defaultdict(lambda: defaultdict(list))
+        self._scored: dict[str, list[ScoredPost]] = defaultdict(list)  # per watch, saved at finish()
+        self._redelivered: set[str] = set()  # the watches with a redelivered post in this batch
         self._refs: dict[str, list[str]] = defaultdict(list)  # watch id -> the refs of its messages
-        self.failed: dict[str, Exception] = {}  # watch id -> what its re-assessment raised
+        self.failed: dict[str, Exception] = {}  # watch id -> what its save or re-assessment raised
         self.counts: Counter[str] = Counter(
-            {STORED: 0, DUPLICATE: 0, UNKNOWN_WATCH: 0, LEVEL_RAISED: 0, RESOLVED: 0, ASSESSMENT_FAILED: 0}
+            {
+                STORED: 0,
+                DUPLICATE: 0,
+                UNKNOWN_WATCH: 0,
+                LEVEL_RAISED: 0,
+                RESOLVED: 0,
+                ASSESSMENTS_SKIPPED: 0,
+                ASSESSMENT_FAILED: 0,
+            }
         )
         by_watch: dict[str, list[Post]] = defaultdict(list)
         for post in posts:
@@ -150,13 +164,15 @@ class IntakeBatch:
         for key, story in self._assigner.assign(watch_id, posts).items():
             self._story[(watch_id, key)] = story
 
-    def add_message(self, body: str, ref: str = "") -> str:
+    def add_message(self, body: str, redelivered: bool = False, ref: str = "") -> str:
         """A post as the posts queue carries it (JSON); a malformed one raises, and fails alone.
-        `ref` names the message (its SQS message id) in `retry` if its watch's assessment fails."""
-        return self.add(Post.model_validate_json(body), ref)
+        ``redelivered``: the queue delivered this message before (its receive count is over 1).
+        ``ref`` names the message (its SQS message id) in ``retry`` if its watch fails at ``finish``."""
+        return self.add(Post.model_validate_json(body), redelivered, ref)
 
-    def add(self, post: Post, ref: str = "") -> str:
-        """Score and store one post; returns which of STORED, DUPLICATE, UNKNOWN_WATCH it was."""
+    def add(self, post: Post, redelivered: bool = False, ref: str = "") -> str:
+        """Score one post, to be saved with its watch's others at ``finish``; returns SCORED, or
+        UNKNOWN_WATCH for a post whose watch is gone (dropped)."""
         watch = self._watches.get(post.watch_id)
         if watch is None:
             logger.warning(
@@ -168,22 +184,22 @@ class IntakeBatch:
             self._assign(post.watch_id, [post])
         story = self._story[(post.watch_id, post.key)]
         score = self._intake.scorer_for(watch).score(post)
-        saved = self._intake.detector.posts.save(post, score, counts_of(post, score), self.now, story)
-        self._touched[post.watch_id][story].append(top_post(post, score) if score.is_negative else None)
+        self._scored[post.watch_id].append(ScoredPost(post, score, counts_of(post, score), story))
+        if redelivered:
+            self._redelivered.add(post.watch_id)
         if ref:
             self._refs[post.watch_id].append(ref)
-        outcome = STORED if saved.stored else DUPLICATE
-        self.counts[outcome] += 1
-        logger.debug("scored", post_key=post.key, risk=score.risk, stored=saved.stored, story=story)
-        return outcome
+        logger.debug("scored", post_key=post.key, risk=score.risk, story=story)
+        return SCORED
 
     def finish(self) -> list[Assessment]:
-        """Re-assess every watch the batch touched, each on its own: one whose assessment raises is
-        logged and counted (ASSESSMENT_FAILED) and kept in `failed`; the others are assessed."""
+        """Save each watch's posts (one write per post and per counter bucket) and re-assess the
+        watches whose counters they moved, each watch on its own: one whose save or re-assessment
+        raises is logged and counted (ASSESSMENT_FAILED) and kept in ``failed``; the others go on."""
         assessments = []
-        for watch_id, touched in self._touched.items():
+        for watch_id, scored in self._scored.items():
             try:
-                changes = self._intake.detector.reassess(self._watches[watch_id], touched, self.now)
+                assessment = self._finish_watch(watch_id, scored)
             except Exception as e:  # noqa: BLE001 - this watch only; its messages are retried (retry)
                 logger.exception(
                     "watch assessment failed",
@@ -194,13 +210,28 @@ class IntakeBatch:
                 self.failed[watch_id] = e
                 self.counts[ASSESSMENT_FAILED] += 1
                 continue
-            assessments.append(Assessment(watch_id, changes))
-            self.counts[LEVEL_RAISED] += sum(c.alerts for c in changes)
-            self.counts[RESOLVED] += sum(c.resolved for c in changes)
+            if assessment is not None:
+                assessments.append(assessment)
         return assessments
+
+    def _finish_watch(self, watch_id: str, scored: list[ScoredPost]) -> Assessment | None:
+        saved = self._intake.detector.posts.save_all(scored, self.now)
+        stored = sum(s.stored for s in saved)
+        self.counts[STORED] += stored
+        self.counts[DUPLICATE] += len(saved) - stored
+        if not stored and not any(s.growth for s in saved) and watch_id not in self._redelivered:
+            self.counts[ASSESSMENTS_SKIPPED] += 1
+            return None
+        touched: dict[str, list[TopPost | None]] = defaultdict(list)
+        for item in scored:
+            touched[item.story].append(top_post(item.post, item.score) if item.score.is_negative else None)
+        changes = self._intake.detector.reassess(self._watches[watch_id], touched, self.now)
+        self.counts[LEVEL_RAISED] += sum(c.alerts for c in changes)
+        self.counts[RESOLVED] += sum(c.resolved for c in changes)
+        return Assessment(watch_id, changes)
 
     @property
     def retry(self) -> list[str]:
-        """The refs of the messages whose watch's assessment failed: delivered again, they are
-        duplicates (counted once) that re-assess their watch; after the maximum receives, the DLQ."""
+        """The refs of the messages whose watch failed at ``finish``: delivered again, they are
+        redeliveries (counted once) that re-assess their watch; after the maximum receives, the DLQ."""
         return [ref for watch_id in self.failed for ref in self._refs[watch_id]]

@@ -10,20 +10,28 @@ count it lands in the dead-letter queue.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from crisiswatch.constants import FETCH_MAX_PAGES, FETCH_OVERLAP_MINUTES, FETCH_TIME_MARGIN_SECONDS, SERVICE
+from crisiswatch.constants import (
+    FETCH_JOB_SECONDS,
+    FETCH_MAX_PAGES,
+    FETCH_OVERLAP_MINUTES,
+    FETCH_TIME_MARGIN_SECONDS,
+    SERVICE,
+)
 from crisiswatch.ingest.adapters import adapter_for
 from crisiswatch.ingest.bounds import PAGE_ITEMS_DROPPED, bounded_counts, over_limit_reason
 from crisiswatch.ingest.credentials import PlatformCredentials
+from crisiswatch.ingest.cursor import FetchCursor
 from crisiswatch.ingest.http import JsonClient
 from crisiswatch.ingest.platform import fetch_payload
 from crisiswatch.ports import Clock, CursorStore, Queue
-from crisiswatch.rules import rule_for
+from crisiswatch.rules import fold, rule_for
 from crisiswatch.vocabulary import FetchJob, Post
 
 logger = Logger(service=SERVICE, child=True)
@@ -43,6 +51,7 @@ class FetchResult:
     ``skipped``: one reason per item that could not be read. ``terms``: post key -> terms that hit.
     ``items_over_limit``: page items past PLATFORM_ITEMS_PER_PAGE_MAX, dropped unread.
     ``bounded``: posts whose text was cut or a count clamped (crisiswatch.ingest.bounds), by metric.
+    ``deferred``: keywords not searched for lack of time (the fetcher queues a continuation).
     """
 
     posts: list[Post]
@@ -52,6 +61,7 @@ class FetchResult:
     duplicates: int = 0
     skipped: list[str] = field(default_factory=list)
     terms: dict[str, list[str]] = field(default_factory=dict)
+    deferred: list[str] = field(default_factory=list)  # keywords left for a continuation job
     items_over_limit: int = 0
     bounded: dict[str, int] = field(default_factory=dict)
 
@@ -74,13 +84,19 @@ def fetch_posts(
     max_pages: int = 5,
     *,
     since: datetime | None = None,
+    fetch_cursor: FetchCursor | None = None,
     credentials: Mapping[str, str] | None = None,
+    deadline: float | None = None,
+    timer: Callable[[], float] = time.monotonic,
 ) -> FetchResult:
     """Search ``job.platform`` for each of the watch's keywords and return the matching posts.
 
     For each keyword, pages are fetched until the platform has no more or ``max_pages`` were read,
     or (with ``since``, e.g. the previous run's time minus a margin) once a page reaches posts
     older than ``since``: results are newest first, so older pages were seen by earlier runs.
+    With the watch's ``fetch_cursor``, paging also stops at the first page that brings nothing the
+    cursor would queue (``FetchCursor.brings_nothing``). Past ``deadline`` (``timer()`` seconds),
+    the keywords not yet searched are left in ``FetchResult.deferred`` (the first is always searched).
     A post matches the watch's rule for the platform (``ingest.rules.rule_for``); kept posts carry
     the terms that hit in ``matched_terms``. A repost whose own text does not match is kept when
     the original it reposts matched in this run (and its own text has no word the rule excludes):
@@ -105,8 +121,12 @@ def fetch_posts(
     terms_by_key: dict[str, list[str] | None] = {}  # every post seen; None = dropped
     skipped: list[str] = []
     pages = duplicates = over_limit = 0
-    keywords = [k for k in dict.fromkeys(watch.keywords) if k.strip()]
-    for keyword in keywords:
+    keywords = search_terms(job.keywords if job.keywords is not None else watch.keywords)
+    deferred: list[str] = []
+    for n, keyword in enumerate(keywords):
+        if n and deadline is not None and timer() >= deadline:
+            deferred = keywords[n:]
+            break
         headers = adapter.headers(base_url, keyword) | dict(credentials or {})
         cursor: str | None = None  # cursor-paged platforms: what the previous page said to ask next
         for page_number in range(adapter.first_page, adapter.first_page + max_pages):
@@ -127,6 +147,7 @@ def fetch_posts(
                     page=page_number,
                     count=page.items_over_limit,
                 )
+            kept_before = len(kept)
             for post in page.posts:
                 if post.key in terms_by_key:
                     duplicates += 1
@@ -145,6 +166,12 @@ def fetch_posts(
             # before their repost), so its time is where the real-time results have reached.
             if since is not None and page.posts and page.posts[-1].created_at < since:
                 break
+            if (
+                fetch_cursor is not None
+                and page.posts
+                and fetch_cursor.brings_nothing(kept[kept_before:], page.posts[-1].created_at, since)
+            ):
+                break
             cursor = page.next_cursor
 
     result = FetchResult(
@@ -156,6 +183,7 @@ def fetch_posts(
         skipped=skipped,
         terms={post.key: post.matched_terms for post in kept},
         items_over_limit=over_limit,
+        deferred=deferred,
     )
     if skipped:
         logger.warning(
@@ -174,8 +202,25 @@ def fetch_posts(
         dropped=result.dropped,
         duplicates=duplicates,
         skipped=len(skipped),
+        deferred=len(deferred),
     )
     return result
+
+
+def search_terms(keywords: Sequence[str]) -> list[str]:
+    """The keywords worth a search, in the watch's order: blank ones, repeats, and any that contains
+    another (compared folded: ``鲜味坊外卖`` when ``鲜味坊`` is searched) are left out, since the
+    platforms' keyword search finds a term inside longer text: the shorter term's results already
+    hold the longer one's. (Within ``max_pages``: in a burst, the broader search's pages run out
+    first, as they would for the broader term itself.)"""
+    folded = {k: fold(k) for k in keywords if k.strip()}
+    kept: list[str] = []
+    for keyword, form in folded.items():
+        if any(other != form and other in form for other in folded.values()):
+            continue  # a shorter keyword's search finds it
+        if all(folded[k] != form for k in kept):
+            kept.append(keyword)
+    return kept
 
 
 # Given the seconds left before the function must stop, an HTTP client that respects them.
@@ -192,6 +237,10 @@ class Fetcher:
     clock: Clock
     overlap: timedelta = timedelta(minutes=FETCH_OVERLAP_MINUTES)
     max_pages: int = FETCH_MAX_PAGES
+    # Per platform, where a continuation job goes (the platform's fetch-jobs queue).
+    fetch_queues: Mapping[str, Queue] = field(default_factory=dict)
+    job_seconds: float = FETCH_JOB_SECONDS
+    timer: Callable[[], float] = time.monotonic
 
     def run_message(self, body: str, remaining_seconds: float) -> FetchResult:
         """Run the job a queue message holds; a failure is logged with its reason and re-raised."""
@@ -204,7 +253,8 @@ class Fetcher:
     def run(self, job: FetchJob, remaining_seconds: float) -> FetchResult:
         now = self.clock.now()
         cursor = self.cursors.get(job.watch.id, job.platform)
-        since = cursor - self.overlap if cursor else job.since
+        since = job.since if job.keywords is not None else cursor.since(self.overlap, default=job.since)
+        budget = min(self.job_seconds, remaining_seconds - 2 * FETCH_TIME_MARGIN_SECONDS)
         result = fetch_posts(
             job,
             self.base_urls[job.platform],
@@ -212,20 +262,40 @@ class Fetcher:
             now,
             max_pages=self.max_pages,
             since=since,
+            fetch_cursor=cursor,
             credentials=self.credentials.headers(job.platform),
+            deadline=self.timer() + budget,
+            timer=self.timer,
         )
-        # The last page reaches back past `since`: what is older was queued by an earlier run
-        # (while it was in that run's window), or is later than the overlap promises to catch.
-        fresh = [p for p in result.posts if since is None or p.created_at >= since]
-        bounded = bounded_counts(fresh, watch_id=job.watch.id, platform=job.platform)
-        self.posts.send_all([post.model_dump_json() for post in fresh])
-        if fresh:  # queued: safe to move on
-            self.cursors.advance(job.watch.id, job.platform, max(p.created_at for p in fresh), now)
+        # Not queued: what is older than the window (an earlier run queued it while it was in that
+        # run's window), and what the cursor knows and has not grown enough to refresh.
+        queue = cursor.to_queue(result.posts, since)
+        bounded = bounded_counts(queue, watch_id=job.watch.id, platform=job.platform)
+        self.posts.send_all([post.model_dump_json() for post in queue])
+        if result.deferred:  # before the cursor moves on: the rest is searched back to this `since`
+            rest = job.model_copy(update={"since": since, "keywords": result.deferred})
+            self.fetch_queues[job.platform].send_all([rest.model_dump_json()])
+        if queue:  # queued: safe to move on
+            self._save(job, cursor.after(queue, self.overlap), now)
         logger.info(
             "queued",
             watch_id=job.watch.id,
             platform=job.platform,
-            queued=len(fresh),
-            stale=len(result.posts) - len(fresh),
+            queued=len(queue),
+            known=len(result.posts) - len(queue),
+            deferred=len(result.deferred),
         )
-        return replace(result, posts=fresh, matched=len(fresh), bounded=bounded)
+        return replace(result, posts=queue, matched=len(queue), bounded=bounded)
+
+    def _save(self, job: FetchJob, cursor: FetchCursor, now: datetime) -> None:
+        """Save over a run that saved meanwhile by merging with it, once. Should a third run have
+        saved by then, the next run queues this run's posts again: duplicates the scorer stores
+        once, never a loss."""
+        watch_id, platform = job.watch.id, job.platform
+        if self.cursors.save(watch_id, platform, cursor, now):
+            return
+        merged = cursor.merged(self.cursors.get(watch_id, platform), self.overlap)
+        if not self.cursors.save(watch_id, platform, merged, now):
+            logger.warning(
+                "fetch cursor not saved: other runs kept moving it", watch_id=watch_id, platform=platform
+            )

@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
-from pydantic import ValidationError
 
 from crisiswatch.ingest.bounds import bounded_counts
 from crisiswatch.ingest.webhook import (
@@ -31,7 +30,7 @@ from crisiswatch.ingest.webhook import (
     signing_secrets,
     verify_signature,
 )
-from crisiswatch.ports import Clock, Queue, SecretReader, WatchNotFound
+from crisiswatch.ports import Clock, Queue, SecretReader, UnreadableWatch, WatchNotFound
 from crisiswatch.rules import rule_for
 from crisiswatch.vocabulary import Watch
 from crisiswatch.watches import WatchCache
@@ -143,8 +142,8 @@ class PushReceiver:
             return self.watches.get(watch_id)
         except WatchNotFound:
             return None
-        except ValidationError as e:
-            logger.error("stored watch unreadable", watch_id=watch_id, errors=e.error_count())
+        except UnreadableWatch as e:
+            logger.error("stored watch unreadable", watch_id=watch_id, reason=e.reason)
             raise InvalidBatch(
                 "watch cannot be read",
                 [{"field": "watch_id", "message": f"watch {watch_id!r} is stored but cannot be read"}],

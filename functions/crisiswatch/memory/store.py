@@ -10,6 +10,8 @@ import hashlib
 import json
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,16 +25,19 @@ from crisiswatch.incidents.record import (
     Resolution,
     Status,
 )
+from crisiswatch.ingest.cursor import FetchCursor
 from crisiswatch.ports import (
     IncidentAlreadyOpen,
     IncidentNotFound,
     IncidentResolved,
     Saved,
+    ScoredPost,
     StaleIncident,
     WatchExists,
     WatchNotFound,
 )
 from crisiswatch.vocabulary import Level, Post, Score, Watch
+from crisiswatch.watches import readable_watches, stored_watch
 
 BUCKET = timedelta(minutes=BUCKET_MINUTES)
 
@@ -65,7 +70,10 @@ class MemoryPostRepository:
             else:
                 buckets[start] = current + counts
 
-    def save(self, post: Post, score: Score, counts: WindowStats, now: datetime, story: str = "") -> Saved:
+    def save_all(self, batch: Sequence[ScoredPost], now: datetime) -> list[Saved]:
+        return [self._save(item.post, item.score, item.counts, now, item.story) for item in batch]
+
+    def _save(self, post: Post, score: Score, counts: WindowStats, now: datetime, story: str) -> Saved:
         item = self._posts.get(post.key)
         if item is not None and post.watch_id in item["watch_ids"]:
             engagement = post.engagement.model_dump(mode="json")
@@ -96,7 +104,7 @@ class MemoryPostRepository:
         return Saved(stored=True)
 
     def add_counts(self, watch_id: str, moment: datetime, counts: WindowStats, story: str = "") -> None:
-        """Counters without posts: what `save` would have added for posts not kept one by one (the
+        """Counters without posts: what `save_all` would have added for posts not kept one by one (the
         detection evaluation's warm-up days). Not a port method: nothing deployed does this."""
         self._add(watch_id, story, moment, counts)
 
@@ -287,16 +295,15 @@ def _iso(moment: datetime) -> str:
 
 class MemoryCursorStore:
     def __init__(self) -> None:
-        self._marks: dict[tuple[str, str], datetime] = {}
+        self._cursors: dict[tuple[str, str], FetchCursor] = {}
 
-    def get(self, watch_id: str, platform: str) -> datetime | None:
-        return self._marks.get((watch_id, platform))
+    def get(self, watch_id: str, platform: str) -> FetchCursor:
+        return self._cursors.get((watch_id, platform), FetchCursor())
 
-    def advance(self, watch_id: str, platform: str, high_water: datetime, now: datetime) -> bool:
-        current = self._marks.get((watch_id, platform))
-        if current is not None and current >= high_water:
+    def save(self, watch_id: str, platform: str, cursor: FetchCursor, now: datetime) -> bool:
+        if self.get(watch_id, platform).version != cursor.version:
             return False
-        self._marks[(watch_id, platform)] = high_water
+        self._cursors[(watch_id, platform)] = replace(cursor, version=cursor.version + 1)
         return True
 
 
@@ -307,13 +314,19 @@ class MemoryWatchCatalogue:
             self._watches[watch.id] = watch.model_dump_json()
 
     def list(self) -> list[Watch]:
-        return [Watch.model_validate_json(self._watches[key]) for key in sorted(self._watches)]
+        return readable_watches((key, self._watches[key]) for key in sorted(self._watches))
+
+    def count(self) -> int:
+        return len(self._watches)
 
     def get(self, watch_id: str) -> Watch:
-        try:
-            return Watch.model_validate_json(self._watches[watch_id])
-        except KeyError:
-            raise WatchNotFound(watch_id) from None
+        if watch_id not in self._watches:
+            raise WatchNotFound(watch_id)
+        return stored_watch(watch_id, self._watches[watch_id])
+
+    def put_stored(self, watch_id: str, data: str) -> None:
+        """Store `data` (JSON) as the watch `watch_id` unvalidated, as a hand-edited table would."""
+        self._watches[watch_id] = data
 
     def create(self, watch: Watch, now: datetime, by: str = "") -> None:
         if watch.id in self._watches:

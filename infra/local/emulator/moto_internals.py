@@ -17,6 +17,9 @@ What is patched, and why:
   several threads (the state machine's tasks, the handlers) run one at a time, as DynamoDB's
   per-request atomicity guarantees; otherwise moto's rollback could undo another request's write.
 - `LambdaSimpleBackend.invoke`: the state machine's `lambda:invoke` tasks run our handlers.
+
+What is read without a request: what SNS published (the deliveries), and, for the cost meter
+(`tools/cost/meter.py`), DynamoDB items before and after a write, to price it as DynamoDB bills.
 """
 
 from __future__ import annotations
@@ -347,3 +350,76 @@ def sns_text_for(subscription: Any, message: str) -> str:
     with contextlib.suppress(ValueError, KeyError):
         return subscription._parse_message_structure(message, subscription.protocol)
     return message
+
+
+# -- Reading DynamoDB items without a request (the cost meter, tools/cost/meter.py) -----------
+# The meter prices each write by the item's size before and after it, as DynamoDB bills; reading
+# those through boto3 would be requests of their own (and would be metered). These read moto's
+# `DynamoDBBackend.tables` and `Table.items` / `hash_key_attr` / `range_key_attr` /
+# `global_indexes` directly, under the same lock as DynamoDB's request handling.
+
+
+@contextlib.contextmanager
+def dynamodb_serialized() -> Iterator[None]:
+    """Hold DynamoDB's request lock (see `patch_dynamodb`): nothing writes an item in between."""
+    with _dynamodb_lock:
+        yield
+
+
+def _dynamodb_table(account: str, region: str, table_name: str) -> Any | None:
+    from moto.dynamodb.exceptions import ResourceNotFoundException
+    from moto.dynamodb.models import dynamodb_backends
+
+    try:
+        return dynamodb_backends[account][region].get_table(table_name)
+    except ResourceNotFoundException:
+        return None
+
+
+def dynamodb_key_names(account: str, region: str, table_name: str) -> tuple[str, ...]:
+    """The table's key attribute names (hash, then range if any); () for an unknown table."""
+    table = _dynamodb_table(account, region, table_name)
+    if table is None:
+        return ()
+    return tuple(name for name in (table.hash_key_attr, table.range_key_attr) if name is not None)
+
+
+def dynamodb_indexes(account: str, region: str, table_name: str) -> list[dict[str, Any]]:
+    """The table's global secondary indexes, as DescribeTable lists them (IndexName, KeySchema,
+    Projection)."""
+    table = _dynamodb_table(account, region, table_name)
+    if table is None:
+        return []
+    return [
+        {"IndexName": index.name, "KeySchema": index.schema, "Projection": index.projection}
+        for index in table.global_indexes
+    ]
+
+
+def dynamodb_item(account: str, region: str, table_name: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored item with this key (wire format, {"name": {"S": ...}}), or None."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    table = _dynamodb_table(account, region, table_name)
+    if table is None:
+        return None
+    try:
+        hash_value = DynamoType(key[table.hash_key_attr])
+        if table.range_key_attr is None:
+            item = table.items.get(hash_value)
+        else:
+            item = table.items.get(hash_value, {}).get(DynamoType(key[table.range_key_attr]))
+    except (KeyError, TypeError):
+        return None  # a malformed key: the request itself fails on it
+    return None if item is None else item.to_json()["Attributes"]
+
+
+def dynamodb_items(account: str, region: str, table_name: str) -> Iterator[dict[str, Any]]:
+    """Every stored item of the table (wire format), e.g. to measure what is stored."""
+    table = _dynamodb_table(account, region, table_name)
+    if table is None:
+        return
+    with _dynamodb_lock:
+        items = list(table.all_items())
+    for item in items:
+        yield item.to_json()["Attributes"]

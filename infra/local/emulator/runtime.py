@@ -41,6 +41,7 @@ from infra.local.emulator import ACCOUNT, REGION, moto_internals
 from infra.local.emulator.cloudformation import Created, Resolver, UnsupportedTemplate
 
 LOCAL_ROLE = "crisiswatch-local-lambda"
+LOCAL_LOG_LEVEL = ("LOG_LEVEL", "POWERTOOLS_LOG_LEVEL")  # what the handlers here log at
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
@@ -497,12 +498,14 @@ class LocalAws:
         merged: dict[str, str] = {}
         for function in self.stack.functions.values():
             for key, value in function.environment.items():
+                if key in LOCAL_LOG_LEVEL:
+                    continue  # per function in the template, one level here (below)
                 if key in merged and merged[key] != value:
                     raise UnsupportedTemplate(f"functions disagree on {key}: {merged[key]!r} vs {value!r}")
                 merged[key] = value
         merged.update(self.overrides)
         # Handlers log at this level here; the deployed functions keep the template's level.
-        merged["POWERTOOLS_LOG_LEVEL"] = merged["LOG_LEVEL"] = self.log_level
+        merged |= dict.fromkeys(LOCAL_LOG_LEVEL, self.log_level)
         merged["POWERTOOLS_METRICS_DISABLED"] = "true"
         os.environ.update(merged)
 
@@ -660,6 +663,24 @@ class LocalAws:
         `body`: a str (or bytes, UTF-8) is passed through as is, byte for byte (what a signed request
         needs); anything else is sent as JSON. `headers` are added to Content-Type: application/json.
         """
+        routed = self.api_event(method, path, body, query, caller, headers)
+        if routed is None:
+            return 403, {"message": "Missing Authentication Token"}  # what API Gateway answers
+        response = self.invoke(*routed)
+        payload = response.get("body") or "null"
+        return response["statusCode"], json.loads(payload)
+
+    def api_event(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict | None = None,
+        caller: str = f"arn:aws:iam::{ACCOUNT}:user/local-analyst",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[LocalFunction, dict] | None:
+        """The function and the REST proxy event API Gateway would hand it (see `api`), or None when
+        no route of the template matches. A `query` value may be a list (a repeated parameter)."""
         segments = path.strip("/").split("/")
         for route in self.stack.routes:
             pattern = route.resource.strip("/").split("/")
@@ -672,17 +693,26 @@ class LocalAws:
                 elif want != got:
                     break
             else:
-                all_headers = {"Content-Type": "application/json", **(headers or {})}
+                given = headers or {}
+                all_headers = (
+                    given
+                    if any(k.lower() == "content-type" for k in given)
+                    else {
+                        "Content-Type": "application/json",
+                        **given,
+                    }
+                )
                 if isinstance(body, bytes):
                     body = body.decode("utf-8")
+                multi_query = {k: v if isinstance(v, list) else [v] for k, v in (query or {}).items()}
                 event = {
                     "resource": route.resource,
                     "path": path,
                     "httpMethod": method,
                     "headers": all_headers,
                     "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-                    "queryStringParameters": query or None,
-                    "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+                    "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+                    "multiValueQueryStringParameters": multi_query or None,
                     "pathParameters": params or None,
                     "requestContext": {
                         "resourcePath": route.resource,
@@ -696,10 +726,8 @@ class LocalAws:
                     "body": None if body is None else (body if isinstance(body, str) else json.dumps(body)),
                     "isBase64Encoded": False,
                 }
-                response = self.invoke(route.function, event)
-                payload = response.get("body") or "null"
-                return response["statusCode"], json.loads(payload)
-        return 403, {"message": "Missing Authentication Token"}  # what API Gateway answers
+                return route.function, event
+        return None
 
     # -- what was delivered --------------------------------------------------------------------
 

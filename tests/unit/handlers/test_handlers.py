@@ -13,6 +13,7 @@ from crisiswatch.escalation.service import Notifier
 from crisiswatch.handlers import api, fetcher, notifier, push, scheduler, scorer
 from crisiswatch.incidents.detection import escalation_input, execution_name
 from crisiswatch.incidents.intake import RESOLVED, SILENT_WATCHES, Intake
+from crisiswatch.incidents.service import STATS_REFRESH
 from crisiswatch.ingest.credentials import PlatformCredentials
 from crisiswatch.ingest.errors import FetchError
 from crisiswatch.ingest.fetching import Fetcher
@@ -98,7 +99,7 @@ def test_the_fetcher_queues_what_matched_then_moves_the_cursor(wire, context, cl
 
     assert fetcher.lambda_handler(sqs_event(job.model_dump_json()), context) == {"batchItemFailures": []}
     assert sorted(json.loads(m.body)["post_id"] for m in queue.receive(10)) == ["11", "12"]
-    assert cursors.get("xianweifang", "weibo") == NOW
+    assert cursors.get("xianweifang", "weibo").high_water == NOW
 
 
 def test_a_poison_fetch_job_fails_alone(wire, context, clock):
@@ -110,7 +111,7 @@ def test_a_poison_fetch_job_fails_alone(wire, context, clock):
     response = fetcher.lambda_handler(events, context)
 
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [events["Records"][1]["messageId"]]
-    assert len(queue) == 1 and cursors.get("xianweifang", "weibo") == NOW
+    assert len(queue) == 1 and cursors.get("xianweifang", "weibo").high_water == NOW
 
 
 def test_a_fetch_that_fails_queues_nothing_and_leaves_the_cursor(wire, context, clock):
@@ -120,7 +121,7 @@ def test_a_fetch_that_fails_queues_nothing_and_leaves_the_cursor(wire, context, 
 
     with pytest.raises(BatchProcessingError):  # every record failed: the whole batch goes back
         fetcher.lambda_handler(sqs_event(job.model_dump_json()), context)
-    assert len(queue) == 0 and cursors.get("xianweifang", "weibo") is None
+    assert len(queue) == 0 and cursors.get("xianweifang", "weibo").high_water is None
 
 
 def _intake(clock) -> tuple[Intake, MemoryIncidentRepository, MemoryWorkflow]:
@@ -145,6 +146,26 @@ def test_the_scorer_opens_an_incident_stores_once_and_fails_only_the_poison_reco
     assert scorer.lambda_handler(sqs_event(*posts), context) == {"batchItemFailures": []}  # redelivered
     assert incidents.open_incidents("xianweifang")[0].stats == opened.stats
     assert len(workflow.executions) == 1
+
+
+def test_an_open_incident_s_figures_are_written_at_most_every_few_minutes_unless_more_changed(clock):
+    service, incidents, _ = _intake(clock)
+
+    def feed(first: int, n: int, at) -> None:
+        clock.set(at)
+        batch = service.batch()
+        for i in range(first, first + n):
+            batch.add(post(str(i), text=COMPLAINTS[i % 3] + f" #{i}", created_at=at))
+        batch.finish()
+
+    feed(0, 24, NOW)
+    (opened,) = incidents.open_incidents("xianweifang")
+    feed(24, 2, NOW + timedelta(minutes=1))  # more of the same within STATS_REFRESH: not written
+    assert incidents.get(opened.incident_id).stats == opened.stats
+    feed(26, 2, NOW + STATS_REFRESH + timedelta(minutes=1))
+    refreshed = incidents.get(opened.incident_id)
+    assert refreshed.stats.mentions > opened.stats.mentions  # counted all along, written now
+    assert refreshed.updated_at == NOW + STATS_REFRESH + timedelta(minutes=1)
 
 
 def test_the_notifier_publishes_and_keeps_the_wait_token(wire, context, clock):

@@ -1,0 +1,90 @@
+"""Fetching at scale: fewer searches per watch, and a job out of time defers its other keywords."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from crisiswatch.clock import SimulatedClock
+from crisiswatch.ingest.credentials import PlatformCredentials
+from crisiswatch.ingest.fetching import Fetcher, fetch_posts, search_terms
+from crisiswatch.memory.messaging import MemoryQueue, MemorySecrets
+from crisiswatch.memory.store import MemoryCursorStore
+from crisiswatch.vocabulary import FetchJob, Watch
+from tests.unit.ingest.test_ingest_fetch_posts import FakeClient
+
+Builder = Callable[..., dict[str, Any]]
+
+
+def test_a_keyword_another_one_is_inside_of_is_not_searched_apart():
+    assert search_terms(["鲜味坊", "鲜味坊外卖", "XWF", "xwf", "  ", "鮮味坊门店", "黑心"]) == [
+        "鲜味坊",
+        "XWF",
+        "黑心",
+    ]
+    assert search_terms(["鲜味坊外卖", "鲜味坊"]) == ["鲜味坊"]  # whatever the order
+    assert search_terms(["鲜味坊外卖", "鲜味坊外卖"]) == ["鲜味坊外卖"]
+
+
+class Ticking:
+    """A monotonic timer that moves `step` seconds each time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def _watch() -> Watch:
+    return Watch(id="xianweifang", name="鲜味坊", keywords=["鲜味坊", "XWF", "黑心外卖"])
+
+
+def test_past_the_deadline_the_keywords_left_are_deferred_and_the_first_is_always_searched(
+    make_mblog: Builder, make_page: Builder, now: datetime
+):
+    job = FetchJob(watch=_watch(), platform="weibo", scheduled_at=now)
+    client = FakeClient({("鲜味坊", 1): make_page(make_mblog("鲜味坊一"), next_page=None)})
+    result = fetch_posts(job, "http://sim", client, now, deadline=0.0, timer=Ticking(1.0))
+    assert client.calls == [("鲜味坊", 1)]
+    assert result.deferred == ["XWF", "黑心外卖"] and [p.text for p in result.posts] == ["鲜味坊一"]
+
+
+def test_a_job_out_of_time_queues_its_continuation_which_searches_the_rest_back_to_the_same_since(
+    make_mblog: Builder, make_page: Builder, now: datetime
+):
+    pages = {
+        ("鲜味坊", 1): make_page(make_mblog("鲜味坊一", created_at="1分钟前"), next_page=None),
+        ("XWF", 1): make_page(make_mblog("XWF二", created_at="30分钟前"), next_page=None),
+        ("黑心外卖", 1): make_page(make_mblog("黑心外卖三", created_at="40分钟前"), next_page=None),
+    }
+    client = FakeClient(pages)
+    posts, jobs, cursors = MemoryQueue(), MemoryQueue(), MemoryCursorStore()
+    timer = Ticking(25.0)  # every keyword takes 25 s: the 20-second budget is spent after the first
+    fetcher = Fetcher(
+        cursors,
+        posts,
+        {"weibo": "http://sim"},
+        PlatformCredentials(MemorySecrets(), {}),
+        lambda seconds: client,
+        SimulatedClock(now),
+        fetch_queues={"weibo": jobs},
+        timer=timer,
+    )
+    since = now - timedelta(hours=1)
+    first = fetcher.run(FetchJob(watch=_watch(), platform="weibo", scheduled_at=now, since=since), 60)
+
+    assert [p.text for p in first.posts] == ["鲜味坊一"] and first.deferred == ["XWF", "黑心外卖"]
+    (message,) = jobs.receive(10)
+    rest = FetchJob.model_validate_json(message.body)
+    assert rest.keywords == ["XWF", "黑心外卖"] and rest.since == since
+    assert cursors.get("xianweifang", "weibo").high_water == now - timedelta(minutes=1)  # moved on
+
+    timer.step = 1.0
+    second = fetcher.run(rest, 60)  # older than the moved cursor's window, still found
+    assert sorted(p.text for p in second.posts) == ["XWF二", "黑心外卖三"] and not second.deferred
+    assert client.calls[-2:] == [("XWF", 1), ("黑心外卖", 1)]
+    # Older than the cursor's window: later runs do not page back to them, so it need not keep them.
+    assert cursors.get("xianweifang", "weibo").high_water == now - timedelta(minutes=1)
