@@ -67,10 +67,12 @@ def test_a_watch_whose_job_cannot_be_queued_fails_alone(aws, monkeypatch):
     """Issue 11: three oversized watches made every tick fail for every watch (BatchRequestTooLong).
     Each job now goes out on its own; the one that cannot is logged, counted and named."""
     catalogue = DynamoWatchCatalogue(boto3.client("dynamodb"), os.environ[Env.STATE_TABLE])
-    catalogue.create(watch(id="big", keywords=[f"鲜味坊分店{i}" for i in range(200)]), utcnow())
+    catalogue.create(
+        watch(id="big", keywords=[f"鲜味坊第{i:02d}家分店的外卖吃出虫子" for i in range(50)]), utcnow()
+    )
     catalogue.create(watch(id="other"), utcnow())
-    # The big watch's job (~5 KB) over a smaller SQS limit: the real adapter refuses it before sending.
-    monkeypatch.setattr(ports, "SQS_MESSAGE_MAX_BYTES", 3_000)
+    # The big watch's job (~3 KB) over a smaller SQS limit: the real adapter refuses it before sending.
+    monkeypatch.setattr(ports, "SQS_MESSAGE_MAX_BYTES", 2_000)
 
     assert aws.tick("weibo") == [{"platform": "weibo", "jobs": 2, "failed": ["big"]}]
 
