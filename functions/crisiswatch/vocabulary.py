@@ -72,7 +72,8 @@ class _Model(BaseModel):
 _UNSENDABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
-def _sendable(text: Any) -> Any:
+def sendable_text(text: Any) -> Any:
+    """``text`` with what no queue or UTF-8 body can carry replaced by U+FFFD (a split pair rejoined)."""
     if not isinstance(text, str) or not _UNSENDABLE.search(text):
         return text
     rejoined = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # a split pair is one again
@@ -105,7 +106,7 @@ class Author(_Model):
     verified_type: int = Field(default=-1, ge=-limits.COUNTER_MAX, le=limits.COUNTER_MAX)
 
     _clamp = field_validator("followers", mode="before")(_clamped)
-    _sendable_name = field_validator("name", mode="before")(_sendable)
+    _sendable_name = field_validator("name", mode="before")(sendable_text)
     _sendable_id = field_validator("id")(_no_unsendable)
 
 
@@ -150,9 +151,9 @@ class Post(_Model):
         if not isinstance(text, str):
             return data
         if len(text) > limits.POST_TEXT_MAX_CHARS:
-            cut = _sendable(text[: limits.POST_TEXT_MAX_CHARS + 1])[: limits.POST_TEXT_MAX_CHARS]
+            cut = sendable_text(text[: limits.POST_TEXT_MAX_CHARS + 1])[: limits.POST_TEXT_MAX_CHARS]
             return data | {"text": cut, "text_length": len(text)}
-        return data | {"text": _sendable(text)} if _UNSENDABLE.search(text) else data
+        return data | {"text": sendable_text(text)} if _UNSENDABLE.search(text) else data
 
     @field_validator("created_at", "fetched_at")
     @classmethod

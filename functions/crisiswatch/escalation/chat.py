@@ -19,6 +19,8 @@ from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crisiswatch.vocabulary import sendable_text
+
 ChatKind = Literal["wecom", "dingtalk", "feishu"]
 
 
@@ -107,6 +109,7 @@ def split_by_bytes(
     """`text` in parts of at most `max_bytes` (UTF-8; measured inside a JSON string when
     `json_escaped`), each part marked "(i/n)\\n" when there is more than one. Cuts after a line
     where it can, else between characters. Beyond `max_parts` parts, the last one ends in TRUNCATED."""
+    text = sendable_text(text)  # a lone surrogate has no UTF-8 bytes: the whole message would fail
     cost = json_cost if json_escaped else utf8_cost
     if sum(map(cost, text)) <= max_bytes:
         return [text]
