@@ -36,8 +36,8 @@ ONCALL_MAX_NAMES_PER_TIER = 20  # subscribers or chat bots told at one tier
 ONCALL_NAME_MAX_CHARS = 40  # the subscribers' and chat bots' own name pattern allows 40
 ACK_TIMEOUT_MAX_SECONDS = 24 * 3600  # a tier that has not answered in a day has not answered
 # The stored watch, serialized JSON in UTF-8 (422): DynamoDB's item limit is 400 KB, and every fetch
-# job carries its watch: 10 jobs (one SQS batch) of 64 KB stay under SQS's 1 MiB per batch; the
-# scheduler reads every watch every tick (1,000 x 64 KB at most).
+# job carries its watch: a 64 KB job stays well under SQS's 256 KiB per message (the scheduler sends
+# each watch's job on its own); the scheduler reads every watch every tick (1,000 x 64 KB at most).
 WATCH_MAX_STORED_BYTES = 64 * 1024
 
 
