@@ -75,7 +75,7 @@ def test_the_provider_key_from_secrets_manager_is_sent(aws, douyin, logs):
     )
     assert _fetch_douyin(aws) is True
     assert _queued(aws) > 0
-    assert "fetched" in logs.getvalue() and API_KEY not in logs.getvalue()  # never in the logs
+    assert "fetch job done" in logs.getvalue() and API_KEY not in logs.getvalue()  # never in the logs
 
 
 def test_a_wrong_key_fails_the_job_and_says_so_without_the_key(aws, douyin, logs):

@@ -45,6 +45,7 @@ What is counted:
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import math
 import threading
@@ -75,6 +76,13 @@ SQS_POLLER_DELETE_BATCH = 10
 # Services whose API calls cost nothing themselves: Lambda bills invocations, Step Functions state
 # transitions, EventBridge Scheduler invocations (all counted apart).
 FREE_API_SERVICES = {"lambda", "stepfunctions", "scheduler"}
+
+
+@dataclass
+class _Local:
+    stack: list = field(default_factory=list)  # of _Frame, innermost last
+    paused: bool = False
+    poller_deletes: int = 0
 
 
 @dataclass
@@ -121,7 +129,9 @@ class Meter:
         self.timers_fired = 0
         self.overhead_seconds = 0.0  # spent in the meter's bookkeeping (not in anyone's duration)
         self.final: dict[str, Any] = {}
-        self._local = threading.local()
+        # Who is calling, per thread of control: a context variable, so that a handler's worker
+        # threads (asyncio.to_thread copies the context) are attributed to its invocation.
+        self._local_var: contextvars.ContextVar[_Local] = contextvars.ContextVar(f"meter-{id(self)}")
         self._lock = threading.Lock()
         self._patches: list[Any] = []
 
@@ -141,6 +151,14 @@ class Meter:
         while self._patches:
             self._patches.pop().stop()
 
+    @property
+    def _local(self) -> _Local:
+        local = self._local_var.get(None)
+        if local is None:
+            local = _Local()
+            self._local_var.set(local)
+        return local
+
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
         """Requests made in this thread meanwhile are not counted at all."""
@@ -155,10 +173,7 @@ class Meter:
 
     @property
     def _stack(self) -> list[_Frame]:
-        stack = getattr(self._local, "stack", None)
-        if stack is None:
-            stack = self._local.stack = []
-        return stack
+        return self._local.stack
 
     @contextlib.contextmanager
     def _frame(self, kind: str, name: str = "") -> Iterator[_Frame]:

@@ -1,7 +1,13 @@
 """Fetch jobs (SQS) -> platform search -> the posts queue (crisiswatch.ingest.fetching); a failed job is retried, then DLQ."""
 
+import asyncio
+
 import boto3
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,7 +23,7 @@ from crisiswatch.observability import MetricUnit, logger, metrics, tracer
 from crisiswatch.ports import Clock
 from crisiswatch.wiring import Wiring
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = AsyncBatchProcessor(event_type=EventType.SQS)
 
 
 def build(clock: Clock) -> Fetcher:
@@ -43,11 +49,18 @@ wiring = Wiring(build)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    def handle(record: SQSRecord) -> None:
-        result = wiring.get().run_message(record.body, context.get_remaining_time_in_millis() / 1000)
+    # The batch's jobs run at once, each in a thread: a job is mostly waiting on a platform's
+    # answers, and Lambda bills the invocation's duration, so five jobs cost about the slowest one.
+    service = wiring.get()
+
+    async def handle(record: SQSRecord) -> None:
+        seconds_left = context.get_remaining_time_in_millis() / 1000
+        result = await asyncio.to_thread(service.run_message, record.body, seconds_left)
         for name, value in result.counts.items():  # posts queued; skipped, dropped, cut, clamped
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
         if result.deferred:
             metrics.add_metric(name="FetchJobsDeferred", unit=MetricUnit.Count, value=1)
 
-    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+    return async_process_partial_response(
+        event=event, record_handler=handle, processor=processor, context=context
+    )
