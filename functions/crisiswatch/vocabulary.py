@@ -80,7 +80,7 @@ def sendable_text(text: Any) -> Any:
     return _UNSENDABLE.sub("\ufffd", rejoined)
 
 
-def _no_unsendable(value: str | None) -> str | None:
+def refuse_unsendable(value: str | None) -> str | None:
     if value is not None and _UNSENDABLE.search(value):
         raise ValueError("holds a lone surrogate, U+FFFE or U+FFFF, which no queue can carry")
     return value
@@ -107,7 +107,7 @@ class Author(_Model):
 
     _clamp = field_validator("followers", mode="before")(_clamped)
     _sendable_name = field_validator("name", mode="before")(sendable_text)
-    _sendable_id = field_validator("id")(_no_unsendable)
+    _sendable_id = field_validator("id")(refuse_unsendable)
 
 
 class Engagement(_Model):
@@ -142,7 +142,7 @@ class Post(_Model):
     watch_id: str
     matched_terms: list[str] = Field(default_factory=list, description="the watch's terms this post hit")
 
-    _sendable_ids = field_validator("post_id", "url", "repost_of")(_no_unsendable)
+    _sendable_ids = field_validator("post_id", "url", "repost_of")(refuse_unsendable)
 
     @model_validator(mode="before")
     @classmethod

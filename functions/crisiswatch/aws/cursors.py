@@ -1,8 +1,8 @@
 """DynamoDB: fetch cursors, one item per watch and platform (crisiswatch.ingest.cursor.FetchCursor).
 
-The item holds the high-water mark, the overlap window's queued keys as one compact string (about
-35 bytes a post: a quiet watch's cursor is one write unit, a burst of 500 posts in the window about
-17), and a version for the optimistic save.
+The item holds the high-water mark, the overlap window's queued keys as one JSON string (about
+40 bytes a post, at most 300 KB: a quiet watch's cursor is one write unit, a burst of 500 posts in
+the window about 20), and a version for the optimistic save.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class DynamoCursorStore:
         item = from_item(raw)
         return FetchCursor(
             high_water=datetime.fromisoformat(item["high_water"]),
-            seen=FetchCursor.decode_seen(item.get("seen", "")),
+            seen=FetchCursor.decode_seen(item.get("seen", "[]")),
             # Items of the cursors before they had versions (a mark only): version 0 replaces them.
             version=int(item.get("version", 0)),
         )

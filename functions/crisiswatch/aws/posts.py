@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -89,18 +90,15 @@ class DynamoPostRepository:
             for i in chunk:
                 if i not in existed:
                     results[i] = Saved(stored=True)
-        growth: dict[str, int] = {}  # the growth each story (and "" for the watch) gained
         for i in sorted(known) + repeats:
+            # Each post's growth is counted right after its refresh: a failure in between loses
+            # that one post's (a redelivery finds it refreshed), never the batch's.
             gained = self._refresh_engagement(batch[i].post, now)
             results[i] = Saved(stored=False, growth=gained)
             if gained:
-                for pk in {
-                    series_pk(batch[i].post.watch_id),
-                    series_pk(batch[i].post.watch_id, batch[i].story),
-                }:
-                    growth[pk] = growth.get(pk, 0) + gained
-        for pk, gained in growth.items():
-            self._db.update_item(**self._counter_update(pk, now, WindowStats(engagement=gained)))
+                watch, story = batch[i].post.watch_id, batch[i].story
+                for pk in dict.fromkeys([series_pk(watch), series_pk(watch, story)]):
+                    self._db.update_item(**self._counter_update(pk, now, WindowStats(engagement=gained)))
         return [saved for saved in results if saved is not None]
 
     def _counted(self, keys: set[str]) -> dict[str, set[str]]:
@@ -143,7 +141,12 @@ class DynamoPostRepository:
                 for (pk, moment), (counts, stories) in _sums(batch, chunk, now).items()
             ]
             try:
-                self._db.transact_write_items(TransactItems=[{"Update": u} for u in posts + counters])
+                self._db.transact_write_items(
+                    TransactItems=[{"Update": u} for u in posts + counters],
+                    # The SDK's own retry of a transaction that committed unseen (a timeout) then
+                    # succeeds instead of finding its posts stored and reporting them duplicates.
+                    ClientRequestToken=_token(batch, chunk, now, attempt),
+                )
                 return []
             except ClientError as e:
                 if error_code(e) != "TransactionCanceledException":
@@ -290,6 +293,13 @@ def _sums(
                 stories = stories | {story: stories.get(story, 0) + item.counts.mentions}
             sums[(pk, moment)] = (counts + item.counts, stories)
     return sums
+
+
+def _token(batch: Sequence[ScoredPost], chunk: list[int], now: datetime, attempt: int) -> str:
+    """The same for one call and the SDK's retries of it; another for our own next attempt (after
+    a known cancellation) and for any other posts or moment."""
+    names = sorted(f"{batch[i].post.watch_id}/{batch[i].post.key}" for i in chunk)
+    return hashlib.sha256("\n".join([now.isoformat(), str(attempt), *names]).encode()).hexdigest()[:36]
 
 
 def _transactions(batch: Sequence[ScoredPost], indexes: list[int], now: datetime) -> list[list[int]]:

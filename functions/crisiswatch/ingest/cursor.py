@@ -23,6 +23,7 @@ older than the window) past the high-water mark covers ground an earlier run rea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,7 @@ REFRESH_MIN_RATIO = 0.1  # ... and at least this share of what it had (100 -> 11
 # busy watch's fetch stops paging long before it reaches hour-old posts).
 TIME_DRIFT = timedelta(hours=1)
 DRIFT_KEYS_MAX = 200
+SEEN_MAX_BYTES = 300_000  # the stored keys, within DynamoDB's 400 KB item
 
 
 def engagement_of(post: Post) -> int:
@@ -106,18 +108,30 @@ class FetchCursor:
         seen = newer.seen | {key: s for key, s in self.seen.items() if key not in newer.seen}
         return FetchCursor(high_water, _window(seen, high_water - overlap), newer.version)
 
-    # -- the stored form: one compact string, "key created engagement" per line ------------------
+    # -- the stored form: JSON, [[key, created, engagement], ...], newest first -----------------
 
-    def encode_seen(self) -> str:
-        return "\n".join(f"{key} {s.created} {s.engagement}" for key, s in sorted(self.seen.items()))
+    def encode_seen(self, max_bytes: int = SEEN_MAX_BYTES) -> str:
+        """The keys as stored, newest first, cut to ``max_bytes`` (a DynamoDB item stops at 400 KB;
+        the keys left out are queued again if they come back: duplicates, never a loss)."""
+        entries = sorted(self.seen.items(), key=lambda kv: (-kv[1].created, kv[0]))
+        encoded = [json.dumps([key, s.created, s.engagement], ensure_ascii=False) for key, s in entries]
+        kept, size = [], 2
+        for entry in encoded:
+            size += len(entry.encode()) + 1
+            if size > max_bytes:
+                break
+            kept.append(entry)
+        return "[" + ",".join(kept) + "]"
 
     @staticmethod
     def decode_seen(text: str) -> dict[str, Seen]:
-        seen = {}
-        for line in text.splitlines():
-            key, created, engagement = line.rsplit(" ", 2)
-            seen[key] = Seen(int(created), int(engagement))
-        return seen
+        """The stored keys; an unreadable value is read as none (its posts are queued again)."""
+        try:
+            return {
+                str(key): Seen(int(created), int(engagement)) for key, created, engagement in json.loads(text)
+            }
+        except (ValueError, TypeError):
+            return {}
 
 
 def _window(seen: dict[str, Seen], start: datetime) -> dict[str, Seen]:

@@ -124,7 +124,8 @@ def fetch_posts(
     terms_by_key: dict[str, list[str] | None] = {}  # every post seen; None = dropped
     skipped: list[str] = []
     pages = duplicates = over_limit = 0
-    keywords = search_terms(job.keywords if job.keywords is not None else watch.keywords)
+    covers = search_terms(job.keywords if job.keywords is not None else watch.keywords)
+    keywords = list(covers)  # grows when a broad keyword's search is cut off (below)
     deferred: list[str] = []
     for n, keyword in enumerate(keywords):
         if n and deadline is not None and timer() >= deadline:
@@ -176,6 +177,8 @@ def fetch_posts(
             ):
                 break
             cursor = page.next_cursor
+        else:  # cut off at max_pages before reaching `since`: the narrower keywords in their own right
+            keywords += [k for k in covers.get(keyword, ()) if k not in keywords]
 
     result = FetchResult(
         posts=kept,
@@ -210,19 +213,26 @@ def fetch_posts(
     return result
 
 
-def search_terms(keywords: Sequence[str]) -> list[str]:
-    """The keywords worth a search, in the watch's order: blank ones, repeats, and any that contains
-    another (compared folded: ``鲜味坊外卖`` when ``鲜味坊`` is searched) are left out, since the
-    platforms' keyword search finds a term inside longer text: the shorter term's results already
-    hold the longer one's. (Within ``max_pages``: in a burst, the broader search's pages run out
-    first, as they would for the broader term itself.)"""
+def search_terms(keywords: Sequence[str]) -> dict[str, list[str]]:
+    """The keywords worth a search, in the watch's order, each with the keywords its search covers.
+
+    Blank ones and repeats are left out, and so is any that contains another (compared folded:
+    ``鲜味坊外卖`` when ``鲜味坊`` is searched): the platforms' keyword search finds a term inside
+    longer text, so the shorter term's results hold the longer one's. Only while the shorter
+    term's search reaches the window: cut off at ``max_pages`` (a burst), the keywords it covers
+    are searched too (``fetch_posts``).
+    """
     folded = {k: fold(k) for k in keywords if k.strip()}
-    kept: list[str] = []
+    kept: dict[str, list[str]] = {}
+    narrower: list[str] = []
     for keyword, form in folded.items():
         if any(other != form and other in form for other in folded.values()):
-            continue  # a shorter keyword's search finds it
-        if all(folded[k] != form for k in kept):
-            kept.append(keyword)
+            narrower.append(keyword)  # a shorter keyword's search finds it
+        elif all(folded[k] != form for k in kept):
+            kept[keyword] = []
+    for keyword in narrower:
+        broad = next(k for k in kept if folded[k] in folded[keyword])
+        kept[broad].append(keyword)
     return kept
 
 
@@ -265,7 +275,9 @@ class Fetcher:
             now,
             max_pages=self.max_pages,
             since=since,
-            fetch_cursor=cursor,
+            # A continuation pages to its `since`: the cursor moved on with its parent's other
+            # keywords, so "nothing new" on a page says nothing about this keyword's older posts.
+            fetch_cursor=cursor if job.keywords is None else None,
             credentials=self.credentials.headers(job.platform),
             deadline=self.timer() + budget,
             timer=self.timer,

@@ -21,12 +21,12 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crisiswatch.constants import PUSH_SIGNATURE_TOLERANCE_SECONDS
 from crisiswatch.ingest.errors import IngestError
 from crisiswatch.limits import PUSH_MAX_BODY_BYTES, PUSH_MAX_POSTS
-from crisiswatch.vocabulary import Author, Engagement, Post, Watch
+from crisiswatch.vocabulary import Author, Engagement, Post, Watch, refuse_unsendable
 
 SIGNATURE_HEADER = "X-Crisiswatch-Signature"
 TIMESTAMP_HEADER = "X-Crisiswatch-Timestamp"
@@ -144,6 +144,9 @@ class PushedPost(BaseModel):
     created_at: datetime
     engagement: Engagement = Engagement()
     repost_of: str | None = Field(default=None, max_length=128)
+
+    # As the Post they become refuses them: here, so that the provider gets a 422 with the field.
+    _sendable_ids = field_validator("post_id", "url", "repost_of")(refuse_unsendable)
 
 
 class PushBatch(BaseModel):

@@ -93,5 +93,18 @@ def test_a_merge_keeps_both_runs_keys_the_later_mark_and_the_newer_version():
 def test_the_stored_form_round_trips():
     cursor = FetchCursor().after([at(3, "a", reposts=7), at(5, "b")], OVERLAP)
     assert FetchCursor.decode_seen(cursor.encode_seen()) == cursor.seen
-    assert FetchCursor.decode_seen("") == {}
+    assert FetchCursor.decode_seen("") == {} and FetchCursor.decode_seen("[[1]]") == {}  # unreadable: none
     assert cursor.seen["weibo#a"] == Seen(int((NOW - timedelta(minutes=3)).timestamp()), 7)
+
+
+def test_any_character_in_a_key_round_trips():
+    odd = post("12\u2028 34\n5\x85", created_at=NOW - timedelta(minutes=1))
+    cursor = FetchCursor().after([odd, at(2, "plain")], OVERLAP)
+    assert FetchCursor.decode_seen(cursor.encode_seen()) == cursor.seen
+
+
+def test_the_stored_keys_are_cut_to_fit_an_item_newest_first():
+    cursor = FetchCursor().after([at(i * 0.01, f"{i:0200d}") for i in range(50)], OVERLAP)
+    stored = FetchCursor.decode_seen(cursor.encode_seen(max_bytes=2_500))
+    assert 0 < len(stored) < 50 and len(cursor.encode_seen(max_bytes=2_500).encode()) <= 2_500
+    assert f"weibo#{0:0200d}" in stored  # the newest kept

@@ -18,13 +18,27 @@ Builder = Callable[..., dict[str, Any]]
 
 
 def test_a_keyword_another_one_is_inside_of_is_not_searched_apart():
-    assert search_terms(["鲜味坊", "鲜味坊外卖", "XWF", "xwf", "  ", "鮮味坊门店", "黑心"]) == [
-        "鲜味坊",
-        "XWF",
-        "黑心",
-    ]
-    assert search_terms(["鲜味坊外卖", "鲜味坊"]) == ["鲜味坊"]  # whatever the order
-    assert search_terms(["鲜味坊外卖", "鲜味坊外卖"]) == ["鲜味坊外卖"]
+    terms = search_terms(["鲜味坊", "鲜味坊外卖", "XWF", "xwf", "  ", "鮮味坊门店", "黑心"])
+    assert terms == {"鲜味坊": ["鲜味坊外卖", "鮮味坊门店"], "XWF": [], "黑心": []}
+    assert search_terms(["鲜味坊外卖", "鲜味坊"]) == {"鲜味坊": ["鲜味坊外卖"]}  # whatever the order
+    assert search_terms(["鲜味坊外卖", "鲜味坊外卖"]) == {"鲜味坊外卖": []}
+
+
+def test_a_covered_keyword_is_searched_when_the_broad_search_is_cut_off(
+    make_mblog: Builder, make_page: Builder, now: datetime
+):
+    watch = Watch(id="xianweifang", name="鲜味坊", keywords=["鲜味坊", "鲜味坊外卖"])
+    job = FetchJob(watch=watch, platform="weibo", scheduled_at=now)
+    pages = {("鲜味坊", n): make_page(make_mblog(f"鲜味坊{n}"), next_page=n + 1) for n in range(1, 4)}
+    quiet = FakeClient({("鲜味坊", 1): make_page(make_mblog("鲜味坊一"), next_page=None)})
+    fetch_posts(job, "http://sim", quiet, now, max_pages=3)
+    assert quiet.calls == [("鲜味坊", 1)]  # reached its end: it covers 鲜味坊外卖
+    burst = FakeClient(
+        pages | {("鲜味坊外卖", 1): make_page(make_mblog("鲜味坊外卖吃出虫子"), next_page=None)}
+    )
+    result = fetch_posts(job, "http://sim", burst, now, max_pages=3)
+    assert burst.calls == [("鲜味坊", 1), ("鲜味坊", 2), ("鲜味坊", 3), ("鲜味坊外卖", 1)]
+    assert "鲜味坊外卖吃出虫子" in [p.text for p in result.posts]
 
 
 class Ticking:
@@ -88,3 +102,31 @@ def test_a_job_out_of_time_queues_its_continuation_which_searches_the_rest_back_
     assert client.calls[-2:] == [("XWF", 1), ("黑心外卖", 1)]
     # Older than the cursor's window: later runs do not page back to them, so it need not keep them.
     assert cursors.get("xianweifang", "weibo").high_water == now - timedelta(minutes=1)
+
+
+def test_a_continuation_pages_to_its_since_past_posts_its_parent_queued(
+    make_mblog: Builder, make_page: Builder, now: datetime
+):
+    shared = make_mblog("鲜味坊 XWF 同一条", created_at="1分钟前")
+    pages = {
+        ("鲜味坊", 1): make_page(shared, next_page=None),
+        ("XWF", 1): make_page(shared, next_page=2),  # all known to the parent's cursor
+        ("XWF", 2): make_page(make_mblog("XWF 只在这里", created_at="30分钟前"), next_page=None),
+    }
+    client = FakeClient(pages)
+    posts, jobs, cursors = MemoryQueue(), MemoryQueue(), MemoryCursorStore()
+    fetcher = Fetcher(
+        cursors,
+        posts,
+        {"weibo": "http://sim"},
+        PlatformCredentials(MemorySecrets(), {}),
+        lambda seconds: client,
+        SimulatedClock(now),
+        fetch_queues={"weibo": jobs},
+        timer=Ticking(25.0),
+    )
+    watch = Watch(id="xianweifang", name="鲜味坊", keywords=["鲜味坊", "XWF"])
+    fetcher.run(FetchJob(watch=watch, platform="weibo", scheduled_at=now, since=now - timedelta(hours=1)), 60)
+    (message,) = jobs.receive(10)
+    rest = fetcher.run(FetchJob.model_validate_json(message.body), 60)
+    assert [p.text for p in rest.posts] == ["XWF 只在这里"]

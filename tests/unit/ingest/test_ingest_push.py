@@ -238,3 +238,10 @@ def test_wrong_shapes(body, field):
 def test_a_body_over_the_limit_is_refused_before_parsing():
     with pytest.raises(BodyTooLarge, match=str(PUSH_MAX_BODY_BYTES)):
         parse_batch(b" " * (PUSH_MAX_BODY_BYTES + 1), WATCHES)
+
+
+@pytest.mark.parametrize("field", ["post_id", "url", "repost_of"])
+def test_an_identifier_no_queue_can_carry_is_a_field_error_not_a_crash(field):
+    with pytest.raises(InvalidBatch) as e:
+        parse_batch(_body([_post() | {field: "a\ufffeb"}]), WATCHES)
+    assert [err["field"] for err in e.value.errors] == [f"posts.0.{field}"]
