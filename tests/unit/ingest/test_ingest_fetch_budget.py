@@ -52,6 +52,24 @@ class Ticking:
         return self.now
 
 
+def _fetcher(
+    client: FakeClient, now: datetime, timer: Ticking
+) -> tuple[Fetcher, MemoryQueue, MemoryCursorStore]:
+    """A fetcher on memory adapters; also its fetch-jobs queue (continuations) and cursors."""
+    jobs, cursors = MemoryQueue(), MemoryCursorStore()
+    fetcher = Fetcher(
+        cursors,
+        MemoryQueue(),
+        {"weibo": "http://sim"},
+        PlatformCredentials(MemorySecrets(), {}),
+        lambda seconds: client,
+        SimulatedClock(now),
+        fetch_queues={"weibo": jobs},
+        timer=timer,
+    )
+    return fetcher, jobs, cursors
+
+
 def _watch() -> Watch:
     return Watch(id="xianweifang", name="鲜味坊", keywords=["鲜味坊", "XWF", "黑心外卖"])
 
@@ -75,18 +93,8 @@ def test_a_job_out_of_time_queues_its_continuation_which_searches_the_rest_back_
         ("黑心外卖", 1): make_page(make_mblog("黑心外卖三", created_at="40分钟前"), next_page=None),
     }
     client = FakeClient(pages)
-    posts, jobs, cursors = MemoryQueue(), MemoryQueue(), MemoryCursorStore()
     timer = Ticking(25.0)  # every keyword takes 25 s: the 20-second budget is spent after the first
-    fetcher = Fetcher(
-        cursors,
-        posts,
-        {"weibo": "http://sim"},
-        PlatformCredentials(MemorySecrets(), {}),
-        lambda seconds: client,
-        SimulatedClock(now),
-        fetch_queues={"weibo": jobs},
-        timer=timer,
-    )
+    fetcher, jobs, cursors = _fetcher(client, now, timer)
     since = now - timedelta(hours=1)
     first = fetcher.run(FetchJob(watch=_watch(), platform="weibo", scheduled_at=now, since=since), 60)
 
@@ -114,17 +122,7 @@ def test_a_continuation_pages_to_its_since_past_posts_its_parent_queued(
         ("XWF", 2): make_page(make_mblog("XWF 只在这里", created_at="30分钟前"), next_page=None),
     }
     client = FakeClient(pages)
-    posts, jobs, cursors = MemoryQueue(), MemoryQueue(), MemoryCursorStore()
-    fetcher = Fetcher(
-        cursors,
-        posts,
-        {"weibo": "http://sim"},
-        PlatformCredentials(MemorySecrets(), {}),
-        lambda seconds: client,
-        SimulatedClock(now),
-        fetch_queues={"weibo": jobs},
-        timer=Ticking(25.0),
-    )
+    fetcher, jobs, _ = _fetcher(client, now, Ticking(25.0))
     watch = Watch(id="xianweifang", name="鲜味坊", keywords=["鲜味坊", "XWF"])
     fetcher.run(FetchJob(watch=watch, platform="weibo", scheduled_at=now, since=now - timedelta(hours=1)), 60)
     (message,) = jobs.receive(10)
