@@ -82,8 +82,11 @@ class DynamoPostRepository:
             if firsts.setdefault((item.post.key, item.post.watch_id), i) != i:
                 repeats.append(i)
         counted = self._counted({item.post.key for item in batch})
-        new = [i for i in firsts.values() if batch[i].post.watch_id not in counted.get(batch[i].post.key, ())]
-        known = [i for i in firsts.values() if i not in set(new)]
+        known: list[int] = []
+        new: list[int] = []
+        for i in firsts.values():
+            item = batch[i].post
+            (known if item.watch_id in counted.get(item.key, ()) else new).append(i)
         for chunk in _transactions(batch, new, now):
             existed = self._store(batch, chunk, now)
             known += existed

@@ -37,7 +37,7 @@ from crisiswatch.vocabulary import FetchJob, Post
 logger = Logger(service=SERVICE, child=True)
 
 # Metric names of a run: posts queued, and items the adapter could not read (each with its reason).
-POSTS_FETCHED, ITEMS_SKIPPED = "PostsFetched", "ItemsSkipped"
+POSTS_FETCHED, ITEMS_SKIPPED, JOBS_DEFERRED = "PostsFetched", "ItemsSkipped", "FetchJobsDeferred"
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ class FetchResult:
             POSTS_FETCHED: len(self.posts),
             ITEMS_SKIPPED: len(self.skipped),
             PAGE_ITEMS_DROPPED: self.items_over_limit,
+            JOBS_DEFERRED: 1 if self.deferred else 0,
             **self.bounded,
         }
         # The fetched count always (a zero is news: the search found nothing); the others when
