@@ -19,7 +19,7 @@ from crisiswatch.incidents.baseline import Baseline, fold
 from crisiswatch.incidents.policy import WindowStats, counts_of
 from crisiswatch.incidents.record import Acknowledgement, Notification, Resolution
 from crisiswatch.incidents.surprise import sums_since
-from crisiswatch.ingest.cursor import FetchCursor
+from crisiswatch.ingest.cursor import FetchCursor, seen_key
 from crisiswatch.ports import (
     IncidentAlreadyOpen,
     IncidentNotFound,
@@ -348,11 +348,11 @@ def test_a_cursor_save_fails_once_another_run_saved_and_the_merge_then_keeps_bot
     assert cursors.save("w", "weibo", first.after([post("1", created_at=NOW)], OVERLAP), NOW)
     late = slow.after([post("2", created_at=NOW - timedelta(minutes=1))], OVERLAP)
     assert cursors.save("w", "weibo", late, NOW) is False  # it would undo the first run's
-    assert set(cursors.get("w", "weibo").seen) == {"weibo#1"}
+    assert set(cursors.get("w", "weibo").seen) == {seen_key("weibo#1")}
     merged = late.merged(cursors.get("w", "weibo"), OVERLAP)
     assert cursors.save("w", "weibo", merged, NOW) is True
     stored = cursors.get("w", "weibo")
-    assert stored.high_water == NOW and set(stored.seen) == {"weibo#1", "weibo#2"} and stored.version == 2
+    assert stored.high_water == NOW and set(stored.seen) == {seen_key("weibo#1"), seen_key("weibo#2")} and stored.version == 2
 
 
 def test_watches_create_read_replace_delete(ports):

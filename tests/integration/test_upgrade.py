@@ -51,3 +51,41 @@ def test_an_incident_opened_before_stories_is_the_whole_watch_s_and_resolves(aws
         Resolution(at=NOW + timedelta(hours=7), by="crisiswatch", reason="quiet"),
     )
     assert incidents.open_incidents("xianweifang") == []
+
+
+def test_a_cursor_stored_with_json_keys_is_read_and_saved_over_in_the_binary_form(aws):
+    from datetime import timedelta
+
+    from crisiswatch.aws.cursors import DynamoCursorStore
+
+    table = os.environ[Env.STATE_TABLE]
+    db = boto3.client("dynamodb")
+    created = int((NOW - timedelta(minutes=3)).timestamp())
+    db.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": "CURSOR#xianweifang#weibo"},
+            "sk": {"S": "CURSOR"},
+            "high_water": {"S": (NOW - timedelta(minutes=3)).isoformat()},
+            "seen": {"S": f'[["weibo#1", {created}, 4]]'},
+            "version": {"N": "3"},
+        },
+    )
+    cursors = DynamoCursorStore(db, table)
+    stored = cursors.get("xianweifang", "weibo")
+    assert stored.version == 3 and stored.known("weibo#1").engagement == 4
+    assert (
+        stored.to_queue(
+            [post("1", created_at=NOW - timedelta(minutes=3))], stored.since(timedelta(minutes=10))
+        )
+        == []
+    )
+
+    assert cursors.save(
+        "xianweifang", "weibo", stored.after([post("2", created_at=NOW)], timedelta(minutes=10)), NOW
+    )
+    item = db.get_item(TableName=table, Key={"pk": {"S": "CURSOR#xianweifang#weibo"}, "sk": {"S": "CURSOR"}})[
+        "Item"
+    ]
+    assert "B" in item["seen"] and len(item["seen"]["B"]) == 32  # both posts, 16 bytes each
+    assert cursors.get("xianweifang", "weibo").known("weibo#1") is not None

@@ -1,8 +1,9 @@
 """DynamoDB: fetch cursors, one item per watch and platform (crisiswatch.ingest.cursor.FetchCursor).
 
-The item holds the high-water mark, the overlap window's queued keys as one JSON string (about
-40 bytes a post, at most 300 KB: a quiet watch's cursor is one write unit, a burst of 500 posts in
-the window about 20), and a version for the optimistic save.
+The item holds the high-water mark, the overlap window's queued keys as one binary value (16 bytes
+a post, at most 300 KB: a quiet watch's cursor is one write unit, a burst of 500 posts in the
+window about 8), and a version for the optimistic save. Items written before the binary form hold
+the keys as a JSON string: read as such, and replaced at the next save.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ class DynamoCursorStore:
         )
         if not raw:
             return FetchCursor()
-        item = from_item(raw)
+        item = from_item({name: value for name, value in raw.items() if name != "seen"})
+        stored = raw.get("seen", {"S": "[]"})
         return FetchCursor(
             high_water=datetime.fromisoformat(item["high_water"]),
-            seen=FetchCursor.decode_seen(item.get("seen", "[]")),
+            seen=FetchCursor.decode_seen(stored["B"] if "B" in stored else stored.get("S", "")),
             # Items of the cursors before they had versions (a mark only): version 0 replaces them.
             version=int(item.get("version", 0)),
         )
@@ -45,7 +47,6 @@ class DynamoCursorStore:
             return False  # nothing to store: an empty cursor only ever comes from get()
         values = {
             ":hw": _iso(cursor.high_water),
-            ":seen": cursor.encode_seen(),
             ":now": _iso(now),
             ":next": cursor.version + 1,
         }
@@ -59,7 +60,8 @@ class DynamoCursorStore:
                 Key=_key(watch_id, platform),
                 UpdateExpression="SET high_water = :hw, seen = :seen, updated_at = :now, version = :next",
                 ConditionExpression=condition,
-                ExpressionAttributeValues={k: to_value(v) for k, v in values.items()},
+                ExpressionAttributeValues={k: to_value(v) for k, v in values.items()}
+                | {":seen": {"B": cursor.encode_seen()}},
             )
         except ClientError as e:
             if error_code(e) == "ConditionalCheckFailedException":

@@ -23,7 +23,9 @@ older than the window) past the high-water mark covers ground an earlier run rea
 
 from __future__ import annotations
 
+import hashlib
 import json
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,6 +42,18 @@ REFRESH_MIN_RATIO = 0.1  # ... and at least this share of what it had (100 -> 11
 TIME_DRIFT = timedelta(hours=1)
 DRIFT_KEYS_MAX = 200
 SEEN_MAX_BYTES = 300_000  # the stored keys, within DynamoDB's 400 KB item
+# The stored form: per post, 8 bytes of its key's BLAKE2b digest, its creation time (epoch seconds)
+# and its reposts + comments (each an unsigned 32-bit number), 16 bytes where the key as JSON took
+# 40-60: a quiet watch's cursor fits one write unit (1 KB: about 55 posts). Two keys of one cursor
+# sharing a digest (a chance of about n^2 / 2^65 for n keys, 1 in 10^11 for 20,000) would keep the
+# second post from being queued until it grows; see docs/scale.md.
+_ENTRY = struct.Struct(">8sII")
+_UINT32_MAX = 2**32 - 1
+
+
+def seen_key(post_key: str) -> bytes:
+    """What the cursor remembers of a post key: 8 bytes of its BLAKE2b digest."""
+    return hashlib.blake2b(post_key.encode("utf-8", errors="surrogatepass"), digest_size=8).digest()
 
 
 def engagement_of(post: Post) -> int:
@@ -57,7 +71,8 @@ class Seen:
 @dataclass(frozen=True)
 class FetchCursor:
     high_water: datetime | None = None  # the newest creation time queued
-    seen: dict[str, Seen] = field(default_factory=dict)  # the overlap window's queued posts, by key
+    # The overlap window's queued posts, by `seen_key` of their post keys.
+    seen: dict[bytes, Seen] = field(default_factory=dict)
     version: int = 0  # the store's optimistic lock: a save expects the version it read
 
     def since(self, overlap: timedelta, default: datetime | None = None) -> datetime | None:
@@ -68,11 +83,15 @@ class FetchCursor:
         """Queue this post? New in the window, or known and hot."""
         if since is not None and post.created_at < since:
             return False  # queued by an earlier run while it was in that run's window
-        known = self.seen.get(post.key)
+        known = self.known(post.key)
         if known is None:
             return True
         grown = engagement_of(post) - known.engagement
         return grown >= REFRESH_MIN_GROWTH and grown >= REFRESH_MIN_RATIO * known.engagement
+
+    def known(self, post_key: str) -> Seen | None:
+        """What the cursor remembers of this post: when it was created and what it had when queued."""
+        return self.seen.get(seen_key(post_key))
 
     def to_queue(self, posts: Iterable[Post], since: datetime | None) -> list[Post]:
         return [post for post in posts if self.wants(post, since)]
@@ -95,7 +114,7 @@ class FetchCursor:
         high_water = max([p.created_at for p in queued] + ([self.high_water] if self.high_water else []))
         seen = dict(self.seen)
         for post in queued:
-            seen[post.key] = Seen(int(post.created_at.timestamp()), engagement_of(post))
+            seen[seen_key(post.key)] = Seen(int(post.created_at.timestamp()), engagement_of(post))
         return FetchCursor(high_water, _window(seen, high_water - overlap), self.version)
 
     def merged(self, newer: FetchCursor, overlap: timedelta) -> FetchCursor:
@@ -108,33 +127,37 @@ class FetchCursor:
         seen = newer.seen | {key: s for key, s in self.seen.items() if key not in newer.seen}
         return FetchCursor(high_water, _window(seen, high_water - overlap), newer.version)
 
-    # -- the stored form: JSON, [[key, created, engagement], ...], newest first -----------------
+    # -- the stored form: packed entries, newest first (`_ENTRY`) ------------------------------
 
-    def encode_seen(self, max_bytes: int = SEEN_MAX_BYTES) -> str:
+    def encode_seen(self, max_bytes: int = SEEN_MAX_BYTES) -> bytes:
         """The keys as stored, newest first, cut to ``max_bytes`` (a DynamoDB item stops at 400 KB;
         the keys left out are queued again if they come back: duplicates, never a loss)."""
         entries = sorted(self.seen.items(), key=lambda kv: (-kv[1].created, kv[0]))
-        encoded = [json.dumps([key, s.created, s.engagement], ensure_ascii=False) for key, s in entries]
-        kept, size = [], 2
-        for entry in encoded:
-            size += len(entry.encode()) + 1
-            if size > max_bytes:
-                break
-            kept.append(entry)
-        return "[" + ",".join(kept) + "]"
+        kept = entries[: max_bytes // _ENTRY.size]
+        return b"".join(_ENTRY.pack(key, _uint32(s.created), _uint32(s.engagement)) for key, s in kept)
 
     @staticmethod
-    def decode_seen(text: str) -> dict[str, Seen]:
-        """The stored keys; an unreadable value is read as none (its posts are queued again)."""
-        try:
-            return {
-                str(key): Seen(int(created), int(engagement)) for key, created, engagement in json.loads(text)
-            }
-        except (ValueError, TypeError):
+    def decode_seen(stored: bytes | str) -> dict[bytes, Seen]:
+        """The stored keys; an unreadable value is read as none (its posts are queued again). A
+        text is the form before digests (JSON ``[[key, created, engagement], ...]``), read too."""
+        if isinstance(stored, str):
+            try:
+                return {
+                    seen_key(str(key)): Seen(int(created), int(engagement))
+                    for key, created, engagement in json.loads(stored)
+                }
+            except (ValueError, TypeError):
+                return {}
+        if len(stored) % _ENTRY.size:
             return {}
+        return {key: Seen(created, engagement) for key, created, engagement in _ENTRY.iter_unpack(stored)}
 
 
-def _window(seen: dict[str, Seen], start: datetime) -> dict[str, Seen]:
+def _uint32(value: int) -> int:
+    return min(max(value, 0), _UINT32_MAX)
+
+
+def _window(seen: dict[bytes, Seen], start: datetime) -> dict[bytes, Seen]:
     """The keys worth keeping for a window from ``start``: all from there on, and the newest
     DRIFT_KEYS_MAX of the TIME_DRIFT before it."""
     floor = int(start.astimezone(UTC).timestamp())
