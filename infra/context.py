@@ -24,6 +24,7 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 TRACING_MODES = ("active", "passthrough")
+SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")  # Lambda's own lines (START, END, REPORT are INFO)
 PLACEHOLDER_EMAIL_DOMAINS = {"example.com", "example.org", "example.net"}  # RFC 2606
 PLACEHOLDER_PHONE_NUMBERS = {"+8613800000000", "+8613800138000"}
 
@@ -104,6 +105,7 @@ class DeploymentSettings(_Strict):
     console_url: str
     log_levels: dict[str, str]  # per function key (constants.FUNCTIONS)
     tracing: dict[str, str]  # per function key: "active" or "passthrough"
+    system_log_levels: dict[str, str]  # per function key: Lambda's own log lines, DEBUG/INFO/WARN
     ops_emails: list[str]
     ops_sms: list[str] = []
     heartbeat_silent_minutes: int = constants.DEFAULT_HEARTBEAT_SILENT_MINUTES
@@ -273,6 +275,9 @@ def load_settings(get: Any) -> DeploymentSettings:
     tracing = constants.TRACING | _per_function(
         "tracing", value("tracing", {}, structured=False), None, TRACING_MODES
     )
+    system_log_levels = _per_function(
+        "systemLogLevel", value("systemLogLevel", "WARN", structured=False), "WARN", SYSTEM_LOG_LEVELS
+    )
     ops_emails = _validated("opsEmails", value("opsEmails", []), list[str])
     for email in ops_emails:
         if not _EMAIL.match(email):
@@ -330,6 +335,7 @@ def load_settings(get: Any) -> DeploymentSettings:
         console_url=console_url,
         log_levels=log_levels,
         tracing=tracing,
+        system_log_levels=system_log_levels,
         ops_emails=ops_emails,
         ops_sms=ops_sms,
         heartbeat_silent_minutes=silent_minutes,

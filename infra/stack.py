@@ -37,6 +37,7 @@ class CrisisWatchStack(Stack):
             nlp_layer=layers.nlp,
             log_levels=settings.log_levels,
             tracing=settings.tracing,
+            system_log_levels=settings.system_log_levels,
         )
         self.storage = Storage(self, "Storage")
         self.watch_seed = WatchSeed(self, "WatchSeed", state_table=self.storage.state, settings=settings)

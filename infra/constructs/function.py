@@ -24,6 +24,13 @@ from infra.nag import acknowledge
 RUNTIME = lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = lambda_.Architecture.ARM_64
 TRACING_MODES = {"active": lambda_.Tracing.ACTIVE, "passthrough": lambda_.Tracing.PASS_THROUGH}
+# Python's level names (context `logLevel`, Powertools' LOG_LEVEL) as Lambda's log filter names them.
+APPLICATION_LOG_LEVELS = {
+    "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
+    "INFO": lambda_.ApplicationLogLevel.INFO,
+    "WARNING": lambda_.ApplicationLogLevel.WARN,
+    "ERROR": lambda_.ApplicationLogLevel.ERROR,
+}
 
 _RETENTION = {
     30: logs.RetentionDays.ONE_MONTH,
@@ -60,6 +67,7 @@ class Runtime:
     nlp_layer: lambda_.ILayerVersion
     log_levels: dict[str, str]
     tracing: dict[str, str]
+    system_log_levels: dict[str, str]
 
 
 def make_function(
@@ -97,6 +105,14 @@ def make_function(
         memory_size=spec.memory_mb,
         tracing=TRACING_MODES[shared.tracing[key]],
         log_group=log_group,
+        # JSON log format, so that Lambda filters by level: its own START and REPORT lines are INFO,
+        # so at WARN (the default, context `systemLogLevel`) a function's log holds only what its
+        # code writes, at the level its code filters (APPLICATION_LOG_LEVELS keeps Lambda's filter
+        # and Powertools' LOG_LEVEL the same). About 330 bytes an invocation: 30% of the log bytes
+        # of `make cost`. Lambda's own metrics (duration, errors, throttles) are unaffected.
+        logging_format=lambda_.LoggingFormat.JSON,
+        system_log_level_v2=lambda_.SystemLogLevel[shared.system_log_levels[key]],
+        application_log_level_v2=APPLICATION_LOG_LEVELS[shared.log_levels[key]],
         role=role,
         layers=layers,
         description=description,

@@ -62,4 +62,6 @@ def test_the_figures_add_up(cost):
     assert f["lambda"]["scheduler"]["invocations"] == f["ticks_run"]
     assert f["lambda"]["fetcher"]["invocations"] >= f["ticks_run"]
     assert f["lambda"]["scorer"]["invocations"] > 0 and f["lambda_gb_seconds"] > 0
+    # The template's system log level is WARN: Lambda writes no START/END/REPORT lines to price.
+    assert f["platform_log_invocations"] == 0 and f["log_bytes"] >= f["handler_log_bytes"]
     assert f["requests_per_stored_post"] == pytest.approx(sum(f["requests"].values()) / stored, abs=1e-3)

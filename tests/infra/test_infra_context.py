@@ -72,6 +72,7 @@ def test_watches_over_the_limits_fail_synth():
         ("logLevel", {"scorer": "LOUD"}, "scorer must be one of"),
         ("logLevel", '{"scorr": "INFO"}', r"unknown function\(s\) \['scorr'\]"),
         ("tracing", {"fetcher": "always"}, "fetcher must be one of"),
+        ("systemLogLevel", "ERROR", "systemLogLevel"),
         ("subscribers", "[not json", "must be JSON"),
     ],
 )
@@ -97,6 +98,8 @@ def test_log_levels_and_tracing_are_per_function_with_a_default():
     assert settings().tracing == constants.TRACING
     assert settings(tracing={"scorer": "active"}).tracing["scorer"] == "active"
     assert settings(tracing={"default": "passthrough"}).tracing["api"] == "passthrough"
+    assert set(settings().system_log_levels.values()) == {"WARN"}
+    assert settings(systemLogLevel='{"scorer": "info"}').system_log_levels["scorer"] == "INFO"
 
 
 def test_cdk_json_example_context_is_valid_and_fake():

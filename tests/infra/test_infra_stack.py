@@ -179,6 +179,10 @@ def test_one_function_per_spec_with_shared_settings(resources):
         expected_layers = [{"Ref": deps}, {"Ref": nlp}] if spec.needs_nlp else [{"Ref": deps}]
         assert props["Layers"] == expected_layers, key
         assert "LogGroup" in props["LoggingConfig"], key
+        # JSON, so Lambda filters by level: no START/REPORT lines (INFO), the code's own level kept.
+        assert props["LoggingConfig"]["LogFormat"] == "JSON", key
+        assert props["LoggingConfig"]["SystemLogLevel"] == "WARN", key
+        assert props["LoggingConfig"]["ApplicationLogLevel"] == "INFO", key
 
 
 def _env(resources, key: str) -> dict:

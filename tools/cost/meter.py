@@ -92,6 +92,8 @@ class FunctionUsage:
     memory_mb: int
     architecture: str
     tracing: str = "Active"  # the template's TracingConfig mode: "Active" or "PassThrough"
+    # The template's LoggingConfig.SystemLogLevel: Lambda writes START and REPORT (INFO) below WARN.
+    system_log_level: str = "INFO"
     invocations: int = 0
     seconds: float = 0.0
     billed_ms: int = 0
@@ -446,6 +448,7 @@ class Meter:
                     memory_mb=int(props.get("MemorySize", 128)),
                     architecture=(props.get("Architectures") or ["x86_64"])[0],
                     tracing=(props.get("TracingConfig") or {}).get("Mode", "PassThrough"),
+                    system_log_level=(props.get("LoggingConfig") or {}).get("SystemLogLevel", "INFO"),
                 )
             return name, self.functions[name]
 

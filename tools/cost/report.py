@@ -9,7 +9,8 @@ line prints); `render` lays them out for a person. Modelling choices, each said 
   network round trip. "GB-s if CPU-bound" is the upper bound: every second scaled to a full vCPU.
 - CloudWatch Logs: the bytes the handlers wrote (their log, at the template's log level, with the
   metrics' EMF lines), plus Lambda's START, END and REPORT lines per invocation
-  (`PLATFORM_LOG_BYTES_PER_INVOCATION`, an estimate), plus Step Functions' ALL-level log, plus 26
+  (`PLATFORM_LOG_BYTES_PER_INVOCATION`, an estimate) of the functions whose system log level lets
+  them through (INFO or DEBUG; at WARN, the template's default, Lambda writes none), plus Step Functions' ALL-level log, plus 26
   bytes per log event (as PutLogEvents counts them).
 - X-Ray: Lambda samples an Active function's invocations itself (the first each second and 5% of
   the rest), which at these volumes (well under one invocation a second) is every invocation; a
@@ -87,7 +88,7 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
     read_units = sum(t["read"] for t in dynamodb.values())
 
     functions = {}
-    invocations = traces = 0
+    invocations = traces = platform_logged = 0
     lambda_usd = 0.0
     gb_seconds = cpu_bound_gb_seconds = 0.0
     for name, usage in sorted(meter.functions.items()):
@@ -106,6 +107,8 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
             "usd": usd,
         }
         invocations += usage.invocations
+        if usage.system_log_level != "WARN":
+            platform_logged += usage.invocations
         if usage.tracing == "Active":
             traces += usage.invocations - usage.by_trigger.get("state machine", 0)
         gb_seconds += usage.gb_seconds
@@ -117,7 +120,7 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
     log_bytes = (
         logs["bytes"]
         + logs["lines"] * LOG_EVENT_OVERHEAD_BYTES
-        + invocations
+        + platform_logged
         * (PLATFORM_LOG_BYTES_PER_INVOCATION + PLATFORM_LOG_LINES_PER_INVOCATION * LOG_EVENT_OVERHEAD_BYTES)
         + final.get("state_machine_log_bytes", 0)
         + final.get("state_machine_log_events", 0) * LOG_EVENT_OVERHEAD_BYTES
@@ -181,6 +184,7 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
         "timers": {"fired": meter.timers_fired, "pending": final.get("timers_pending", 0)},
         "log_bytes": log_bytes,
         "handler_log_bytes": logs["bytes"],
+        "platform_log_invocations": platform_logged,  # those with Lambda's START/END/REPORT lines
         "xray_traces": traces,
         "meter_overhead_seconds": round(meter.overhead_seconds, 1),
         "usd": {s: round(v, 8) for s, v in usd.items()},
