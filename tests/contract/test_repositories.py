@@ -352,7 +352,11 @@ def test_a_cursor_save_fails_once_another_run_saved_and_the_merge_then_keeps_bot
     merged = late.merged(cursors.get("w", "weibo"), OVERLAP)
     assert cursors.save("w", "weibo", merged, NOW) is True
     stored = cursors.get("w", "weibo")
-    assert stored.high_water == NOW and set(stored.seen) == {seen_key("weibo#1"), seen_key("weibo#2")} and stored.version == 2
+    assert (
+        stored.high_water == NOW
+        and set(stored.seen) == {seen_key("weibo#1"), seen_key("weibo#2")}
+        and stored.version == 2
+    )
 
 
 def test_watches_create_read_replace_delete(ports):
