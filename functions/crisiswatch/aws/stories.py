@@ -25,10 +25,13 @@ def _pk(watch_id: str) -> dict:
 class DynamoStoryIndex:
     """Items `pk = STORIES#<watch>`, `sk = <key>`, with `story` (the value) and `expires_at`.
 
-    `lookup` reads with BatchGetItem, 100 keys a call, strongly consistent (a batch redelivered
-    right after the first delivery wrote must find what it wrote), and retries the keys DynamoDB
-    leaves unprocessed a few times with a short backoff before it raises StoreThrottled: a partial
-    answer would found stories that exist already.
+    `lookup` reads with BatchGetItem, 100 keys a call, and retries the keys DynamoDB leaves
+    unprocessed a few times with a short backoff before it raises StoreThrottled: a partial answer
+    would found stories that exist already. Eventually consistent (half a read unit a key, against
+    one): what must be found is written by an earlier batch, and a redelivered batch comes back
+    after the posts queue's visibility timeout (6 minutes), long after a write is visible
+    everywhere (typically within a second). Two scorers assigning near-duplicates at the same
+    moment may each found a story either way: strong reads did not close that race either.
 
     `remember` is one conditional PutItem per entry (`attribute_not_exists(pk)`; a failed condition
     means an earlier writer won, which is the contract). Not BatchWriteItem: it cannot be
@@ -53,7 +56,6 @@ class DynamoStoryIndex:
                 self._state: {
                     "Keys": [{"pk": _pk(watch_id), "sk": to_value(key)} for key in chunk],
                     "ProjectionExpression": "sk, story",
-                    "ConsistentRead": True,
                 }
             }
             for attempt in range(BATCH_GET_ATTEMPTS):
