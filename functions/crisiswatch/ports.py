@@ -155,6 +155,11 @@ class PostRepository(Protocol):
         to the current bucket's `engagement` (`Saved.growth`). One `Saved` per item, in order."""
         ...
 
+    def stories(self, watch_id: str, keys: Sequence[str]) -> dict[str, str]:
+        """Post key -> the story it was stored with in this watch, for the keys stored in it with
+        one (any number of keys; eventually consistent); StoreThrottled."""
+        ...
+
     def buckets(
         self, watch_id: str, start: datetime, end: datetime, story: str = ""
     ) -> list[tuple[datetime, WindowStats]]:

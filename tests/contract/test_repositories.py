@@ -83,6 +83,19 @@ def test_a_post_two_watches_match_is_stored_once_and_counted_for_each(ports):
     assert (stored["score#xianweifang"]["risk"], stored["score#other-brand"]["risk"]) == (0.8, 0.2)
 
 
+def test_a_stored_post_tells_its_story_in_each_watch_that_counted_it(ports):
+    def scored(post_id: str, story: str, watch_id: str = "xianweifang") -> ScoredPost:
+        p = post(post_id, watch_id=watch_id)
+        return ScoredPost(p, score(), counts_of(p, score()), story)
+
+    ports.posts.save_all([scored(str(i), f"s-{i % 3}") for i in range(150)], NOW)
+    ports.posts.save_all([scored("1", "s-theirs", "other-brand"), scored("no-story", "")], NOW)
+    keys = [f"weibo#{i}" for i in range(160)] + ["weibo#no-story"]  # more than one read's 100 keys
+    assert ports.posts.stories("xianweifang", keys) == {f"weibo#{i}": f"s-{i % 3}" for i in range(150)}
+    assert ports.posts.stories("other-brand", ["weibo#1", "weibo#2"]) == {"weibo#1": "s-theirs"}
+    assert ports.posts.stories("third-brand", ["weibo#1"]) == {} and ports.posts.stories("x", []) == {}
+
+
 def test_a_post_seen_again_refreshes_its_engagement_and_keeps_the_previous_poll(ports):
     posts = Posts(ports.posts)
     first = post("1")

@@ -63,7 +63,7 @@ def test_the_assigner_finds_a_redelivered_batch_on_either_index(ports):
             writes.append(dict(entries))
             ports.stories.remember(watch_id, entries, now)
 
-    assigner = StoryAssigner(Counting(), SimulatedClock(NOW))
+    assigner = StoryAssigner(Counting(), ports.posts, SimulatedClock(NOW))
     batch = [
         post("1", text="鲜味坊的外卖吃出虫子，拉肚子一晚上，打客服电话一直没人接，这种店怎么还能开下去？"),
         post("2", text="转发微博", repost_of="weibo#1"),

@@ -107,20 +107,32 @@ class DynamoPostRepository:
     def _counted(self, keys: set[str]) -> dict[str, set[str]]:
         """Post key -> the watches that counted it, for the keys stored (eventually consistent: a
         post stored a moment ago and not seen yet is caught by the transaction's condition)."""
-        found: dict[str, set[str]] = {}
+        return {item["pk"]: set(item.get("watch_ids", ())) for item in self._read(keys, "pk, watch_ids")}
+
+    def stories(self, watch_id: str, keys: Sequence[str]) -> dict[str, str]:
+        found = {}
+        for item in self._read(set(keys), "pk, #score.story", {"#score": f"score#{watch_id}"}):
+            story = item.get(f"score#{watch_id}", {}).get("story")
+            if story:
+                found[item["pk"]] = story
+        return found
+
+    def _read(self, keys: set[str], projection: str, names: dict[str, str] | None = None) -> list[dict]:
+        """The stored posts of `keys` (BatchGetItem, 100 keys a call, eventually consistent: half a
+        read unit a post), with the attributes of `projection`; keys not stored are left out."""
+        items: list[dict] = []
         pending = [{"pk": to_value(key)} for key in sorted(keys)]
         for start in range(0, len(pending), BATCH_GET_KEYS):
             request = {
                 self._posts: {
                     "Keys": pending[start : start + BATCH_GET_KEYS],
-                    "ProjectionExpression": "pk, watch_ids",
+                    "ProjectionExpression": projection,
+                    **({"ExpressionAttributeNames": names} if names else {}),
                 }
             }
             for attempt in range(BATCH_GET_ATTEMPTS):
                 response = self._db.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self._posts, []):
-                    item = from_item(raw)
-                    found[item["pk"]] = set(item.get("watch_ids", ()))
+                items += [from_item(raw) for raw in response.get("Responses", {}).get(self._posts, [])]
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
@@ -129,7 +141,7 @@ class DynamoPostRepository:
                 raise StoreThrottled(
                     f"{len(request[self._posts]['Keys'])} post keys unread after {BATCH_GET_ATTEMPTS} attempts"
                 )
-        return found
+        return items
 
     def _store(self, batch: Sequence[ScoredPost], chunk: list[int], now: datetime) -> list[int]:
         """Write the chunk's posts and their summed counters in one transaction; returns the

@@ -38,8 +38,9 @@ class DynamoStoryIndex:
     conditional, and post entries are not idempotent values either (a near-duplicate match depends
     on what the index held when the post was assigned, so two scorers racing on one post may differ;
     the first must win, as in the memory index). It would save round trips, not capacity: DynamoDB
-    bills a batched write per item all the same. Only new entries are written, typically one per
-    post plus four per story founded.
+    bills a batched write per item all the same. Only new entries are written: the four bands of
+    a story's founding text, and the story of an original that its reposts preceded (a post's own
+    story is kept with the stored post: crisiswatch.incidents.stories.StoryAssigner).
     """
 
     def __init__(self, client, state_table: str, sleep: Callable[[float], None] = time.sleep):

@@ -136,7 +136,7 @@ class IntakeBatch:
         self._intake = intake
         self.now = intake.clock.now()
         self._watches = intake.watches.all()
-        self._assigner = StoryAssigner(intake.stories, intake.clock)
+        self._assigner = StoryAssigner(intake.stories, intake.detector.posts, intake.clock)
         self._story: dict[tuple[str, str], str] = {}
         self._scored: dict[str, list[ScoredPost]] = defaultdict(list)  # per watch, saved at finish()
         self._redelivered: set[str] = set()  # the watches with a redelivered post in this batch

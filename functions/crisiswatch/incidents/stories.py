@@ -50,7 +50,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
-from crisiswatch.ports import Clock, StoryIndex
+from crisiswatch.ports import Clock, PostRepository, StoryIndex
 from crisiswatch.scoring.normalize import normalize
 from crisiswatch.vocabulary import Post
 
@@ -134,8 +134,8 @@ def _post_entry(post_key: str) -> str:
 
 
 class StoryAssigner:
-    """Assigns each post of a batch to a story of its watch, with one read and at most one write of
-    the story index per batch.
+    """Assigns each post of a batch to a story of its watch, with one read of the story index and
+    one of the stored posts per batch, and at most one write of the index.
 
     Rules, in order: (a) a post already assigned keeps its story; (b) a repost joins the story of
     what it reposts, and a repost of an original not seen yet founds the story *of that original*
@@ -145,10 +145,16 @@ class StoryAssigner:
     Posts of one batch match each other, in order. Only a story's founding text is indexed by
     fingerprint (a post whose own key gives the story id: rule d, or an original that its reposts
     preceded), so copies are compared with the story's founder and a story cannot drift away from it.
+
+    Where a post's story is kept: a post of the batch is stored with it (`PostRepository.stories`
+    reads it back), so the index holds only what no stored post tells: the story of an original
+    that its reposts preceded, and the founding fingerprints. That is one index write a story
+    instead of one a post (a write unit each: the most of a post's cost after its own write).
     """
 
-    def __init__(self, index: StoryIndex, clock: Clock) -> None:
+    def __init__(self, index: StoryIndex, posts: PostRepository, clock: Clock) -> None:
         self._index = index
+        self._posts = posts
         self._clock = clock
 
     def assign(self, watch_id: str, posts: Sequence[Post]) -> dict[str, str]:
@@ -156,19 +162,26 @@ class StoryAssigner:
         if not posts:
             return {}
         prints = {post.key: fingerprint(post.text) for post in posts}
-        wanted: set[str] = set()
+        in_batch = {_post_entry(post.key) for post in posts}  # kept with the posts once stored
+        post_keys: set[str] = set()
+        bands: set[str] = set()
         for post in posts:
-            wanted.add(_post_entry(post.key))
+            post_keys.add(post.key)
             if original := original_key(post):
-                wanted.add(_post_entry(original))
+                post_keys.add(original)
             if (fp := prints[post.key]) is not None:
-                wanted.update(band_keys(fp))
-        known = dict(self._index.lookup(watch_id, sorted(wanted)))
+                bands.update(band_keys(fp))
+        wanted = sorted({_post_entry(key) for key in post_keys} | bands)
+        known = dict(self._index.lookup(watch_id, wanted))
+        for key, story in self._posts.stories(watch_id, sorted(post_keys)).items():
+            known.setdefault(_post_entry(key), story)
         new: dict[str, str] = {}
 
         def learn(key: str, value: str) -> None:  # first writer wins, in the batch as in the index
             if key not in known:
-                known[key] = new[key] = value
+                known[key] = value
+                if key not in in_batch:
+                    new[key] = value
 
         stories: dict[str, str] = {}
         for post in posts:

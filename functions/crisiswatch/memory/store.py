@@ -123,6 +123,14 @@ class MemoryPostRepository:
                 found[story] = found.get(story, 0) + n
         return found
 
+    def stories(self, watch_id: str, keys: Sequence[str]) -> dict[str, str]:
+        found = {}
+        for key in keys:
+            story = self._posts.get(key, {}).get(f"score#{watch_id}", {}).get("story")
+            if story:
+                found[key] = story
+        return found
+
     def get(self, post_key: str) -> dict[str, Any] | None:
         item = self._posts.get(post_key)
         if item is None:

@@ -20,8 +20,11 @@ from crisiswatch.incidents.stories import (
     hamming,
     story_id,
 )
+from crisiswatch.incidents.policy import counts_of
+from crisiswatch.memory.store import MemoryPostRepository
 from crisiswatch.memory.stories import MemoryStoryIndex
-from tests.builders import NOW, post
+from crisiswatch.ports import ScoredPost
+from tests.builders import NOW, post, score
 
 # 61 characters, 55 once punctuation is gone.
 POST = (
@@ -215,8 +218,18 @@ def index() -> Counting:
 
 
 @pytest.fixture
-def assigner(index) -> StoryAssigner:
-    return StoryAssigner(index, SimulatedClock(NOW))
+def stored() -> MemoryPostRepository:
+    return MemoryPostRepository()
+
+
+@pytest.fixture
+def assigner(index, stored) -> StoryAssigner:
+    return StoryAssigner(index, stored, SimulatedClock(NOW))
+
+
+def store(stored: MemoryPostRepository, posts, stories: dict[str, str]) -> None:
+    """What the scorer does next: save the batch's posts, each with its story."""
+    stored.save_all([ScoredPost(p, score(), counts_of(p, score()), stories[p.key]) for p in posts], NOW)
 
 
 def repost(post_id: str, of: str, text: str = "转发微博", **overrides):
@@ -294,24 +307,45 @@ def test_posts_of_one_batch_match_each_other(assigner, index):
     assert len(index.lookups) == 1 and len(index.remembered) == 1
 
 
-def test_one_lookup_and_at_most_one_remember_per_batch(assigner, index):
+def test_one_lookup_and_at_most_one_remember_per_batch(assigner, index, stored):
     batches = [
         [post(str(i), text=text) for i, text in enumerate(UNRELATED[:25])],
         [repost(f"r{i}", f"weibo#{i}") for i in range(25)],
         [post("BV1x", platform="bilibili", text="【扩散】" + UNRELATED[0]), post("1", text=UNRELATED[1])],
+        [repost(f"r{i}", f"weibo#u{i}") for i in range(25, 30)],  # reposts of originals not seen
     ]
     for batch in batches:
-        assigner.assign("xianweifang", batch)
-    assert len(index.lookups) == 3
-    assert len(index.remembered) == 3
-    founded = index.remembered[0]  # each post's story, and the founding fingerprint under its bands
-    assert len(founded) == 25 * (1 + BANDS)
+        store(stored, batch, assigner.assign("xianweifang", batch))
+    assert len(index.lookups) == 4
+    # The batch's own posts keep their stories with them once stored: the index is written only
+    # for what no stored post tells, a story's founding fingerprint and an unseen original's story.
+    assert len(index.remembered) == 2
+    founded = index.remembered[0]
+    assert len(founded) == 25 * BANDS
     for i, text in enumerate(UNRELATED[:25]):
         story, fp = story_id("xianweifang", f"weibo#{i}"), fingerprint(text)
-        assert founded[f"p:weibo#{i}"] == story
         assert all(founded[band] == f"{story}|{fp:016x}" for band in band_keys(fp))
-    assert index.remembered[1] == {f"p:weibo#r{i}": story_id("xianweifang", f"weibo#{i}") for i in range(25)}
-    assert index.remembered[2] == {"p:bilibili#BV1x": story_id("xianweifang", "weibo#0")}
+    assert index.remembered[1] == {
+        f"p:weibo#u{i}": story_id("xianweifang", f"weibo#u{i}") for i in range(25, 30)
+    }
+    assert stored.stories("xianweifang", ["weibo#r3", "bilibili#BV1x"]) == {
+        "weibo#r3": story_id("xianweifang", "weibo#3"),
+        "bilibili#BV1x": story_id("xianweifang", "weibo#0"),
+    }
+
+
+def test_a_stored_post_keeps_its_story_and_a_repost_naming_it_joins_that_story(assigner, stored):
+    """A provider that pushes may name a repost's parent, itself a repost: the parent's story is
+    read back from the stored parent (it is not in the index)."""
+    first = [post("1", text=POST), repost("2", "1")]
+    store(stored, first, assigner.assign("xianweifang", first))
+    chain = assigner.assign("xianweifang", [repost("3", "2", text="//@二:转发")])
+    assert chain == {"weibo#3": story_id("xianweifang", "weibo#1")}
+    # A near-duplicate joined the story it did not found: it keeps it when it comes back (a hot
+    # post re-queued), whatever was founded meanwhile.
+    copy = [post("BV1x", platform="bilibili", text="【扩散】" + POST)]
+    store(stored, copy, assigner.assign("xianweifang", copy))
+    assert assigner.assign("xianweifang", copy) == {"bilibili#BV1x": story_id("xianweifang", "weibo#1")}
 
 
 def test_a_redelivered_batch_gets_the_same_stories_and_writes_nothing(assigner, index):
@@ -323,7 +357,9 @@ def test_a_redelivered_batch_gets_the_same_stories_and_writes_nothing(assigner, 
     ]
     first = assigner.assign("xianweifang", batch)
     again = assigner.assign("xianweifang", batch)
-    elsewhere = StoryAssigner(MemoryStoryIndex(), SimulatedClock(NOW)).assign("xianweifang", batch)
+    elsewhere = StoryAssigner(MemoryStoryIndex(), MemoryPostRepository(), SimulatedClock(NOW)).assign(
+        "xianweifang", batch
+    )
     assert again == first == elsewhere  # ids derive from post keys, not from the order of arrival
     assert len(index.lookups) == 2 and len(index.remembered) == 1  # the second delivery found everything
 
