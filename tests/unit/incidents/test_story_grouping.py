@@ -10,6 +10,7 @@ import pytest
 
 from crisiswatch.clock import SimulatedClock
 from crisiswatch.constants import STORY_TTL_DAYS
+from crisiswatch.incidents.policy import counts_of
 from crisiswatch.incidents.stories import (
     BANDS,
     LANES,
@@ -20,7 +21,6 @@ from crisiswatch.incidents.stories import (
     hamming,
     story_id,
 )
-from crisiswatch.incidents.policy import counts_of
 from crisiswatch.memory.store import MemoryPostRepository
 from crisiswatch.memory.stories import MemoryStoryIndex
 from crisiswatch.ports import ScoredPost
