@@ -64,4 +64,18 @@ def test_the_figures_add_up(cost):
     assert f["lambda"]["scorer"]["invocations"] > 0 and f["lambda_gb_seconds"] > 0
     # The template's system log level is WARN: Lambda writes no START/END/REPORT lines to price.
     assert f["platform_log_invocations"] == 0 and f["log_bytes"] >= f["handler_log_bytes"]
+    # The floor: the run's ticks, batches and posts at the least each costs, plus its alerts; the
+    # measured run cannot be under it.
+    fl = f["floor"]
+    assert (fl["ticks"], fl["batches"], fl["posts"]) == (
+        f["ticks_run"],
+        f["lambda"]["scorer"]["invocations"],
+        stored,
+    )
+    least = (
+        fl["ticks"] * fl["usd_per_tick"] + fl["batches"] * fl["usd_per_batch"] + stored * fl["usd_per_post"]
+    )
+    assert fl["usd"] == pytest.approx(least + fl["alerts_usd"], abs=2e-8)
+    assert f["usd_per_million_posts_floor"] == pytest.approx(fl["usd"] / stored * 1e6, rel=1e-3)
+    assert f["usd_per_million_posts_floor"] < f["usd_per_million_posts"]
     assert f["requests_per_stored_post"] == pytest.approx(sum(f["requests"].values()) / stored, abs=1e-3)

@@ -151,6 +151,11 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
         * (prices.DYNAMODB_STORAGE_GB_MONTH + prices.DYNAMODB_PITR_GB_MONTH)
     )  # fmt: skip
 
+    alerts_usd = usd["stepfunctions"] + functions.get("notifier", {}).get("usd", 0.0)
+    run_floor = floor(
+        replay["ticks_run"], functions.get("scorer", {}).get("invocations", 0), stored, alerts_usd
+    )
+
     return {
         "source": source,
         "selection": selection,
@@ -193,6 +198,8 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
             s: round(_per(v, stored, prices.MILLION), 4) for s, v in usd.items()
         },
         "usd_per_million_posts": round(_per(total, stored, prices.MILLION), 4),
+        "usd_per_million_posts_floor": run_floor["usd_per_million_posts"],
+        "floor": run_floor,
         "unpriced_services": unpriced,
         "deliveries": deliveries,
         "deliveries_usd": {"email": round(deliveries.get("email", 0) * prices.SNS_EMAIL_DELIVERY, 6)},
@@ -204,6 +211,49 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
         "monthly": monthly(template, logs.get("custom_metrics", 0)),
         "prices_as_of": prices.PRICES_AS_OF,
         "prices_region": prices.REGION,
+    }
+
+
+# The least each unit of the run's work costs with this architecture (docs/scale.md, "The floor"):
+# what no change short of a different architecture removes. Lambda duration and logs are left at
+# nothing, reads at the one a tick cannot do without.
+FLOOR_PER_TICK = {  # the schedule runs whatever it finds
+    "lambda": 2 * prices.LAMBDA_REQUEST,  # the scheduler and the fetcher
+    "sqs": 3 * prices.SQS_REQUEST,  # the fetch job: sent, received, deleted
+    "dynamodb": 0.5 * prices.DYNAMODB_READ_REQUEST_UNIT,  # the cursor, read eventually consistent
+}
+FLOOR_PER_BATCH = {  # each batch of posts the fetcher queues and the scorer takes
+    "lambda": prices.LAMBDA_REQUEST,  # the scorer
+    "sqs": 3 * prices.SQS_REQUEST,  # the posts: sent, received, deleted
+    # the cursor moved (1 unit), and the watch's bucket counter in the posts' transaction (2 units:
+    # transactions bill twice; exactly-once counting needs the post and its counts together)
+    "dynamodb": 3 * prices.DYNAMODB_WRITE_REQUEST_UNIT,
+}
+FLOOR_PER_POST = {"dynamodb": 2 * prices.DYNAMODB_WRITE_REQUEST_UNIT}  # its write, in the transaction
+
+
+def floor(ticks: int, batches: int, stored: int, alerts_usd: float) -> dict[str, Any]:
+    """The least this run's ticks, batches, stored posts and alerts cost with this architecture,
+    and what it comes to per million stored posts, per unit of work and at other densities."""
+    per_tick, per_batch, per_post = (
+        sum(u.values()) for u in (FLOOR_PER_TICK, FLOOR_PER_BATCH, FLOOR_PER_POST)
+    )
+    total = ticks * per_tick + batches * per_batch + stored * per_post + alerts_usd
+    return {
+        "usd": round(total, 8),
+        "usd_per_million_posts": round(_per(total, stored, prices.MILLION), 4),
+        "ticks": ticks,
+        "batches": batches,
+        "posts": stored,
+        "alerts_usd": round(alerts_usd, 8),
+        "usd_per_tick": per_tick,
+        "usd_per_batch": per_batch,
+        "usd_per_post": per_post,
+        # One batch a tick and no alerts: the floor per million posts at a few densities.
+        "usd_per_million_posts_at_posts_per_tick": {
+            n: round((per_tick + per_batch + n * per_post) / n * prices.MILLION, 3)
+            for n in (1, 2, 5, 10, 25, 100)
+        },
     }
 
 
@@ -303,6 +353,25 @@ def render(f: dict[str, Any]) -> list[str]:
     for service, value in f["usd_per_million_posts_by_service"].items():
         out.append(f"  {service:16}{value:>10.2f}")
     out.append(f"  {'total':16}{f['usd_per_million_posts']:>10.2f}")
+    fl = f["floor"]
+    densities = ", ".join(
+        f"{n} posts: ${v:.2f}" for n, v in fl["usd_per_million_posts_at_posts_per_tick"].items()
+    )
+    out += [
+        "",
+        f"Floor: the least this run's {fl['ticks']} ticks, {fl['batches']} batches, {fl['posts']} stored posts "
+        "and its alerts cost with this architecture",
+        f"  ${fl['usd_per_tick'] * 1e6:.2f} per million ticks (scheduler + fetcher invocations, the job's 3 SQS "
+        f"requests, the cursor's read), ${fl['usd_per_batch'] * 1e6:.2f} per million batches (scorer "
+        "invocation, the posts' 3 SQS requests, the cursor's write, the bucket counter in the transaction), "
+        f"${fl['usd_per_post'] * 1e6:.2f} per million posts (each one's write in the transaction), and the "
+        f"alerts as measured (Step Functions, notifier: ${fl['alerts_usd'] / max(fl['posts'], 1) * 1e6:.2f} "
+        "per million stored posts here)",
+        f"  ${fl['usd_per_million_posts']:.2f} per million stored posts; measured "
+        f"${f['usd_per_million_posts']:.2f}, {f['usd_per_million_posts'] / max(fl['usd_per_million_posts'], 1e-9):.2f}x "
+        f"the floor ({f['posts_stored'] / max(fl['ticks'], 1):.1f} stored posts a tick)",
+        f"  with one batch a tick and no alerts, per million posts at {densities} a tick",
+    ]
     deliveries = ", ".join(f"{n} {p}" for p, n in sorted(f["deliveries"].items())) or "none"
     monthly_items = "; ".join(
         f"{i['count']} {name.split(' (')[0].lower()}{'s' if i['count'] != 1 else ''}"
