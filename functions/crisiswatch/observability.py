@@ -1,5 +1,6 @@
 """The service's one logger, tracer and metrics objects (Powertools), shared by every handler."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -28,10 +29,20 @@ tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 
+def add_counts(counts: Mapping[str, int], always: str) -> None:
+    """Add a run's counts to the invocation's metrics: `always` (a zero is news: nothing found,
+    nothing scored), the others only when something happened, since every name in an invocation's
+    metrics is logged on every invocation (EMF) and an alarm on a failure count reads a missing
+    point as not breaching."""
+    for name, value in counts.items():
+        if value or name == always:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
 def count_now(name: str, value: int = 1) -> None:
     """Publish one count at once, for handlers that have no batch of metrics to flush."""
     with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=METRICS_NAMESPACE):
         pass
 
 
-__all__ = ["MetricUnit", "count_now", "logger", "metrics", "tracer"]
+__all__ = ["MetricUnit", "add_counts", "count_now", "logger", "metrics", "tracer"]

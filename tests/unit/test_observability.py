@@ -34,3 +34,14 @@ def test_a_line_keeps_the_request_id_and_drops_what_the_log_group_names():
     assert line["function_request_id"] == Context.aws_request_id and "cold_start" in line
     assert (line["message"], line["watch_id"], line["queued"]) == ("fetch job done", "w", 3)
     assert not set(REDUNDANT_CONTEXT_KEYS) & set(line)
+
+
+def test_counts_are_published_when_something_happened_and_the_headline_one_always():
+    from crisiswatch.observability import add_counts, metrics
+
+    metrics.clear_metrics()
+    try:
+        add_counts({"PostsScored": 0, "DuplicatePosts": 3, "WatchAssessmentsFailed": 0}, always="PostsScored")
+        assert set(metrics.metric_set) == {"PostsScored", "DuplicatePosts"}
+    finally:
+        metrics.clear_metrics()

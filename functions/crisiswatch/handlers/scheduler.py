@@ -6,8 +6,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crisiswatch.aws.queues import SqsQueue
 from crisiswatch.aws.watches import DynamoWatchCatalogue
 from crisiswatch.environment import SchedulerSettings
-from crisiswatch.ingest.scheduling import ScheduleEvent, Scheduler
-from crisiswatch.observability import MetricUnit, logger, metrics, tracer
+from crisiswatch.ingest.scheduling import JOBS_SCHEDULED, ScheduleEvent, Scheduler
+from crisiswatch.observability import add_counts, logger, metrics, tracer
 from crisiswatch.ports import Clock
 from crisiswatch.wiring import Wiring
 
@@ -31,8 +31,7 @@ wiring = Wiring(build)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     schedule = ScheduleEvent.model_validate(event)
     scheduled = wiring.get().schedule(schedule)
-    for name, value in scheduled.counts.items():
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    add_counts(scheduled.counts, always=JOBS_SCHEDULED)
     logger.info(
         "fetch jobs scheduled", platform=schedule.platform, jobs=scheduled.queued, failed=scheduled.failed
     )
