@@ -266,8 +266,10 @@ class CursorStore(Protocol):
     (crisiswatch.ingest.cursor.FetchCursor). Saves are optimistic: two runs of one watch cannot
     overwrite each other's progress."""
 
-    def get(self, watch_id: str, platform: str) -> FetchCursor:
-        """The stored cursor, or an empty one (version 0) before the first run."""
+    def get(self, watch_id: str, platform: str, fresh: bool = False) -> FetchCursor:
+        """The stored cursor, or an empty one (version 0) before the first run. It may be a moment
+        old (a run is minutes after the last: an older one only fails `save`); ``fresh``: the
+        latest saved, for the merge after a save lost a race."""
         ...
 
     def save(self, watch_id: str, platform: str, cursor: FetchCursor, now: datetime) -> bool:

@@ -27,8 +27,9 @@ class DynamoCursorStore:
         self._db = client
         self._state = state_table
 
-    def get(self, watch_id: str, platform: str) -> FetchCursor:
-        raw = self._db.get_item(TableName=self._state, Key=_key(watch_id, platform), ConsistentRead=True).get(
+    def get(self, watch_id: str, platform: str, fresh: bool = False) -> FetchCursor:
+        # Eventually consistent unless fresh: half a read unit, on every tick of every watch.
+        raw = self._db.get_item(TableName=self._state, Key=_key(watch_id, platform), ConsistentRead=fresh).get(
             "Item"
         )
         if not raw:

@@ -315,7 +315,7 @@ class Fetcher:
         watch_id, platform = job.watch.id, job.platform
         if self.cursors.save(watch_id, platform, cursor, now):
             return
-        merged = cursor.merged(self.cursors.get(watch_id, platform), self.overlap)
+        merged = cursor.merged(self.cursors.get(watch_id, platform, fresh=True), self.overlap)
         if not self.cursors.save(watch_id, platform, merged, now):
             logger.warning(
                 "fetch cursor not saved: other runs kept moving it", watch_id=watch_id, platform=platform

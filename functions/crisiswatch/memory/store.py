@@ -305,11 +305,11 @@ class MemoryCursorStore:
     def __init__(self) -> None:
         self._cursors: dict[tuple[str, str], FetchCursor] = {}
 
-    def get(self, watch_id: str, platform: str) -> FetchCursor:
+    def get(self, watch_id: str, platform: str, fresh: bool = False) -> FetchCursor:
         return self._cursors.get((watch_id, platform), FetchCursor())
 
     def save(self, watch_id: str, platform: str, cursor: FetchCursor, now: datetime) -> bool:
-        if self.get(watch_id, platform).version != cursor.version:
+        if self._cursors.get((watch_id, platform), FetchCursor()).version != cursor.version:
             return False
         self._cursors[(watch_id, platform)] = replace(cursor, version=cursor.version + 1)
         return True

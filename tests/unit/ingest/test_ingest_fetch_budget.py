@@ -8,10 +8,12 @@ from typing import Any
 
 from crisiswatch.clock import SimulatedClock
 from crisiswatch.ingest.credentials import PlatformCredentials
+from crisiswatch.ingest.cursor import FetchCursor
 from crisiswatch.ingest.fetching import Fetcher, fetch_posts, search_terms
 from crisiswatch.memory.messaging import MemoryQueue, MemorySecrets
 from crisiswatch.memory.store import MemoryCursorStore
 from crisiswatch.vocabulary import FetchJob, Watch
+from tests.builders import post
 from tests.unit.ingest.test_ingest_fetch_posts import FakeClient
 
 Builder = Callable[..., dict[str, Any]]
@@ -128,3 +130,49 @@ def test_a_continuation_pages_to_its_since_past_posts_its_parent_queued(
     (message,) = jobs.receive(10)
     rest = fetcher.run(FetchJob.model_validate_json(message.body), 60)
     assert [p.text for p in rest.posts] == ["XWF 只在这里"]
+
+
+class StaleFirstRead(MemoryCursorStore):
+    """A cursor store whose plain read is a moment old (another run saved since), as an eventually
+    consistent read may be; a fresh read is the latest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[bool] = []
+        self.stale: Any = None
+
+    def get(self, watch_id: str, platform: str, fresh: bool = False):
+        self.reads.append(fresh)
+        if not fresh and self.stale is not None:
+            return self.stale
+        return super().get(watch_id, platform, fresh)
+
+
+def test_a_save_over_a_stale_read_merges_with_a_fresh_read_of_the_cursor(
+    make_mblog: Builder, make_page: Builder, now: datetime
+):
+    client = FakeClient(
+        {("鲜味坊", 1): make_page(make_mblog("鲜味坊新", created_at="1分钟前"), next_page=None)}
+    )
+    cursors = StaleFirstRead()
+    cursors.stale = cursors.get("xianweifang", "weibo")  # version 0: what the read returns
+    other_run = FetchCursor().after(
+        [post("other", created_at=now - timedelta(minutes=3))], timedelta(minutes=10)
+    )
+    assert cursors.save("xianweifang", "weibo", other_run, now)  # ... while another run saved
+    fetcher = Fetcher(
+        cursors,
+        MemoryQueue(),
+        {"weibo": "http://sim"},
+        PlatformCredentials(MemorySecrets(), {}),
+        lambda seconds: client,
+        SimulatedClock(now),
+        timer=Ticking(0.1),
+    )
+    job = FetchJob(
+        watch=Watch(id="xianweifang", name="鲜味坊", keywords=["鲜味坊"]), platform="weibo", scheduled_at=now
+    )
+    fetcher.run(job, 60)
+    assert cursors.reads[-2:] == [False, True]  # the plain read, then the fresh one for the merge
+    merged = cursors.get("xianweifang", "weibo", fresh=True)
+    assert merged.version == 2 and merged.known("weibo#other") and len(merged.seen) == 2
