@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from crisiswatch.incidents.record import (
         Acknowledgement,
         Incident,
+        IncidentStats,
         Notification,
         Resolution,
         ResponseClock,
@@ -215,6 +216,15 @@ class IncidentRepository(Protocol):
         """Write it if its version is still the stored one (StaleIncident otherwise); returns it
         with the version incremented. The fields with their own writers (record.WRITTEN_APART)
         are left as stored."""
+        ...
+
+    def refresh_figures(
+        self, incident_id: str, stats: IncidentStats, last_active_at: datetime | None, at: datetime
+    ) -> None:
+        """Store the incident's latest figures alone, at a fraction of rewriting it (no version
+        change): reads show them, with `updated_at` = `at`, while they are newer than the
+        incident's own last write; a refresh older than the one stored changes nothing, and so
+        does one for an incident that does not exist."""
         ...
 
     def record_notification(

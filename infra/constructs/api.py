@@ -111,7 +111,7 @@ class Api(Construct):
         grant_table(
             self.function,
             storage.incidents,
-            ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
             query_index=constants.INCIDENTS_BY_STATUS_INDEX,
         )
         acknowledge(

@@ -133,7 +133,11 @@ class Escalation(Construct):
         )
         # Exactly what its adapters call (crisiswatch.aws.services.notifier wires them). Incidents:
         # read, and update (claims, notifications, waits, clocks); it never opens, lists or deletes.
-        grant_table(self.notifier, storage.incidents, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
+        grant_table(
+            self.notifier,
+            storage.incidents,
+            ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
+        )
         # The state table: the watches (read), and its own partitions only.
         grant_watch_access(self.notifier, storage.state, ["dynamodb:Query", "dynamodb:GetItem"])
         for actions, patterns in NOTIFIER_STATE_PARTITIONS:

@@ -114,7 +114,7 @@ class Scoring(Construct):
         grant_table(  # aws/incidents.py: create (a transaction's Put), update, get, the sweep's list
             self.scorer,
             storage.incidents,
-            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             query_index=constants.INCIDENTS_BY_STATUS_INDEX,
         )
         grant_watch_access(

@@ -323,6 +323,36 @@ def test_an_acknowledged_incident_lists_under_its_new_status(ports):
     assert ports.incidents.open_incident("xianweifang").status == "acknowledged"  # still the watch's open one
 
 
+def test_figures_written_apart_are_read_with_the_incident_until_it_is_written_again(ports):
+    incidents, opened = ports.incidents, incident()
+    incidents.create(opened)
+    later, busier = NOW + timedelta(minutes=6), opened.stats.model_copy(update={"mentions": 90})
+    incidents.refresh_figures(opened.incident_id, busier, later, later)
+    for read in (
+        incidents.get(opened.incident_id),
+        incidents.open_incident("xianweifang"),
+        incidents.list("open", limit=5)[0][0],
+    ):
+        assert (read.stats.mentions, read.last_active_at, read.updated_at) == (90, later, later)
+        assert read.version == 0 and read.top_posts == opened.top_posts  # nothing else moved
+    # An older refresh (a slower scorer's) changes nothing; nor does one for no incident.
+    incidents.refresh_figures(opened.incident_id, opened.stats, NOW, NOW + timedelta(minutes=1))
+    incidents.refresh_figures("no-such-incident", busier, later, later)
+    assert incidents.get(opened.incident_id).stats.mentions == 90
+    with pytest.raises(IncidentNotFound):
+        incidents.get("no-such-incident")
+    # A write of the incident after them: its own figures are the latest.
+    current = incidents.get(opened.incident_id)
+    newest = NOW + timedelta(minutes=9)
+    incidents.update(current.model_copy(update={"updated_at": newest, "level": Level.RED}))
+    stored = incidents.get(opened.incident_id)
+    assert (stored.level, stored.stats.mentions, stored.updated_at) == (Level.RED, 90, newest)
+    acknowledged, _ = incidents.acknowledge(
+        opened.incident_id, Acknowledgement(by="王经理", at=newest, level=Level.RED)
+    )
+    assert acknowledged.stats.mentions == 90
+
+
 def test_a_notification_for_an_unknown_incident_says_so(ports):
     note = Notification(
         at=NOW, level=Level.ORANGE, tier=Level.ORANGE, kind="alert", message_id="m", sms="s", subject="s"

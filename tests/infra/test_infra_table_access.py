@@ -55,7 +55,7 @@ WATCHES = ("WATCHES",)
 EXPECTED = {
     "ScoringScorerRole": {
         ("Posts", "table", ()): {GET, BATCH_GET, UPDATE},
-        ("Incidents", "table", ()): {GET, PUT, UPDATE},
+        ("Incidents", "table", ()): {GET, BATCH_GET, PUT, UPDATE},
         ("Incidents", INDEX, ()): {QUERY},
         ("State", "table", WATCHES): {QUERY, GET},
         ("State", "table", ("WATCH#*",)): {GET, QUERY, PUT, UPDATE, DELETE},
@@ -64,14 +64,14 @@ EXPECTED = {
         ("State", "table", ("TIMELINE*",)): {GET, PUT, BATCH_WRITE},
     },
     "EscalationNotifierRole": {
-        ("Incidents", "table", ()): {GET, UPDATE},
+        ("Incidents", "table", ()): {GET, BATCH_GET, UPDATE},
         ("State", "table", WATCHES): {QUERY, GET},
         ("State", "table", ("HELD#*",)): {PUT, QUERY, DELETE},
         ("State", "table", ("TIMELINE*",)): {GET, PUT, BATCH_WRITE},
         ("State", "table", ("CHATBOT#*",)): {GET, UPDATE},
     },
     "ApiApiRole": {
-        ("Incidents", "table", ()): {GET, UPDATE},
+        ("Incidents", "table", ()): {GET, BATCH_GET, UPDATE},
         ("Incidents", INDEX, ()): {QUERY},
         ("State", "table", WATCHES): {GET, QUERY, PUT, DELETE},
         ("State", "table", ("TIMELINE*",)): {QUERY, GET, PUT, BATCH_WRITE},

@@ -29,9 +29,9 @@ class DynamoCursorStore:
 
     def get(self, watch_id: str, platform: str, fresh: bool = False) -> FetchCursor:
         # Eventually consistent unless fresh: half a read unit, on every tick of every watch.
-        raw = self._db.get_item(TableName=self._state, Key=_key(watch_id, platform), ConsistentRead=fresh).get(
-            "Item"
-        )
+        raw = self._db.get_item(
+            TableName=self._state, Key=_key(watch_id, platform), ConsistentRead=fresh
+        ).get("Item")
         if not raw:
             return FetchCursor()
         item = from_item({name: value for name, value in raw.items() if name != "seen"})

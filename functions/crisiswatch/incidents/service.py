@@ -56,8 +56,9 @@ from crisiswatch.vocabulary import Post, Score, Watch
 logger = Logger(child=True)
 MAX_ATTEMPTS = 3
 # An open incident's counters and activity time are written at most this often when nothing else
-# changed (level, status, deadlines, top posts): a burst's every batch rewrote the whole item (and
-# its index entry) for figures that readers see move within minutes anyway.
+# changed (level, status, deadlines, top posts), and then apart from the incident
+# (IncidentRepository.refresh_figures): a burst's every batch rewrote the whole item (and its index
+# entry) for figures that readers see move within minutes anyway.
 STATS_REFRESH = timedelta(minutes=5)
 # While the watch is surprising, its stories busiest over the last hour are assessed (plus every
 # story with an open incident): a burst's story is among them, ordinary chatter's one-post ones not.
@@ -250,7 +251,11 @@ class Detector:
                 resolution = None if evidence.active else quiet_resolution(updated, now, self.quiet_minutes)
                 if resolution is not None:
                     return Change(self._resolve(updated, resolution), resolved=True)
-                if _only_figures_moved(current, updated, now):
+                if _only_figures_moved(current, updated):
+                    if _figures_due(current, updated, now):
+                        self.incidents.refresh_figures(
+                            updated.incident_id, updated.stats, updated.last_active_at, now
+                        )
                     return None
                 updated = self.incidents.update(updated)
                 raised = updated.level > current.level
@@ -295,14 +300,16 @@ class Detector:
         return self.incidents.mark_escalated(incident, incident.level)
 
 
-def _only_figures_moved(current: Incident, updated: Incident, now: datetime) -> bool:
-    """Nothing but the counters and the activity time changed (they are derived again from the
-    stored counters next time), they were written less than STATS_REFRESH ago, and no escalation
-    is owed (a run that crashed before starting one). A post entering the top posts is kept: it
-    comes from this batch only."""
+def _only_figures_moved(current: Incident, updated: Incident) -> bool:
+    """Nothing but the figures (counters, activity time) changed, and no escalation is owed (a run
+    that crashed before starting one). A post entering the top posts is written with the incident:
+    it comes from this batch only."""
     fields = ("level", "status", "deadlines", "top_posts")
-    return (
-        all(getattr(updated, f) == getattr(current, f) for f in fields)
-        and not current.needs_escalation
-        and now - current.updated_at < STATS_REFRESH
-    )
+    return all(getattr(updated, f) == getattr(current, f) for f in fields) and not current.needs_escalation
+
+
+def _figures_due(current: Incident, updated: Incident, now: datetime) -> bool:
+    """The figures are written apart (IncidentRepository.refresh_figures) when they changed and the
+    last write is STATS_REFRESH old: they are derived again from the stored counters next time."""
+    moved = (updated.stats, updated.last_active_at) != (current.stats, current.last_active_at)
+    return moved and now - current.updated_at >= STATS_REFRESH

@@ -21,6 +21,7 @@ from crisiswatch.incidents.record import (
     WRITTEN_APART,
     Acknowledgement,
     Incident,
+    IncidentStats,
     Notification,
     Resolution,
     Status,
@@ -197,6 +198,20 @@ class MemoryIncidentRepository:
         # Like a DynamoDB query: a full page says where it stopped, even when nothing follows.
         next_cursor = "|".join(page[-1]) if len(page) == limit else None
         return [self.get(incident_id) for _, incident_id in page], next_cursor
+
+    def refresh_figures(
+        self, incident_id: str, stats: IncidentStats, last_active_at: datetime | None, at: datetime
+    ) -> None:
+        stored = self._incidents.get(incident_id)
+        if stored is None or at <= stored.updated_at:
+            return
+        self._incidents[incident_id] = stored.model_copy(
+            update={
+                "stats": stats,
+                "last_active_at": last_active_at or stored.last_active_at,
+                "updated_at": at,
+            }
+        )
 
     def create(self, incident: Incident) -> None:
         pointer = (incident.watch_id, incident.story_id)

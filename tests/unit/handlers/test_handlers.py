@@ -166,6 +166,7 @@ def test_an_open_incident_s_figures_are_written_at_most_every_few_minutes_unless
     refreshed = incidents.get(opened.incident_id)
     assert refreshed.stats.mentions > opened.stats.mentions  # counted all along, written now
     assert refreshed.updated_at == NOW + STATS_REFRESH + timedelta(minutes=1)
+    assert (refreshed.version, refreshed.top_posts) == (opened.version, opened.top_posts)  # written apart
 
 
 def test_the_notifier_publishes_and_keeps_the_wait_token(wire, context, clock):
