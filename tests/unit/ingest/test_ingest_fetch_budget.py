@@ -55,10 +55,10 @@ class Ticking:
 
 
 def _fetcher(
-    client: FakeClient, now: datetime, timer: Ticking
+    client: FakeClient, now: datetime, timer: Ticking, cursors: MemoryCursorStore | None = None
 ) -> tuple[Fetcher, MemoryQueue, MemoryCursorStore]:
     """A fetcher on memory adapters; also its fetch-jobs queue (continuations) and cursors."""
-    jobs, cursors = MemoryQueue(), MemoryCursorStore()
+    jobs, cursors = MemoryQueue(), cursors or MemoryCursorStore()
     fetcher = Fetcher(
         cursors,
         MemoryQueue(),
@@ -160,15 +160,7 @@ def test_a_save_over_a_stale_read_merges_with_a_fresh_read_of_the_cursor(
         [post("other", created_at=now - timedelta(minutes=3))], timedelta(minutes=10)
     )
     assert cursors.save("xianweifang", "weibo", other_run, now)  # ... while another run saved
-    fetcher = Fetcher(
-        cursors,
-        MemoryQueue(),
-        {"weibo": "http://sim"},
-        PlatformCredentials(MemorySecrets(), {}),
-        lambda seconds: client,
-        SimulatedClock(now),
-        timer=Ticking(0.1),
-    )
+    fetcher, _, _ = _fetcher(client, now, Ticking(0.1), cursors)
     job = FetchJob(
         watch=Watch(id="xianweifang", name="鲜味坊", keywords=["鲜味坊"]), platform="weibo", scheduled_at=now
     )
