@@ -1,5 +1,6 @@
 """The service's one logger, tracer and metrics objects (Powertools), shared by every handler."""
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +25,16 @@ class Formatter(LambdaPowertoolsFormatter):
         return super().serialize(log)
 
 
-logger = Logger(service=SERVICE, logger_formatter=Formatter())
+# RFC 3339 times: Lambda's JSON log format takes a line's own time and level only with them.
+logger = Logger(service=SERVICE, logger_formatter=Formatter(use_rfc3339=True))
+# Lambda's log filter (AWS_LAMBDA_LOG_LEVEL, the template's application log level) takes precedence
+# over LOG_LEVEL in Powertools, for this logger and every child. The template keeps that filter at
+# INFO (DEBUG when asked): a metrics line (EMF) carries no level, so Lambda reads it as INFO and a
+# stricter filter would drop every metric, and the alarms on them with it. A stricter LOG_LEVEL
+# (context `logLevel`, e.g. WARNING) is applied here, on the one handler all the service's lines
+# go through.
+if os.environ.get("LOG_LEVEL"):
+    logger.registered_handler.setLevel(os.environ["LOG_LEVEL"].upper())
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 

@@ -24,12 +24,14 @@ from infra.nag import acknowledge
 RUNTIME = lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = lambda_.Architecture.ARM_64
 TRACING_MODES = {"active": lambda_.Tracing.ACTIVE, "passthrough": lambda_.Tracing.PASS_THROUGH}
-# Python's level names (context `logLevel`, Powertools' LOG_LEVEL) as Lambda's log filter names them.
+# Lambda's filter on what a function's code writes, per context `logLevel`: never above INFO, since
+# Lambda reads a line without a level (the metrics' EMF lines) as INFO and would drop it; a stricter
+# level is Powertools' own (crisiswatch.observability), from LOG_LEVEL.
 APPLICATION_LOG_LEVELS = {
     "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
     "INFO": lambda_.ApplicationLogLevel.INFO,
-    "WARNING": lambda_.ApplicationLogLevel.WARN,
-    "ERROR": lambda_.ApplicationLogLevel.ERROR,
+    "WARNING": lambda_.ApplicationLogLevel.INFO,
+    "ERROR": lambda_.ApplicationLogLevel.INFO,
 }
 
 _RETENTION = {
@@ -107,8 +109,7 @@ def make_function(
         log_group=log_group,
         # JSON log format, so that Lambda filters by level: its own START and REPORT lines are INFO,
         # so at WARN (the default, context `systemLogLevel`) a function's log holds only what its
-        # code writes, at the level its code filters (APPLICATION_LOG_LEVELS keeps Lambda's filter
-        # and Powertools' LOG_LEVEL the same). About 330 bytes an invocation: 30% of the log bytes
+        # code writes (APPLICATION_LOG_LEVELS). About 330 bytes an invocation: 30% of the log bytes
         # of `make cost`. Lambda's own metrics (duration, errors, throttles) are unaffected.
         logging_format=lambda_.LoggingFormat.JSON,
         system_log_level_v2=lambda_.SystemLogLevel[shared.system_log_levels[key]],

@@ -656,3 +656,18 @@ def test_alarms_cover_every_dlq_and_function_and_go_to_ops(resources):
     # fetch jobs per platform, posts, schedule, alerts, timers
     assert len(dlqs) == 6 and watched_queues == dlqs
     assert watched_functions == set(our_functions(resources))  # the seed provider runs only at deploy
+
+
+def test_lambda_never_filters_application_logs_above_info():
+    """A metrics (EMF) line carries no level, which Lambda reads as INFO: a stricter filter would drop
+    every metric and blind the alarms on them. A stricter context logLevel is Powertools' own."""
+    from aws_cdk import aws_lambda as lambda_
+
+    from infra.constructs.function import APPLICATION_LOG_LEVELS
+    from infra.context import LOG_LEVELS
+
+    assert set(APPLICATION_LOG_LEVELS) == set(LOG_LEVELS)
+    assert APPLICATION_LOG_LEVELS["DEBUG"] == lambda_.ApplicationLogLevel.DEBUG
+    assert {APPLICATION_LOG_LEVELS[level] for level in ("INFO", "WARNING", "ERROR")} == {
+        lambda_.ApplicationLogLevel.INFO
+    }

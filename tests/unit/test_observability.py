@@ -45,3 +45,28 @@ def test_counts_are_published_when_something_happened_and_the_headline_one_alway
         assert set(metrics.metric_set) == {"PostsScored", "DuplicatePosts"}
     finally:
         metrics.clear_metrics()
+
+
+def test_a_stricter_log_level_holds_under_lambda_s_info_filter_for_every_logger_of_the_service():
+    """Lambda's filter (AWS_LAMBDA_LOG_LEVEL) wins over LOG_LEVEL in Powertools; the template keeps
+    it at INFO so metrics lines pass, and LOG_LEVEL=WARNING still silences the service's INFO lines,
+    its child loggers' too. In a process of its own: the service's logger is configured at import."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from crisiswatch.observability import logger\n"
+        "from crisiswatch.incidents import intake\n"
+        "logger.info('parent info'); intake.logger.info('child info')\n"
+        "logger.warning('parent warning'); intake.logger.warning('child warning')\n"
+    )
+    env = os.environ | {
+        "AWS_LAMBDA_LOG_LEVEL": "INFO",
+        "LOG_LEVEL": "WARNING",
+        "AWS_DEFAULT_REGION": "ap-northeast-1",
+    }
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    lines = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    assert [line["message"] for line in lines] == ["parent warning", "child warning"], run.stderr[-2000:]
+    assert "T" in lines[0]["timestamp"]  # RFC 3339, which Lambda's JSON format reads
