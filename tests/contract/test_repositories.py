@@ -353,6 +353,19 @@ def test_figures_written_apart_are_read_with_the_incident_until_it_is_written_ag
     assert acknowledged.stats.mentions == 90
 
 
+def test_a_resolved_incident_keeps_the_figures_written_apart(ports):
+    incidents, opened = ports.incidents, incident()
+    incidents.create(opened)
+    later = NOW + timedelta(minutes=6)
+    incidents.refresh_figures(
+        opened.incident_id, opened.stats.model_copy(update={"mentions": 900}), later, later
+    )
+    current = incidents.get(opened.incident_id)
+    resolved = incidents.resolve(current, Resolution(at=NOW + timedelta(hours=7), by="王经理", reason="平息"))
+    for read in (resolved, incidents.get(opened.incident_id)):
+        assert (read.status, read.stats.mentions, read.last_active_at) == ("resolved", 900, later)
+
+
 def test_a_notification_for_an_unknown_incident_says_so(ports):
     note = Notification(
         at=NOW, level=Level.ORANGE, tier=Level.ORANGE, kind="alert", message_id="m", sms="s", subject="s"

@@ -413,7 +413,7 @@ class DynamoIncidentRepository:
 
     def resolve(self, incident: Incident, resolution: Resolution) -> Incident:
         """Resolved and unpointed in one transaction (version checked), its wait tokens dropped;
-        nothing else of `incident` is written. Returns the incident as stored."""
+        nothing else of `incident` is written but its figures. Returns the incident as stored."""
         new = incident.model_copy(
             update={
                 "status": "resolved",
@@ -429,8 +429,11 @@ class DynamoIncidentRepository:
                         "Update": {
                             "TableName": self._incidents,
                             "Key": {"incident_id": to_value(incident.incident_id)},
+                            # The figures as the caller read them (with those written apart,
+                            # which the resolve's later updated_at would hide from now on).
                             "UpdateExpression": "SET #s = :resolved, resolution = :r, updated_at = :at, "
-                            "version = :new, wait_tokens = :none",
+                            "version = :new, wait_tokens = :none, stats = :stats"
+                            + (", last_active_at = :active" if incident.last_active_at else ""),
                             "ConditionExpression": "version = :expected",
                             "ExpressionAttributeNames": {"#s": "status"},
                             "ExpressionAttributeValues": {
@@ -440,7 +443,13 @@ class DynamoIncidentRepository:
                                 ":new": to_value(new.version),
                                 ":expected": to_value(incident.version),
                                 ":none": {"M": {}},
-                            },
+                                ":stats": to_value(incident.stats.model_dump(mode="json")),
+                            }
+                            | (
+                                {":active": to_value(incident.last_active_at.isoformat())}
+                                if incident.last_active_at
+                                else {}
+                            ),
                         }
                     },
                     {
