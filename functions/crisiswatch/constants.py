@@ -62,7 +62,9 @@ DLQ_RETENTION_DAYS = 14
 
 POST_TTL_DAYS = 90
 BUCKET_TTL_DAYS = 30
-# How long the story index remembers a post's story and a story's founding text (from first written).
+# How long the story index remembers a story's founding text and the story of an original its
+# reposts preceded (from first written). A stored post keeps its own story while it is stored
+# (POST_TTL_DAYS): a repost of it joins that story, whose new burst opens a new incident.
 STORY_TTL_DAYS = 7
 
 # A fetch job pages back to its cursor (the newest post time already queued) minus an overlap,

@@ -290,7 +290,8 @@ class CursorStore(Protocol):
 
 class StoryIndex(Protocol):
     """Per watch: which story a post key or a text-fingerprint band belongs to (expires after
-    STORY_TTL_DAYS). Keys and values are the story assigner's (crisiswatch.incidents.stories)."""
+    STORY_TTL_DAYS). Keys and values are the story assigner's (crisiswatch.incidents.stories), which
+    keeps here only what no stored post tells (PostRepository.stories)."""
 
     def lookup(self, watch_id: str, keys: Sequence[str]) -> dict[str, str]:
         """Key -> value for the keys present (any number of keys); StoreThrottled."""

@@ -69,7 +69,7 @@ def test_the_figures_add_up(cost):
     fl = f["floor"]
     assert (fl["ticks"], fl["batches"], fl["posts"]) == (
         f["ticks_run"],
-        f["lambda"]["scorer"]["invocations"],
+        f["lambda"]["scorer"]["by_trigger"]["queue"],
         stored,
     )
     least = (

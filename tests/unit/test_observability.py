@@ -36,6 +36,12 @@ def test_a_line_keeps_the_request_id_and_drops_what_the_log_group_names():
     assert not set(REDUNDANT_CONTEXT_KEYS) & set(line)
 
 
+def test_the_service_logger_uses_that_formatter():
+    from crisiswatch import observability
+
+    assert isinstance(observability.logger.registered_formatter, Formatter)
+
+
 def test_counts_are_published_when_something_happened_and_the_headline_one_always():
     from crisiswatch.observability import add_counts, metrics
 

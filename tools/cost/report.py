@@ -153,7 +153,11 @@ def build(meter: Meter, replay: dict, logs: dict, source: str, selection: str) -
 
     alerts_usd = usd["stepfunctions"] + functions.get("notifier", {}).get("usd", 0.0)
     run_floor = floor(
-        replay["ticks_run"], functions.get("scorer", {}).get("invocations", 0), stored, alerts_usd
+        # the scorer's invocations by its posts queue (its sweeps, by schedule, are not batches)
+        replay["ticks_run"],
+        functions.get("scorer", {}).get("by_trigger", {}).get("queue", 0),
+        stored,
+        alerts_usd,
     )
 
     return {

@@ -236,7 +236,10 @@ class DynamoIncidentRepository:
     def refresh_figures(
         self, incident_id: str, stats: IncidentStats, last_active_at: datetime | None, at: datetime
     ) -> None:
-        """The figures item, unless one from a later assessment is stored (a concurrent scorer's)."""
+        """The figures item, unless one from a later assessment is stored (a concurrent scorer's).
+        For an unknown id it is an item no read looks at (a write cannot check another item; the
+        detector refreshes only an incident it has just read). It stays with its incident, which
+        is kept: a resolve writes the figures into the incident, and they hide this item after."""
         # Fixed-width UTC times: the condition compares them as strings.
         values = {":s": to_value(stats.model_dump(mode="json")), ":at": to_value(_utc(at))}
         if last_active_at is not None:

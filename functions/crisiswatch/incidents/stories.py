@@ -173,8 +173,11 @@ class StoryAssigner:
                 bands.update(band_keys(fp))
         wanted = sorted({_post_entry(key) for key in post_keys} | bands)
         known = dict(self._index.lookup(watch_id, wanted))
-        for key, story in self._posts.stories(watch_id, sorted(post_keys)).items():
-            known.setdefault(_post_entry(key), story)
+        # A stored post's own story wins over an index entry (one a repost wrote for its original
+        # while a concurrent batch stored the original in another story): its counts are there.
+        known |= {
+            _post_entry(key): story for key, story in self._posts.stories(watch_id, sorted(post_keys)).items()
+        }
         new: dict[str, str] = {}
 
         def learn(key: str, value: str) -> None:  # first writer wins, in the batch as in the index

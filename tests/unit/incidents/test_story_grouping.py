@@ -348,6 +348,17 @@ def test_a_stored_post_keeps_its_story_and_a_repost_naming_it_joins_that_story(a
     assert assigner.assign("xianweifang", copy) == {"bilibili#BV1x": story_id("xianweifang", "weibo#1")}
 
 
+def test_a_stored_post_s_story_wins_over_an_index_entry_for_it(assigner, index, stored):
+    """A repost in one batch wrote its original's entry while a concurrent batch stored the
+    original in a story it nearly duplicates: the original and its reposts follow where it is counted."""
+    index.index.remember("xianweifang", {"p:weibo#1": story_id("xianweifang", "weibo#1")}, NOW)
+    store(stored, [post("1", text=POST)], {"weibo#1": "s-copied"})
+    assert assigner.assign("xianweifang", [post("1", text=POST), repost("2", "weibo#1")]) == {
+        "weibo#1": "s-copied",
+        "weibo#2": "s-copied",
+    }
+
+
 def test_a_redelivered_batch_gets_the_same_stories_and_writes_nothing(assigner, index):
     batch = [
         post("1", text=POST),
