@@ -360,8 +360,13 @@ def test_a_resolved_incident_keeps_the_figures_written_apart(ports):
     incidents.refresh_figures(
         opened.incident_id, opened.stats.model_copy(update={"mentions": 900}), later, later
     )
-    current = incidents.get(opened.incident_id)
-    resolved = incidents.resolve(current, Resolution(at=NOW + timedelta(hours=7), by="王经理", reason="平息"))
+    # The detector resolves the incident as it assessed it, quiet: the stored figures are kept (the
+    # numbers of its last busy moment), those written apart included.
+    assessed = incidents.get(opened.incident_id)
+    quiet = assessed.model_copy(update={"stats": opened.stats.model_copy(update={"mentions": 1})})
+    resolved = incidents.resolve(
+        quiet, Resolution(at=NOW + timedelta(hours=7), by="crisiswatch", reason="平息")
+    )
     for read in (resolved, incidents.get(opened.incident_id)):
         assert (read.status, read.stats.mentions, read.last_active_at) == ("resolved", 900, later)
 

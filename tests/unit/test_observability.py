@@ -19,7 +19,9 @@ class Context:
     aws_request_id: str = "52a8ab0d-64f5-44b4-9c9b-da5a200e1059"
 
 
-def test_a_line_keeps_the_request_id_and_drops_what_the_log_group_names():
+def test_a_line_keeps_the_request_id_and_drops_what_the_log_group_names(monkeypatch):
+    monkeypatch.delenv("AWS_LAMBDA_LOG_LEVEL", raising=False)
+    monkeypatch.setenv("LOG_LEVEL", "INFO")  # other tests' runtimes may have left a stricter one
     stream = io.StringIO()
     logger = Logger(
         service="test-observability", logger_formatter=Formatter(), logger_handler=None, stream=stream

@@ -416,7 +416,12 @@ class DynamoIncidentRepository:
 
     def resolve(self, incident: Incident, resolution: Resolution) -> Incident:
         """Resolved and unpointed in one transaction (version checked), its wait tokens dropped;
-        nothing else of `incident` is written but its figures. Returns the incident as stored."""
+        nothing else of `incident` is written. The figures written apart are folded into it (read
+        first: a refresh racing the resolve may be missed). Returns the incident as stored."""
+        try:
+            stored = self.get(incident.incident_id)
+        except IncidentNotFound as e:
+            raise StaleIncident(incident.incident_id) from e
         new = incident.model_copy(
             update={
                 "status": "resolved",
@@ -432,11 +437,11 @@ class DynamoIncidentRepository:
                         "Update": {
                             "TableName": self._incidents,
                             "Key": {"incident_id": to_value(incident.incident_id)},
-                            # The figures as the caller read them (with those written apart,
-                            # which the resolve's later updated_at would hide from now on).
+                            # The stored figures, those written apart included (the resolve's
+                            # later updated_at hides that item from now on).
                             "UpdateExpression": "SET #s = :resolved, resolution = :r, updated_at = :at, "
                             "version = :new, wait_tokens = :none, stats = :stats"
-                            + (", last_active_at = :active" if incident.last_active_at else ""),
+                            + (", last_active_at = :active" if stored.last_active_at else ""),
                             "ConditionExpression": "version = :expected",
                             "ExpressionAttributeNames": {"#s": "status"},
                             "ExpressionAttributeValues": {
@@ -446,11 +451,11 @@ class DynamoIncidentRepository:
                                 ":new": to_value(new.version),
                                 ":expected": to_value(incident.version),
                                 ":none": {"M": {}},
-                                ":stats": to_value(incident.stats.model_dump(mode="json")),
+                                ":stats": to_value(stored.stats.model_dump(mode="json")),
                             }
                             | (
-                                {":active": to_value(incident.last_active_at.isoformat())}
-                                if incident.last_active_at
+                                {":active": to_value(stored.last_active_at.isoformat())}
+                                if stored.last_active_at
                                 else {}
                             ),
                         }
