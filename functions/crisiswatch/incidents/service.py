@@ -315,8 +315,8 @@ def _figures_due(current: Incident, updated: Incident, now: datetime) -> bool:
     quiet resolve counts from it. So a story busy again STATS_REFRESH after the stored activity is
     written whenever the last write was: the stored activity is never more than that behind.
     (Throttled with the counts alone, a busy moment just after another write was lost for good:
-    the CED evaluation resolved 4 cascades' stories early, 48-72 minutes, and alerted their rest as
-    a new incident.)"""
+    the CED evaluation resolved 19 stories before 6 quiet hours, one 3 hours early, and alerted the
+    rest of 3 of them as new incidents: docs/detection.md, "Ending".)"""
     moved = (updated.stats, updated.last_active_at) != (current.stats, current.last_active_at)
     if not moved:
         return False
