@@ -18,6 +18,7 @@ serves the same state to other processes. What this needs of moto's internals is
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
@@ -202,12 +203,23 @@ class LocalAws:
         self._export_environment()
 
     def reset(self) -> None:
-        """Empty every service and provision the stack again (same names, same endpoint)."""
+        """Empty every service and provision the stack again (same names, same endpoint). Running
+        escalations are stopped first: their threads would otherwise go on (a tier's timeout, the
+        next notify) into whatever runs after the reset."""
+        self._stop_executions()
         moto_internals.reset_backends()
         self.stack = LocalStack()
         self._configure()
         self._provision()
         self._export_environment()
+
+    def _stop_executions(self) -> None:
+        sfn = self.client("stepfunctions")
+        for arn in self.stack.state_machines.values():
+            pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING")
+            for execution in (e for page in pages for e in page["executions"]):
+                with contextlib.suppress(ClientError):  # it ended meanwhile
+                    sfn.stop_execution(executionArn=execution["executionArn"], cause="emulator reset")
 
     def _configure(self) -> None:
         moto_internals.configure(MOTO_CONFIG)
