@@ -32,7 +32,8 @@ logger = Logger(service=SERVICE, logger_formatter=Formatter(use_rfc3339=True))
 # INFO (DEBUG when asked): a metrics line (EMF) carries no level, so Lambda reads it as INFO and a
 # stricter filter would drop every metric, and the alarms on them with it. A stricter LOG_LEVEL
 # (context `logLevel`, e.g. WARNING) is applied here, on the one handler all the service's lines
-# go through.
+# go through. It is set once, at import: Powertools' log sampling and a later logger.setLevel
+# cannot lower it.
 if os.environ.get("LOG_LEVEL"):
     logger.registered_handler.setLevel(os.environ["LOG_LEVEL"].upper())
 tracer = Tracer(service=SERVICE)

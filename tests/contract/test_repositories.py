@@ -229,7 +229,7 @@ def test_a_resolved_incident_frees_its_story_and_keeps_its_reason(ports):
     resolved = incidents.resolve(current.model_copy(update={"stats": later_numbers}), resolution)
 
     assert (resolved.status, resolved.resolution, resolved.version) == ("resolved", resolution, 1)
-    assert resolved.stats == current.stats  # the numbers of its last busy moment
+    assert resolved.stats == current.stats  # the figures stored last, not the resolving read's
     assert incidents.get(resolved.incident_id) == resolved
     assert (
         incidents.open_incident("xianweifang", "s-a") is None
@@ -360,8 +360,8 @@ def test_a_resolved_incident_keeps_the_figures_written_apart(ports):
     incidents.refresh_figures(
         opened.incident_id, opened.stats.model_copy(update={"mentions": 900}), later, later
     )
-    # The detector resolves the incident as it assessed it, quiet: the stored figures are kept (the
-    # numbers of its last busy moment), those written apart included.
+    # The detector resolves the incident as it assessed it, quiet: the figures stored last are kept,
+    # those written apart included.
     assessed = incidents.get(opened.incident_id)
     quiet = assessed.model_copy(update={"stats": opened.stats.model_copy(update={"mentions": 1})})
     resolved = incidents.resolve(
@@ -369,6 +369,30 @@ def test_a_resolved_incident_keeps_the_figures_written_apart(ports):
     )
     for read in (resolved, incidents.get(opened.incident_id)):
         assert (read.status, read.stats.mentions, read.last_active_at) == ("resolved", 900, later)
+
+
+def test_a_resolve_after_another_scorer_stored_a_busier_moment_is_stale(ports):
+    """Two scorers: one read the story quiet and resolves it, the other meanwhile stored a busy
+    moment apart: the resolve must not go through (the detector re-reads, and finds it busy)."""
+    incidents, opened = ports.incidents, incident(last_active_at=NOW)
+    incidents.create(opened)
+    quiet_read = incidents.get(opened.incident_id)
+    busy = NOW + timedelta(hours=6, minutes=30)
+    incidents.refresh_figures(opened.incident_id, opened.stats, busy, busy)
+    with pytest.raises(StaleIncident):
+        incidents.resolve(quiet_read, Resolution(at=busy, by="crisiswatch", reason="本话题已平静 6.5 小时"))
+    assert incidents.get(opened.incident_id).status == "open"
+
+
+def test_a_refresh_never_moves_the_last_busy_moment_back(ports):
+    """A quiet assessment that finishes after a busy one (two scorers) brings later figures but an
+    older busy moment: the stored busy moment stays."""
+    incidents, opened = ports.incidents, incident(last_active_at=NOW)
+    incidents.create(opened)
+    busy, quiet_later = NOW + timedelta(minutes=10), NOW + timedelta(minutes=11)
+    incidents.refresh_figures(opened.incident_id, opened.stats, busy, busy)
+    incidents.refresh_figures(opened.incident_id, opened.stats, NOW, quiet_later)
+    assert incidents.get(opened.incident_id).last_active_at == busy
 
 
 def test_a_notification_for_an_unknown_incident_says_so(ports):

@@ -97,8 +97,8 @@ def test_the_incident_lives_on_simulated_time(report):
     assert incident["history"][0]["at"].startswith("2012-09-11T03:")  # 11:4x in China, in UTC
     assert Level(incident["level"]) >= Level.BLUE
     # Quiet time is simulated time too: 30 h after the burst, the late repost finds the story
-    # quiet for far longer than the 6 hours that resolve it, and the incident keeps the numbers
-    # of its last busy moment (its 16 posts).
+    # quiet for far longer than the 6 hours that resolve it, and the incident keeps the figures
+    # stored last (the replay skips the idle ticks, so no quiet sweep refreshed them: its 16 posts).
     late = next(t for t in report["ticks"] if t["at"] >= fx.T0 + 30 * 3600)
     burst = max(t["mentions"] for t in report["ticks"])
     assert (burst, late["mentions"], incident["stats"]["mentions"]) == (16, 0, 16)

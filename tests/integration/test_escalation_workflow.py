@@ -130,3 +130,15 @@ def test_a_notifier_failure_fails_the_execution_visibly(aws):
     final = aws.wait_for_execution(arn, timeout=20)
     assert final["status"] == "FAILED"
     assert "NotificationFailed" in _path(aws, arn)
+
+
+def test_a_reset_stops_the_escalations_still_running_even_one_just_started(aws, monkeypatch):
+    """The emulator's reset (between tests) stops what runs, even an execution whose worker has not
+    read its definition yet, so that no escalation of one test notifies into the next: a red
+    escalation not acknowledged would tell its next tier after 2 s."""
+    _start(aws, Level.RED)
+    aws.reset()  # at once: the worker may not have read the definition yet
+    after: list[str] = []
+    monkeypatch.setattr(aws, "invoke", lambda function, event: after.append(function.handler))
+    time.sleep(ACK_TIMEOUTS["red"] + 1)
+    assert after == []

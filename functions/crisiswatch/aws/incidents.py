@@ -51,6 +51,13 @@ def _figures_id(incident_id: str) -> str:
     return incident_id + FIGURES_SUFFIX
 
 
+def _busier_since(stored: Incident, read: Incident) -> bool:
+    """A busy moment stored after `read` was read: it is stale for a quiet resolve."""
+    return stored.last_active_at is not None and (
+        read.last_active_at is None or stored.last_active_at > read.last_active_at
+    )
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
@@ -250,7 +257,14 @@ class DynamoIncidentRepository:
                 Key={"incident_id": to_value(_figures_id(incident_id))},
                 UpdateExpression="SET stats = :s, #at = :at"
                 + (", last_active_at = :l" if ":l" in values else ""),
-                ConditionExpression="attribute_not_exists(#at) OR #at < :at",
+                # Newer figures only, and never an older busy moment (a quiet assessment that ends
+                # after a busy one: its figures wait for the next refresh).
+                ConditionExpression="(attribute_not_exists(#at) OR #at < :at)"
+                + (
+                    " AND (attribute_not_exists(last_active_at) OR last_active_at <= :l)"
+                    if ":l" in values
+                    else ""
+                ),
                 ExpressionAttributeNames={"#at": "at"},
                 ExpressionAttributeValues=values,
             )
@@ -422,6 +436,10 @@ class DynamoIncidentRepository:
             stored = self.get(incident.incident_id)
         except IncidentNotFound as e:
             raise StaleIncident(incident.incident_id) from e
+        # Changed since `incident` was read (its version), or busy again in the figures another
+        # scorer stored apart: stale, before a transaction that would fail (and bill) anyway.
+        if stored.version != incident.version or _busier_since(stored, incident):
+            raise StaleIncident(incident.incident_id)
         new = incident.model_copy(
             update={
                 "status": "resolved",

@@ -205,6 +205,8 @@ class MemoryIncidentRepository:
         stored = self._incidents.get(incident_id)
         if stored is None or at <= stored.updated_at:
             return
+        if last_active_at and stored.last_active_at and last_active_at < stored.last_active_at:
+            return  # never an older busy moment: these figures wait for the next refresh
         self._incidents[incident_id] = stored.model_copy(
             update={
                 "stats": stats,
@@ -298,6 +300,10 @@ class MemoryIncidentRepository:
         stored = self._incidents.get(incident.incident_id)
         if stored is None or stored.version != incident.version:
             raise StaleIncident(incident.incident_id)
+        if stored.last_active_at and (
+            incident.last_active_at is None or stored.last_active_at > incident.last_active_at
+        ):
+            raise StaleIncident(incident.incident_id)  # a busy moment stored since it was read
         resolved = stored.model_copy(
             update={
                 "status": "resolved",

@@ -213,13 +213,29 @@ class LocalAws:
         self._provision()
         self._export_environment()
 
-    def _stop_executions(self) -> None:
+    def _stop_executions(self, wait_seconds: float = 5.0) -> None:
+        """Stop every running execution and wait, up to `wait_seconds`, until none runs: a task
+        already under way (a notify) would otherwise write into the backends reset after it."""
         sfn = self.client("stepfunctions")
-        for arn in self.stack.state_machines.values():
-            pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING")
-            for execution in (e for page in pages for e in page["executions"]):
-                with contextlib.suppress(ClientError):  # it ended meanwhile
-                    sfn.stop_execution(executionArn=execution["executionArn"], cause="emulator reset")
+        deadline = time.monotonic() + wait_seconds
+        with contextlib.suppress(ClientError):  # a half-provisioned stack: nothing to stop
+            while time.monotonic() < deadline:
+                running = [
+                    execution["executionArn"]
+                    for arn in self.stack.state_machines.values()
+                    for page in sfn.get_paginator("list_executions").paginate(
+                        stateMachineArn=arn, statusFilter="RUNNING"
+                    )
+                    for execution in page["executions"]
+                ]
+                if not running:
+                    return
+                for execution_arn in running:
+                    # ClientError: it ended meanwhile; AttributeError: moto's worker has not
+                    # parsed its definition yet (its stop has nothing to stop): the next round.
+                    with contextlib.suppress(ClientError, AttributeError):
+                        sfn.stop_execution(executionArn=execution_arn, cause="emulator reset")
+                time.sleep(0.05)
 
     def _configure(self) -> None:
         moto_internals.configure(MOTO_CONFIG)
