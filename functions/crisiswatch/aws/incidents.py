@@ -7,13 +7,12 @@ so they cannot leak through the API or into logs.
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from crisiswatch.aws.items import error_code, from_item, to_item, to_value
+from crisiswatch.aws.items import batch_get, error_code, from_item, to_item, to_value
 from crisiswatch.incidents.record import (
     WRITTEN_APART,
     Acknowledgement,
@@ -30,7 +29,6 @@ from crisiswatch.ports import (
     IncidentNotFound,
     IncidentResolved,
     StaleIncident,
-    StoreThrottled,
 )
 from crisiswatch.vocabulary import Level
 
@@ -44,18 +42,10 @@ MAX_NOTIFICATIONS = 50
 # and its index entry (the whole item again) were rewritten for these figures every 5 minutes of
 # an incident's activity: 70% of its writes in `make cost`.
 FIGURES_SUFFIX = "#figures"
-BATCH_GET_ATTEMPTS = 5
 
 
 def _figures_id(incident_id: str) -> str:
     return incident_id + FIGURES_SUFFIX
-
-
-def _busier_since(stored: Incident, read: Incident) -> bool:
-    """A busy moment stored after `read` was read: it is stale for a quiet resolve."""
-    return stored.last_active_at is not None and (
-        read.last_active_at is None or stored.last_active_at > read.last_active_at
-    )
 
 
 def _utc(moment: datetime) -> str:
@@ -107,28 +97,11 @@ class DynamoIncidentRepository:
         return with_figures(Incident.model_validate(found[incident_id]), found.get(_figures_id(incident_id)))
 
     def _read(self, ids: list[str]) -> dict[str, dict]:
-        """Incident id -> item, for the ids stored (BatchGetItem, strongly consistent, 100 a call)."""
-        found: dict[str, dict] = {}
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), 100):
-            request = {
-                self._incidents: {
-                    "Keys": [{"incident_id": to_value(i)} for i in unique[start : start + 100]],
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(BATCH_GET_ATTEMPTS):
-                response = self._db.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self._incidents, []):
-                    item = from_item(raw)
-                    found[item["incident_id"]] = item
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(0.05 * 2**attempt)
-            else:
-                raise StoreThrottled(f"incidents: keys still unprocessed after {BATCH_GET_ATTEMPTS} reads")
-        return found
+        """Incident id -> item, for the ids stored (strongly consistent)."""
+        typed = [{"incident_id": to_value(i)} for i in ids]
+        return {
+            item["incident_id"]: item for item in batch_get(self._db, self._incidents, typed, consistent=True)
+        }
 
     def open_incident(self, watch_id: str, story_id: str = "") -> Incident | None:
         raw = self._db.get_item(
@@ -438,7 +411,7 @@ class DynamoIncidentRepository:
             raise StaleIncident(incident.incident_id) from e
         # Changed since `incident` was read (its version), or busy again in the figures another
         # scorer stored apart: stale, before a transaction that would fail (and bill) anyway.
-        if stored.version != incident.version or _busier_since(stored, incident):
+        if stored.version != incident.version or stored.busy_after(incident.last_active_at):
             raise StaleIncident(incident.incident_id)
         new = incident.model_copy(
             update={

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
-from crisiswatch.aws.items import error_code, from_item, to_value
+from crisiswatch.aws.items import batch_get, error_code, from_item, to_value
 from crisiswatch.constants import BUCKET_TTL_DAYS, POST_TTL_DAYS
 from crisiswatch.incidents.policy import (
     WindowStats,
@@ -25,8 +25,6 @@ BUCKET_PREFIX = "BUCKET#"
 BUCKET_KEY_LENGTH = len("BUCKET#yyyy-mm-ddThh:mm")
 STORY_COUNT_PREFIX = "story#"  # a watch bucket's attribute per story: its posts in that bucket
 TRANSACTION_MAX_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
-BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
-BATCH_GET_ATTEMPTS = 5
 TRANSACTION_ATTEMPTS = 4
 # Cancellations worth another try: a concurrent transaction on one of the items (two scorers adding
 # to one bucket), throttling. Anything else (validation, size) is raised.
@@ -118,30 +116,10 @@ class DynamoPostRepository:
         return found
 
     def _read(self, keys: set[str], projection: str, names: dict[str, str] | None = None) -> list[dict]:
-        """The stored posts of `keys` (BatchGetItem, 100 keys a call, eventually consistent: half a
-        read unit a post), with the attributes of `projection`; keys not stored are left out."""
-        items: list[dict] = []
-        pending = [{"pk": to_value(key)} for key in sorted(keys)]
-        for start in range(0, len(pending), BATCH_GET_KEYS):
-            request = {
-                self._posts: {
-                    "Keys": pending[start : start + BATCH_GET_KEYS],
-                    "ProjectionExpression": projection,
-                    **({"ExpressionAttributeNames": names} if names else {}),
-                }
-            }
-            for attempt in range(BATCH_GET_ATTEMPTS):
-                response = self._db.batch_get_item(RequestItems=request)
-                items += [from_item(raw) for raw in response.get("Responses", {}).get(self._posts, [])]
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(0.05 * 2**attempt)
-            else:
-                raise StoreThrottled(
-                    f"{len(request[self._posts]['Keys'])} post keys unread after {BATCH_GET_ATTEMPTS} attempts"
-                )
-        return items
+        """The stored posts of `keys` with the attributes of `projection` (eventually consistent:
+        half a read unit a post); keys not stored are left out."""
+        typed = [{"pk": to_value(key)} for key in sorted(keys)]
+        return batch_get(self._db, self._posts, typed, projection=projection, names=names)
 
     def _store(self, batch: Sequence[ScoredPost], chunk: list[int], now: datetime) -> list[int]:
         """Write the chunk's posts and their summed counters in one transaction; returns the

@@ -8,14 +8,10 @@ from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
-from crisiswatch.aws.items import error_code, from_item, to_value
+from crisiswatch.aws.items import batch_get, error_code, to_value
 from crisiswatch.constants import STORY_TTL_DAYS, TTL_ATTRIBUTE
-from crisiswatch.ports import StoreThrottled
 
 STORIES_PREFIX = "STORIES#"
-BATCH_GET_MAX_KEYS = 100  # DynamoDB's limit per BatchGetItem
-BATCH_GET_ATTEMPTS = 5  # for the keys a BatchGetItem leaves unprocessed (throttling, 16 MB)
-BACKOFF_SECONDS = 0.05  # doubled after each attempt: 50, 100, 200, 400 ms
 
 
 def _pk(watch_id: str) -> dict:
@@ -49,29 +45,14 @@ class DynamoStoryIndex:
         self._sleep = sleep
 
     def lookup(self, watch_id: str, keys: Sequence[str]) -> dict[str, str]:
-        unique = list(dict.fromkeys(keys))  # BatchGetItem refuses a key twice in one request
-        found: dict[str, str] = {}
-        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
-            chunk = unique[start : start + BATCH_GET_MAX_KEYS]
-            request = {
-                self._state: {
-                    "Keys": [{"pk": _pk(watch_id), "sk": to_value(key)} for key in chunk],
-                    "ProjectionExpression": "sk, story",
-                }
-            }
-            for attempt in range(BATCH_GET_ATTEMPTS):
-                if attempt:
-                    self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-                response = self._db.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self._state, []):
-                    item = from_item(raw)
-                    found[item["sk"]] = item["story"]
-                request = response.get("UnprocessedKeys") or {}
-                if not request.get(self._state, {}).get("Keys"):
-                    break
-            else:
-                raise StoreThrottled(f"story index: keys still unprocessed after {BATCH_GET_ATTEMPTS} reads")
-        return found
+        items = batch_get(
+            self._db,
+            self._state,
+            [{"pk": _pk(watch_id), "sk": to_value(key)} for key in keys],
+            projection="sk, story",
+            sleep=self._sleep,
+        )
+        return {item["sk"]: item["story"] for item in items}
 
     def remember(self, watch_id: str, entries: Mapping[str, str], now: datetime) -> None:
         expires_at = int((now + timedelta(days=STORY_TTL_DAYS)).timestamp())

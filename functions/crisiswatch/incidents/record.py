@@ -176,6 +176,11 @@ class Incident(_Model):
     def acknowledged_level(self) -> Level | None:
         return max((a.level for a in self.acknowledgements), default=None)
 
+    def busy_after(self, moment: datetime | None) -> bool:
+        """Its story was busy after `moment` (the last busy moment of an earlier read): a quiet
+        resolve decided on that read is stale."""
+        return self.last_active_at is not None and (moment is None or self.last_active_at > moment)
+
     @property
     def needs_escalation(self) -> bool:
         return self.escalated_level is None or self.level > self.escalated_level

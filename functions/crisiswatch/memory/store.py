@@ -300,9 +300,7 @@ class MemoryIncidentRepository:
         stored = self._incidents.get(incident.incident_id)
         if stored is None or stored.version != incident.version:
             raise StaleIncident(incident.incident_id)
-        if stored.last_active_at and (
-            incident.last_active_at is None or stored.last_active_at > incident.last_active_at
-        ):
+        if stored.busy_after(incident.last_active_at):
             raise StaleIncident(incident.incident_id)  # a busy moment stored since it was read
         resolved = stored.model_copy(
             update={
